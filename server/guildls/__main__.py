@@ -1,0 +1,3 @@
+from guildls.cli import main
+
+raise SystemExit(main())
