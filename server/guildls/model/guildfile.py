@@ -1,0 +1,1135 @@
+"""The positioned Guild file model.
+
+``load(text, path)`` turns a document into models, operations, flags, steps, resources
+and ``${ref}`` references, each keeping the source ranges of its key and value. It never
+raises: load-time errors Guild would report are collected in ``Guildfile.problems`` with
+Guild's own wording, and a document that does not parse still yields what came before
+the error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from . import runspec
+from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date
+from .textpos import sub_range
+
+ERROR, WARNING, INFO, HINT = "error", "warning", "information", "hint"
+
+ITEM_TYPES = ("config", "include", "model", "package")
+INHERITED_MODEL_ATTRS = (
+    "description", "extra", "flags", "operation-defaults", "operations", "params",
+    "references", "resources", "sourcecode",
+)
+REF_RE = re.compile(r"(?<!\\)\$\{([^}]*)\}")
+PARAM_RE = re.compile(r"\{\{\s*([^}\s]*)\s*\}\}")
+SOURCE_TYPES = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
+
+
+@dataclass
+class Problem:
+    code: str
+    severity: str
+    message: str
+    range: Range
+    data: Any = None  # e.g. suggestions for quick fixes
+
+
+@dataclass
+class Ref:
+    """A ``${name}`` reference inside a string value."""
+
+    name: str
+    range: Range
+    context: str  # 'step', 'step-flag', 'exec', 'main', 'env', 'label', 'requires'
+    operation: "Operation"
+
+
+@dataclass
+class Flag:
+    name: str
+    operation: Optional["Operation"]
+    key: Optional[Node]
+    value: Optional[Node]
+    attrs: Dict[str, Any] = field(default_factory=dict)
+    origin: str = "guildfile"  # or 'resource'
+
+    @property
+    def default(self):
+        return self.attrs.get("default")
+
+    @property
+    def type(self):
+        return self.attrs.get("type")
+
+    @property
+    def description(self):
+        d = self.attrs.get("description")
+        return d.strip() if isinstance(d, str) else d
+
+    @property
+    def choices(self) -> Optional[List[Any]]:
+        ch = self.attrs.get("choices")
+        if not isinstance(ch, list):
+            return None
+        out = []
+        for c in ch:
+            out.append(c.get("value") if isinstance(c, dict) else c)
+        return out
+
+    @property
+    def choice_aliases(self) -> List[Any]:
+        ch = self.attrs.get("choices")
+        if not isinstance(ch, list):
+            return []
+        return [c["alias"] for c in ch if isinstance(c, dict) and "alias" in c]
+
+    @property
+    def min(self):
+        return self.attrs.get("min")
+
+    @property
+    def max(self):
+        return self.attrs.get("max")
+
+    @property
+    def required(self):
+        return bool(self.attrs.get("required"))
+
+    @property
+    def allow_other(self):
+        return bool(self.attrs.get("allow-other"))
+
+    @property
+    def alias(self):
+        return self.attrs.get("alias")
+
+    @property
+    def arg_name(self):
+        return self.attrs.get("arg-name")
+
+    @property
+    def arg_skip(self):
+        return self.attrs.get("arg-skip")
+
+    @property
+    def arg_switch(self):
+        return self.attrs.get("arg-switch")
+
+    @property
+    def env_name(self):
+        return self.attrs.get("env-name")
+
+    @property
+    def key_range(self) -> Optional[Range]:
+        return self.key.range if self.key is not None and self.key.local else None
+
+
+@dataclass
+class FlagAssign:
+    name: str
+    value: Any
+    text: str
+    name_range: Range
+    value_range: Range
+
+
+@dataclass
+class Check:
+    kind: str  # 'output' | 'file' | 'unknown'
+    pattern: Any
+    contains: Any = None
+    compare_to: Any = None
+    node: Optional[Node] = None
+
+
+@dataclass
+class Step:
+    operation: "Operation"
+    index: int
+    node: Node
+    run: Optional[str] = None
+    run_node: Optional[Node] = None
+    opspec: Optional[str] = None
+    opspec_range: Optional[Range] = None
+    name: Optional[str] = None
+    assigns: List[FlagAssign] = field(default_factory=list)
+    flags_map: Optional[List[FlagAssign]] = None
+    flags_node: Optional[Node] = None
+    options: Dict[str, Any] = field(default_factory=dict)
+    batch_files: List[str] = field(default_factory=list)
+    expect: List[Check] = field(default_factory=list)
+    isolate_runs: bool = True
+    problems: List[Problem] = field(default_factory=list)
+
+    @property
+    def effective_assigns(self) -> List[FlagAssign]:
+        """The flag assignments Guild uses: ``flags:`` replaces those in ``run``."""
+        return self.flags_map if self.flags_map is not None else self.assigns
+
+    @property
+    def display_name(self) -> Optional[str]:
+        return self.name if self.name else self.opspec
+
+    @property
+    def range(self) -> Range:
+        return self.node.range
+
+
+@dataclass
+class Source:
+    kind: str  # one of SOURCE_TYPES or 'unknown'
+    spec: Any
+    attrs: Dict[str, Any]
+    node: Node
+    spec_node: Optional[Node]
+
+
+@dataclass
+class Dependency:
+    """One item of an operation's ``requires``."""
+
+    kind: str  # 'resource' (named) | 'inline'
+    node: Node
+    resource: Optional[str] = None  # named resource spec
+    sources: List[Source] = field(default_factory=list)
+    attrs: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def operation_sources(self) -> List[Source]:
+        return [s for s in self.sources if s.kind == "operation"]
+
+
+@dataclass
+class Resource:
+    name: str
+    model: "Model"
+    key: Node
+    node: Node
+    sources: List[Source] = field(default_factory=list)
+    attrs: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Operation:
+    name: str
+    model: "Model"
+    key: Node
+    node: Node  # the mapping (after coercion, merge and defaults)
+    flags: Dict[str, Flag] = field(default_factory=dict)
+    flags_node: Optional[Node] = None
+    flags_open: bool = False
+    steps: Optional[List[Step]] = None
+    steps_node: Optional[Node] = None
+    requires: List[Dependency] = field(default_factory=list)
+    origin: Optional[str] = None  # name of the model/config it was inherited from
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.model.name}:{self.name}" if self.model.name else self.name
+
+    def attr(self, key) -> Optional[Node]:
+        return self.node.get(key) if self.node.kind == MAP else None
+
+    def value(self, key, default=None):
+        n = self.attr(key)
+        return n.py() if n is not None else default
+
+    @property
+    def description(self) -> Optional[str]:
+        d = self.value("description")
+        return d.strip() if isinstance(d, str) else None
+
+    @property
+    def main(self) -> Optional[str]:
+        v = self.value("main")
+        return v if isinstance(v, str) and v else None
+
+    @property
+    def exec(self) -> Optional[str]:
+        v = self.value("exec")
+        return v if isinstance(v, str) and v else None
+
+    @property
+    def is_workflow(self) -> bool:
+        return bool(self.steps) and not self.exec and not self.main
+
+    @property
+    def flags_dest(self) -> str:
+        v = self.value("flags-dest")
+        return v if isinstance(v, str) else "args"
+
+    @property
+    def label(self):
+        return self.value("label")
+
+    @property
+    def tags(self):
+        return self.value("tags")
+
+    @property
+    def env(self) -> Dict[str, Any]:
+        v = self.value("env")
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def key_range(self) -> Optional[Range]:
+        return self.key.range if self.key.local else None
+
+    @property
+    def local(self) -> bool:
+        return self.key.local and self.origin is None
+
+    def find_flag(self, name: str) -> Optional[Flag]:
+        f = self.flags.get(name)
+        if f is not None:
+            return f
+        for f in self.flags.values():
+            if f.alias == name:
+                return f
+        return None
+
+
+@dataclass
+class Model:
+    name: str
+    kind: str  # 'model' | 'config' | 'anonymous'
+    node: Node  # the item mapping (root mapping for operation-only files)
+    name_node: Optional[Node] = None
+    operations: Dict[str, Operation] = field(default_factory=dict)
+    resources: Dict[str, Resource] = field(default_factory=dict)
+    params: Dict[str, Any] = field(default_factory=dict)
+    parents: List[str] = field(default_factory=list)
+    open: bool = False  # inherits from something we cannot see (a package)
+    data: Optional[Node] = None  # merged item data
+
+    @property
+    def description(self) -> Optional[str]:
+        d = self.data.get("description") if self.data is not None else None
+        v = d.py() if d is not None else None
+        return v.strip() if isinstance(v, str) else None
+
+
+@dataclass
+class Guildfile:
+    path: Optional[str]
+    text: str
+    lines: List[str]
+    root: Optional[Node]
+    format: str = "empty"  # 'empty' | 'operations' | 'full' | 'invalid'
+    models: Dict[str, Model] = field(default_factory=dict)
+    configs: Dict[str, Model] = field(default_factory=dict)
+    items: List[Tuple[str, Node]] = field(default_factory=list)  # (type, item node)
+    problems: List[Problem] = field(default_factory=list)
+    refs: List[Ref] = field(default_factory=list)
+    partial: bool = False
+    includes: List[str] = field(default_factory=list)
+
+    @property
+    def dir(self) -> str:
+        return os.path.dirname(os.path.abspath(self.path)) if self.path else os.getcwd()
+
+    def operations(self) -> Iterator[Operation]:
+        for m in self.models.values():
+            yield from m.operations.values()
+
+    def local_operations(self) -> Iterator[Operation]:
+        """Operations defined (or written) in this document, models and configs."""
+        seen = set()
+        for m in list(self.models.values()) + list(self.configs.values()):
+            for op in m.operations.values():
+                if op.key.local and id(op.key) not in seen:
+                    seen.add(id(op.key))
+                    yield op
+
+    @property
+    def default_model(self) -> Optional[Model]:
+        if len(self.models) == 1:
+            return next(iter(self.models.values()))
+        for m in self.models.values():
+            d = m.data.get("default") if m.data is not None else None
+            if d is not None and d.value is True:
+                return m
+        return None
+
+    def models_matching(self, ref: str) -> List[Model]:
+        if ref in self.models:
+            return [self.models[ref]]
+        return [m for name, m in self.models.items() if ref and ref in name]
+
+    def find_operation(self, opspec: str, from_model: Optional[Model] = None) -> Optional[Operation]:
+        """Resolve an op spec as a step or ``guild run`` would (None if not found)."""
+        if not opspec:
+            return None
+        if "/" in opspec:
+            opspec = opspec.split("/", 1)[1]
+        if ":" in opspec:
+            mref, opname = opspec.split(":", 1)
+            if not mref:
+                m = self.models.get("")
+                return m.operations.get(opname) if m else None
+            models = self.models_matching(mref)
+            if len(models) != 1:
+                return None
+            return models[0].operations.get(opname)
+        if from_model is not None:
+            return from_model.operations.get(opspec)
+        m = self.default_model
+        if m is not None and opspec in m.operations:
+            return m.operations[opspec]
+        for m in self.models.values():
+            if opspec in m.operations:
+                return m.operations[opspec]
+        return None
+
+    def operation_at(self, line: int) -> Optional[Operation]:
+        best = None
+        for op in self.local_operations():
+            r = op.key.range
+            if r.start_line <= line and (op.node.el >= line or op.node.sl == op.node.el) and op.node.local:
+                if best is None or r.start_line >= best.key.range.start_line:
+                    best = op
+        return best
+
+
+# ---------------------------------------------------------------------------------
+# loading
+
+
+class _Loader:
+    def __init__(self, text: str, path: Optional[str], include_stack: Tuple[str, ...] = ()):
+        self.text = text
+        self.path = path
+        self.include_stack = include_stack
+        self.open_includes = False
+        self.gf: Guildfile
+
+    def problem(self, code, severity, message, node_or_range, data=None):
+        if isinstance(node_or_range, Node):
+            if not node_or_range.local:
+                return
+            rng = node_or_range.range
+        else:
+            rng = node_or_range
+        self.gf.problems.append(Problem(code, severity, message, rng, data))
+
+    def error(self, message, node, code="invalid-type"):
+        self.problem(code, ERROR, message, node)
+
+    # -----------------------------------------------------------------------------
+    def load(self) -> Guildfile:
+        lines = self.text.split("\n")
+        composed = compose(self.text)
+        gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
+        for sp in composed.syntax_errors:
+            gf.problems.append(Problem("yaml-syntax", ERROR, sp.message, sp.range))
+        for first, dup in composed.duplicates:
+            gf.problems.append(
+                Problem("duplicate-key", WARNING,
+                        f"duplicate key '{dup.value}': this value replaces the one on line {first.sl + 1}",
+                        dup.range, {"first": first.range})
+            )
+        root = composed.root
+        if root is None or root.is_null:
+            gf.format = "empty"
+            return gf
+        if root.kind == MAP:
+            gf.format = "operations"
+            m = Model("", "anonymous", root, None)
+            m.data = Node(MAP, [(derived(root, "operations"), root)], root.sl, root.sc, root.el, root.ec)
+            gf.models[""] = m
+            gf.items.append(("model", root))
+            self._build_model(m, m.data)
+            return gf
+        if root.kind == SEQ:
+            gf.format = "full"
+            self._load_items(root)
+            return gf
+        gf.format = "invalid"
+        self.error(f"invalid guildfile data {root.py()!r}: expected a mapping", root)
+        return gf
+
+    def _load_items(self, root: Node):
+        gf = self.gf
+        items: List[Tuple[str, Node]] = []
+        packages = 0
+        for item in root.value:
+            if item.kind != MAP:
+                if item.is_null:
+                    self.error("invalid guildfile item: expected a mapping with one of model, config, package or include", item)
+                else:
+                    self.error(f"invalid guildfile item {item.py()!r}: expected a mapping with one of model, config, package or include", item)
+                continue
+            types = [t for t in ITEM_TYPES if t in item]
+            if not types:
+                if "operations" in item:
+                    types = ["model"]
+                    items.append(("model", item))
+                    continue
+                self.error(
+                    f"missing required type (one of: config, include, model, package) in {item.py()!r}",
+                    item, "missing-type")
+                continue
+            if len(types) > 1:
+                self.error(f"multiple types ({', '.join(types)}) in {item.py()!r}", item, "multiple-types")
+                continue
+            t = types[0]
+            tk, tv = item.get_pair(t)
+            if t == "include":
+                items.extend(self._include(tv))
+                continue
+            if not isinstance(tv.value, str) or tv.kind != SCALAR:
+                self.error(f"invalid {t} name ${tv.py()!r}: expected a string", tv)
+                continue
+            if t == "package":
+                packages += 1
+                if packages > 1:
+                    self.error("mutiple package definitions", tk, "multiple-packages")
+            items.append((t, item))
+        gf.items = items
+        # models and configs
+        named: Dict[str, Tuple[str, Node]] = {}
+        for t, item in items:
+            if t not in ("model", "config"):
+                continue
+            nn = item.get(t)
+            name = nn.value if nn is not None else ""
+            if t == "model":
+                if name in gf.models:
+                    self.error(f"duplicate model '{name}'", nn if nn is not None else item, "duplicate-model")
+                    continue
+                m = Model(name, "model", item, nn)
+                gf.models[name] = m
+            else:
+                m = Model(name, "config", item, nn)
+                gf.configs.setdefault(name, m)
+            named.setdefault(name, (t, item))
+        # resolve extends, then build
+        for m in list(gf.models.values()) + list(gf.configs.values()):
+            m.data = self._resolve_extends(m, [])
+        for m in list(gf.configs.values()) + list(gf.models.values()):
+            self._build_model(m, m.data)
+
+    # includes ----------------------------------------------------------------------
+    def _include(self, tv: Node, anchor: Optional[Node] = None) -> List[Tuple[str, Node]]:
+        names = [tv] if tv.kind == SCALAR else (tv.value if tv.kind == SEQ else None)
+        if names is None or any(not isinstance(n.value, str) for n in names):
+            self.error(f"invalid include value {tv.py()!r}: expected a string or list", tv)
+            return []
+        out = []
+        base = os.path.dirname(os.path.abspath(self.path)) if self.path else None
+        for n in names:
+            name = n.value
+            at = anchor if anchor is not None else n
+            target = os.path.normpath(os.path.join(base, name)) if base else None
+            if target and os.path.isdir(target):
+                for cand in ("guild.yml", "guild.yaml"):
+                    if os.path.isfile(os.path.join(target, cand)):
+                        target = os.path.join(target, cand)
+                        break
+            if not target or not os.path.isfile(target):
+                if base is None:
+                    continue
+                looks_like_file = name.endswith((".yml", ".yaml")) or "/" in name or name.startswith(".")
+                msg = (f"cannot find include '{name}' (includes must be local to including Guild file "
+                       "or a Guild package on the system path)")
+                if looks_like_file:
+                    self.problem("include-error", ERROR, msg, at)
+                else:
+                    # may be a Guild package on the Python path: we cannot see it
+                    self.open_includes = True
+                    self.problem("include-error", HINT, f"include '{name}' is not a local file; "
+                                 "assuming a Guild package installed on the system path", at)
+                continue
+            me = os.path.abspath(self.path) if self.path else None
+            stack = self.include_stack + ((me,) if me else ())
+            if target in stack:
+                cyc = stack[stack.index(target):] + (target,)
+                base0 = os.path.dirname(stack[0])
+                chain = " -> ".join(os.path.relpath(p, base0) for p in cyc)
+                self.problem("include-error", ERROR,
+                             f"cycle in 'includes': {os.path.relpath(stack[0], base0)} ({chain})", at)
+                continue
+            try:
+                with open(target, encoding="utf-8") as f:
+                    text = f.read()
+            except (OSError, UnicodeDecodeError) as e:
+                self.problem("include-error", ERROR, f"cannot read include '{name}': {e}", n)
+                continue
+            sub = _Loader(text, target, stack)
+            sub.open_includes = False
+            comp = compose(text, src=target)
+            self.gf.includes.append(target)
+            if comp.syntax_errors or comp.root is None or comp.root.kind != SEQ:
+                if comp.syntax_errors:
+                    self.problem("include-error", ERROR,
+                                 f"error in included file '{name}': {comp.syntax_errors[0].message}", at)
+                continue
+            for item in comp.root.value:
+                if item.kind != MAP:
+                    continue
+                types = [t for t in ITEM_TYPES if t in item]
+                if len(types) != 1:
+                    continue
+                if types[0] == "include":
+                    sub.gf = self.gf
+                    for it in sub._include(item.get("include"), at):
+                        out.append(it)
+                    self.open_includes |= sub.open_includes
+                else:
+                    out.append((types[0], item))
+        return out
+
+    # extends -------------------------------------------------------------------------
+    def _resolve_extends(self, m: Model, chain: List[str]) -> Node:
+        item = m.node
+        ext = item.get("extends")
+        if ext is None or ext.is_null:
+            return item
+        if ext.kind == SCALAR and isinstance(ext.value, str):
+            val = ext.value.strip()
+            if val.startswith("["):
+                import yaml
+
+                try:
+                    parsed = yaml.safe_load(val)
+                except yaml.YAMLError:
+                    parsed = [val]
+                names = [(str(p), ext) for p in (parsed or [])]
+            else:
+                names = [(val, ext)]
+        elif ext.kind == SEQ and all(n.kind == SCALAR and isinstance(n.value, str) for n in ext.value):
+            names = [(n.value, n) for n in ext.value]
+        else:
+            self.error(f"invalid extends value {ext.py()!r}: expected a string or list", ext)
+            return item
+        merged = item
+        key = (m.kind, m.name)
+        for pname, pnode in names:
+            m.parents.append(pname)
+            if "/" in pname:
+                if pname.endswith("/"):
+                    self.error(f"invalid model or config reference '{pname}': missing model name", pnode, "extends-error")
+                m.open = True
+                continue
+            parent = self.gf.models.get(pname) or self.gf.configs.get(pname)
+            if parent is None and self.open_includes:
+                m.open = True
+                continue
+            if parent is None:
+                self.error(f"undefined model or config '{pname}'", pnode, "extends-error")
+                continue
+            pkey = (parent.kind, parent.name)
+            if pkey in chain or pkey == key:
+                cyc = [n for _, n in chain[chain.index(pkey):]] if pkey in chain else []
+                names_chain = " -> ".join(cyc + [m.name, pname]) if cyc else f"{m.name} -> {pname}"
+                self.error(f"cycle in 'extends' ({names_chain})", pnode, "extends-cycle")
+                continue
+            pdata = self._resolve_extends(parent, chain + [key])
+            if parent.open:
+                m.open = True
+            pparams = pdata.get("params")
+            inherited = [(k, v) for k, v in pdata.items() if k.value in INHERITED_MODEL_ATTRS]
+            if inherited:
+                pseudo = Node(MAP, inherited, pdata.sl, pdata.sc, pdata.el, pdata.ec)
+                merged = merge(merged, pseudo, origin=parent.name)
+            del pparams
+        return merged
+
+    # models ----------------------------------------------------------------------------
+    def _build_model(self, m: Model, data: Node):
+        params = data.get("params")
+        if params is not None and params.kind == MAP:
+            m.params = params.py()
+        if m.params and m.kind == "model":
+            data = substitute_params(data, m.params)
+            m.data = data
+        ops = data.get("operations")
+        if ops is not None and not ops.is_null:
+            if ops.kind != MAP:
+                self.error(f"invalid operations value {ops.py()!r}: expected a mapping", ops)
+            else:
+                ops = self._expand_include(m, ops, "operations")
+                defaults = data.get("operation-defaults")
+                for k, v in ops.items():
+                    self._build_operation(m, k, v, defaults)
+        res = data.get("resources")
+        if res is not None and not res.is_null:
+            if res.kind == MAP:
+                res = self._expand_include(m, res, "resources")
+                for k, v in res.items():
+                    self._build_resource(m, k, v)
+            else:
+                self.error(f"invalid resources value {res.py()!r}: expected a mapping", res)
+
+    def _expand_include(self, m: Optional[Model], section: Node, attr: str, op_model: Optional[Model] = None) -> Node:
+        inc = section.get("$include")
+        if inc is None:
+            return section
+        refs = [inc] if inc.kind == SCALAR else (inc.value if inc.kind == SEQ else [])
+        included: Optional[Node] = None
+        for r in refs:
+            ref = r.value if isinstance(r.value, str) else None
+            if ref is None:
+                self.error(f"invalid $include value {inc.py()!r}: expected a string or list", inc)
+                continue
+            target = self._include_target(ref, attr, r, m if op_model is None else op_model)
+            if target is None:
+                continue
+            if target is _OPEN:
+                if m is not None:
+                    m.open = True
+                continue
+            included = target if included is None else merge(target, included)
+        own = [(k, v) for k, v in section.items() if k.value != "$include"]
+        base = Node(MAP, own, section.sl, section.sc, section.el, section.ec, src=section.src)
+        if included is None:
+            return base
+        return merge(base, included)
+
+    def _include_target(self, ref: str, attr: str, node: Node, model: Optional[Model]):
+        name, _, filt = ref.partition("#")
+        keys = [k.strip() for k in filt.split(",")] if filt else None
+        target: Optional[Node] = None
+        if ":" in name:
+            mname, opname = name.split(":", 1)
+            tm = self.gf.models.get(mname) or self.gf.configs.get(mname)
+            if tm is None:
+                if "/" in mname:
+                    return _OPEN
+                self.error(f"invalid include reference '{ref}': cannot find target", node, "include-error")
+                return None
+            tdata = tm.data if tm.data is not None else tm.node
+            tops = tdata.get("operations")
+            top = tops.get(opname) if tops is not None else None
+            if top is None or top.kind != MAP:
+                self.error(f"invalid include reference '{ref}': cannot find target", node, "include-error")
+                return None
+            target = top.get(attr)
+        else:
+            if "/" in name:
+                return _OPEN
+            tm = self.gf.configs.get(name) or self.gf.models.get(name)
+            if tm is None:
+                if model is not None and model.open:
+                    return _OPEN
+                self.error(f"invalid include reference '{ref}': cannot find target", node, "include-error")
+                return None
+            tdata = tm.data if tm.data is not None else tm.node
+            target = tdata.get(attr)
+        if target is None or target.kind != MAP:
+            return Node(MAP, [], node.sl, node.sc, node.el, node.ec)
+        if target.get("$include") is not None:
+            target = self._expand_include(model, target, attr)
+        if keys:
+            pairs = [(k, v) for k, v in target.items() if k.value in keys]
+            target = Node(MAP, pairs, target.sl, target.sc, target.el, target.ec, src=target.src)
+        return target
+
+    # operations --------------------------------------------------------------------------
+    def _build_operation(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
+        if key.kind != SCALAR or not isinstance(key.value, str):
+            self.error(f"invalid operation name {key.py()!r}: expected a string", key)
+            return
+        name = key.value
+        if value.kind == SCALAR and isinstance(value.value, str):
+            node = Node(MAP, [(derived(value, "main"), value)], value.sl, value.sc, value.el, value.ec, src=value.src)
+        elif value.kind == MAP:
+            node = value
+        else:
+            v = value.py()
+            self.error(f"invalid value for operation '{v}' {name!r}: expected a string or a mapping", value)
+            return
+        if defaults is not None and defaults.kind == MAP:
+            extra = [(k, v) for k, v in defaults.items() if k.value not in node]
+            if extra:
+                node = Node(MAP, list(node.items()) + extra, node.sl, node.sc, node.el, node.ec, src=node.src)
+        op = Operation(name, m, key, node)
+        if not key.local:
+            op.origin = "include"
+        m.operations[name] = op
+        self._build_flags(op, m)
+        self._build_requires(op)
+        self._build_steps(op)
+        self._collect_op_refs(op)
+
+    def _build_flags(self, op: Operation, m: Model):
+        node = op.node
+        fnode = node.get("flags")
+        op.flags_node = fnode
+        if fnode is not None and not fnode.is_null:
+            if fnode.kind != MAP:
+                self.error(f"invalid flags value {fnode.py()!r}: expected a mapping", fnode)
+            else:
+                fnode = self._expand_include(m, fnode, "flags")
+                op.flags_node = fnode
+                for k, v in fnode.items():
+                    if k.kind != SCALAR:
+                        continue
+                    fname = k.value if isinstance(k.value, str) else str(k.value)
+                    if v.kind == MAP:
+                        attrs = v.py()
+                        ch = v.get("choices")
+                        if ch is not None and not ch.is_null and ch.kind != SEQ:
+                            self.error(f"invalid flag choice data {ch.py()!r}: expected a list of values or mappings", ch)
+                        elif ch is not None and ch.kind == SEQ:
+                            for c in ch.value:
+                                if c.kind == MAP and "value" not in c:
+                                    self.error(f"missing required 'value' attribute in {c.py()!r}", c)
+                    elif v.kind == SCALAR and is_date(v.value):
+                        self.error(
+                            f"invalid value for {fname} flag {v.value!r}: expected a mapping of flag "
+                            "attributes or default flag value", v)
+                        attrs = {"default": str(v.value)}
+                    else:
+                        attrs = {"default": v.py()}
+                    op.flags[fname] = Flag(fname, op, k, v, attrs)
+        # which flags can't we know statically?
+        fi = node.get("flags-import")
+        fi_val = fi.py() if fi is not None else None
+        if fi is not None:
+            ok = fi_val in (True, False, "all") or (isinstance(fi_val, list))
+            if not ok:
+                self.error(
+                    f"invalid flags-import value {fi_val!r}: expected yes/all, no, or a list of flag names", fi)
+        main = op.main
+        exec_ = op.exec
+        steps = node.get("steps")
+        has_steps = steps is not None and steps.kind == SEQ and len(steps.value) > 0
+        is_python = not exec_ and (main or not has_steps) and not (main or "").startswith("guild.plugins")
+        dest = op.flags_dest
+        if is_python and (fi_val is True or fi_val == "all" or isinstance(fi_val, list)):
+            op.flags_open = True
+        if dest.startswith("config:") or node.get("notebook") is not None:
+            op.flags_open = True
+        if m.open:
+            op.flags_open = True
+
+    def _build_requires(self, op: Operation):
+        rnode = op.node.get("requires")
+        if rnode is None or rnode.is_null:
+            return
+        items = rnode.value if rnode.kind == SEQ else [rnode]
+        for it in items:
+            if it.kind == SCALAR and isinstance(it.value, str):
+                op.requires.append(Dependency("resource", it, resource=it.value))
+            elif it.kind == MAP:
+                if "resource" in it:
+                    r = it.get("resource")
+                    op.requires.append(Dependency("resource", it, resource=r.value if r is not None else None,
+                                                  attrs=it.py()))
+                elif "sources" in it:
+                    dep = Dependency("inline", it, attrs=it.py())
+                    srcs = it.get("sources")
+                    if srcs is not None and srcs.kind == SEQ:
+                        dep.sources = [s for s in (self._source(x) for x in srcs.value) if s]
+                    op.requires.append(dep)
+                else:
+                    dep = Dependency("inline", it, attrs=it.py())
+                    s = self._source(it)
+                    if s:
+                        dep.sources = [s]
+                    op.requires.append(dep)
+            else:
+                self.error(
+                    f"invalid dependency value {it.py()!r}: expected a string or mapping", it)
+        # resource flags (operation sources)
+        for dep in op.requires:
+            for s in dep.operation_sources:
+                fname = s.attrs.get("flag-name")
+                if fname is False:
+                    continue
+                name = fname if isinstance(fname, str) else (s.attrs.get("name") if isinstance(s.attrs.get("name"), str) else None)
+                if name is None and dep.kind == "inline" and len(dep.sources) == 1 and isinstance(dep.attrs.get("name"), str):
+                    name = dep.attrs.get("name")
+                alias = None
+                if name is None:
+                    name = f"operation:{s.spec}"
+                    alias = str(s.spec)
+                if name in op.flags:
+                    f = op.flags[name]
+                    if alias and not f.alias:
+                        f.attrs = dict(f.attrs, alias=alias)
+                    continue
+                attrs = {"type": "string", "arg-skip": True, "default": None}
+                if alias:
+                    attrs["alias"] = alias
+                op.flags[name] = Flag(name, op, None, s.spec_node, attrs, origin="resource")
+
+    def _source(self, node: Node) -> Optional[Source]:
+        if node.kind == SCALAR and isinstance(node.value, str):
+            return Source("file", node.value, {}, node, node)
+        if node.kind != MAP:
+            return None
+        types = [t for t in SOURCE_TYPES if t in node]
+        if len(types) != 1:
+            return Source("unknown", None, node.py(), node, None)
+        t = types[0]
+        sn = node.get(t)
+        return Source(t, sn.py(), node.py(), node, sn)
+
+    def _build_resource(self, m: Model, key: Node, value: Node):
+        name = key.value if isinstance(key.value, str) else str(key.value)
+        if value.kind == SEQ:
+            srcs = value
+            attrs = {}
+        elif value.kind == MAP:
+            srcs = value.get("sources")
+            attrs = value.py()
+        else:
+            self.error(f"invalid resource value {value.py()!r}: expected a mapping or a list", value)
+            return
+        r = Resource(name, m, key, value, attrs=attrs)
+        if srcs is not None and srcs.kind == SEQ:
+            r.sources = [s for s in (self._source(x) for x in srcs.value) if s]
+        m.resources[name] = r
+
+    # steps -----------------------------------------------------------------------------
+    def _build_steps(self, op: Operation):
+        snode = op.node.get("steps")
+        op.steps_node = snode
+        if snode is None or snode.is_null:
+            return
+        if snode.kind != SEQ:
+            if snode.kind == MAP and not snode.value:
+                return
+            self.error(f"invalid steps data {snode.py()!r}: expected a list", snode)
+            return
+        if not snode.value:
+            return
+        op.steps = [self._build_step(op, i, n) for i, n in enumerate(snode.value)]
+
+    def _build_step(self, op: Operation, index: int, node: Node) -> Step:
+        step = Step(op, index, node)
+        lines = self.gf.lines
+        if node.kind == SCALAR and isinstance(node.value, str):
+            run_node = node
+        elif node.kind == MAP:
+            run_node = node.get("run")
+            nm = node.get("name")
+            if nm is not None and nm.kind == SCALAR and nm.value is not None:
+                step.name = str(nm.value)
+            iso = node.get("isolate-runs")
+            if iso is not None:
+                step.isolate_runs = bool(iso.value) if iso.kind == SCALAR else True
+            for key, param in runspec.STEP_OPTION_KEYS.items():
+                v = node.get(key)
+                if v is not None:
+                    step.options[param] = v.py()
+            self._step_flags(step, node.get("flags"))
+            self._step_expect(step, node.get("expect"))
+        else:
+            step.problems.append(Problem("invalid-step", ERROR, f"invalid step data: {node.py()!r}", node.range))
+            return step
+        if run_node is None or run_node.kind != SCALAR or run_node.value is None or not str(run_node.value).strip():
+            step.problems.append(
+                Problem("invalid-step", ERROR, f"invalid step {node.py()!r}: must define run",
+                        (run_node or node).range))
+            return step
+        run = str(run_node.value)
+        step.run, step.run_node = run, run_node
+        spec = runspec.parse_run(run)
+        local = run_node.local
+
+        def rng(a, b):
+            return sub_range(run_node, lines, a, b) if local else run_node.range
+
+        for msg, a, b in spec.problems:
+            full = msg if msg.startswith("invalid") else f"invalid run spec '{run}': {msg}"
+            step.problems.append(Problem("invalid-step", ERROR, full, rng(a, b)))
+        for msg, a, b in spec.ignored:
+            step.problems.append(Problem("ignored-run-option", WARNING, msg, rng(a, b)))
+        if spec.opspec is not None:
+            step.opspec = spec.opspec
+            step.opspec_range = rng(spec.opspec_start, spec.opspec_end)
+        opspec_override = step.options.get("opspec")
+        if isinstance(opspec_override, str) and opspec_override:
+            step.opspec = opspec_override
+            ov = node.get("opspec")
+            step.opspec_range = ov.range if ov is not None else step.opspec_range
+        for a in spec.assigns:
+            step.assigns.append(FlagAssign(a.name, a.value, a.text, rng(a.start, a.name_end), rng(a.value_start, a.end)))
+        for param, val in spec.options.items():
+            step.options.setdefault(param, val)
+        step.batch_files = [w.text for w in spec.batch_files]
+        # refs in the run string
+        for mm in REF_RE.finditer(run):
+            self.gf.refs.append(Ref(mm.group(1), rng(mm.start(), mm.end()), "step", op))
+        return step
+
+    def _step_flags(self, step: Step, fnode: Optional[Node]):
+        if fnode is None or fnode.is_null:
+            return
+        step.flags_node = fnode
+        if fnode.kind == SEQ:
+            self.error(
+                "step flags must be a mapping of flag names to values: Guild fails to load a guild file "
+                f"whose step has a list of flags (TypeError('list indices must be integers or slices, not str'))",
+                fnode, "invalid-type")
+            return
+        if fnode.kind != MAP:
+            self.error(f"invalid flags value {fnode.py()!r}", fnode)
+            return
+        fnode = self._expand_include(step.operation.model, fnode, "flags")
+        out = []
+        for k, v in fnode.items():
+            name = str(k.value)
+            if v.kind == MAP:
+                d = v.get("default")
+                val = d.py() if d is not None else None
+                vnode = d if d is not None else v
+            else:
+                val = v.py()
+                vnode = v
+            text = vnode.text() if vnode.kind == SCALAR else None
+            out.append(FlagAssign(name, val, text if text is not None else "", k.range, vnode.range))
+            if vnode.kind == SCALAR and isinstance(vnode.value, str):
+                self._scan_refs(vnode, "step-flag", step.operation)
+        step.flags_map = out
+
+    def _step_expect(self, step: Step, enode: Optional[Node]):
+        if enode is None or enode.is_null:
+            return
+        items = enode.value if enode.kind == SEQ else [enode]
+        for it in items:
+            if it.kind != MAP:
+                continue
+            if "output" in it:
+                step.expect.append(Check("output", it.get("output").py(), node=it))
+            elif "file" in it:
+                step.expect.append(Check("file", it.get("file").py(),
+                                         (it.get("contains").py() if "contains" in it else None),
+                                         (it.get("compare-to").py() if "compare-to" in it else None), node=it))
+            else:
+                step.expect.append(Check("unknown", None, node=it))
+
+    # references ---------------------------------------------------------------------------
+    def _scan_refs(self, node: Node, context: str, op: Operation):
+        if node.kind != SCALAR or not isinstance(node.value, str) or "${" not in node.value:
+            return
+        s = node.value
+        for mm in REF_RE.finditer(s):
+            rng = sub_range(node, self.gf.lines, mm.start(), mm.end()) if node.local else node.range
+            self.gf.refs.append(Ref(mm.group(1), rng, context, op))
+
+    def _collect_op_refs(self, op: Operation):
+        for attr, ctx in (("exec", "exec"), ("main", "main"), ("label", "label")):
+            n = op.node.get(attr)
+            if n is not None:
+                self._scan_refs(n, ctx, op)
+        env = op.node.get("env")
+        if env is not None and env.kind == MAP:
+            for _, v in env.items():
+                self._scan_refs(v, "env", op)
+        if op.steps:
+            for st in op.steps:
+                if st.node.kind == MAP:
+                    for key in ("label", "tags", "gpus"):
+                        v = st.node.get(key)
+                        if v is None:
+                            continue
+                        for n in (v.value if v.kind == SEQ else [v]):
+                            self._scan_refs(n, "step-option", op)
+
+
+_OPEN = object()
+
+
+def merge(child: Node, parent: Node, origin: Optional[str] = None) -> Node:
+    """Merge two mappings: the child's values win, nested mappings merge recursively."""
+    if child.kind != MAP or parent.kind != MAP:
+        return child
+    pairs = []
+    index = {}
+    for k, v in child.items():
+        try:
+            index[k.value] = len(pairs)
+        except TypeError:
+            pass
+        pairs.append((k, v))
+    for k, v in parent.items():
+        try:
+            pos = index.get(k.value)
+        except TypeError:
+            pos = None
+        if pos is None:
+            pairs.append((k, v))
+        else:
+            ck, cv = pairs[pos]
+            if cv.kind == MAP and v.kind == MAP:
+                pairs[pos] = (ck, merge(cv, v))
+    return Node(MAP, pairs, child.sl, child.sc, child.el, child.ec, child.style, child.tag, child.src)
+
+
+def substitute_params(node: Node, params: Dict[str, Any], _depth=0) -> Node:
+    """Replace ``{{ name }}`` in every value (not keys) with the model's params."""
+    if node.kind == SCALAR:
+        v = node.value
+        if not isinstance(v, str) or "{{" not in v:
+            return node
+        return derived(node, _subst_text(v, params))
+    if node.kind == SEQ:
+        new = [substitute_params(c, params) for c in node.value]
+        if all(a is b for a, b in zip(new, node.value)):
+            return node
+        return Node(SEQ, new, node.sl, node.sc, node.el, node.ec, node.style, node.tag, node.src)
+    changed = False
+    pairs = []
+    for k, v in node.value:
+        nv = substitute_params(v, params)
+        changed |= nv is not v
+        pairs.append((k, nv))
+    if not changed:
+        return node
+    return Node(MAP, pairs, node.sl, node.sc, node.el, node.ec, node.style, node.tag, node.src)
+
+
+def _subst_text(v: str, params: Dict[str, Any], depth: int = 0):
+    m = PARAM_RE.fullmatch(v.strip())
+    if m and m.group(1) in params:
+        val = params[m.group(1)]
+        if isinstance(val, str) and "{{" in val and depth < 10:
+            return _subst_text(val, params, depth + 1)
+        return val
+
+    def repl(mm):
+        name = mm.group(1)
+        if name not in params:
+            return mm.group(0)
+        val = params[name]
+        if isinstance(val, str) and "{{" in val and depth < 10:
+            val = _subst_text(val, params, depth + 1)
+        return str(val) if not isinstance(val, bool) else ("yes" if val else "no")
+
+    return PARAM_RE.sub(repl, v)
+
+
+def load(text: str, path: Optional[str] = None) -> Guildfile:
+    """Load a guild file's text into the positioned model. Never raises."""
+    loader = _Loader(text, path)
+    try:
+        return loader.load()
+    except RecursionError:
+        gf = Guildfile(path, text, text.split("\n"), None, format="invalid")
+        gf.problems.append(Problem("yaml-syntax", ERROR, "document is nested too deeply", Range(0, 0, 0, 1)))
+        return gf
+
+
+def load_path(path: str) -> Guildfile:
+    """Load a file from disk; decoding problems become a diagnostic, never an exception."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        gf = Guildfile(path, "", [""], None, format="invalid")
+        gf.problems.append(Problem("encoding", ERROR, f"file is not valid UTF-8 ({e.reason} at byte {e.start})",
+                                   Range(0, 0, 0, 0)))
+        return gf
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return load(text, path)

@@ -1,0 +1,382 @@
+"""Positioned YAML nodes.
+
+PyYAML's ``compose`` (the libyaml C loader when present) gives a node graph with marks.
+We turn it into :class:`Node` objects that carry a Python value for scalars, the
+0-based source range, and the file they came from. Aliases are shared (converted once),
+merge keys (``<<``) are applied, duplicate keys are recorded. A document that does not
+parse is re-composed with the offending lines blanked so that the rest still yields
+nodes (the normal state of a buffer while typing).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Iterator, List, NamedTuple, Optional, Tuple
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+try:  # pragma: no cover - depends on the PyYAML build
+    from yaml import CSafeLoader as _Loader
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader
+
+    HAVE_LIBYAML = False
+
+MAP, SEQ, SCALAR = 0, 1, 2
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+_constructor = SafeConstructor()
+_scalar_ctors = SafeConstructor.yaml_constructors
+
+
+class Range(NamedTuple):
+    """0-based ``(start_line, start_col, end_line, end_col)``; columns count code points."""
+
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+
+    def contains(self, line: int, col: int) -> bool:
+        if line < self.start_line or line > self.end_line:
+            return False
+        if line == self.start_line and col < self.start_col:
+            return False
+        if line == self.end_line and col > self.end_col:
+            return False
+        return True
+
+
+class Node:
+    """A positioned YAML node.
+
+    ``value`` is a list of ``(key, value)`` node pairs for mappings, a list of nodes for
+    sequences and the constructed Python value for scalars. ``src`` is ``None`` for
+    nodes of the document being analysed and a file path for nodes that came from an
+    included file.
+    """
+
+    __slots__ = ("kind", "value", "sl", "sc", "el", "ec", "style", "tag", "src", "_index")
+
+    def __init__(self, kind, value, sl, sc, el, ec, style=None, tag=None, src=None):
+        self.kind = kind
+        self.value = value
+        self.sl = sl
+        self.sc = sc
+        self.el = el
+        self.ec = ec
+        self.style = style
+        self.tag = tag
+        self.src = src
+        self._index = None
+
+    # ranges -------------------------------------------------------------
+    @property
+    def range(self) -> Range:
+        return Range(self.sl, self.sc, self.el, self.ec)
+
+    @property
+    def is_map(self) -> bool:
+        return self.kind == MAP
+
+    @property
+    def is_seq(self) -> bool:
+        return self.kind == SEQ
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.kind == SCALAR
+
+    @property
+    def is_null(self) -> bool:
+        return self.kind == SCALAR and self.value is None
+
+    @property
+    def local(self) -> bool:
+        """True when the node belongs to the analysed document itself."""
+        return self.src is None
+
+    # mapping access -------------------------------------------------------
+    def items(self) -> List[Tuple["Node", "Node"]]:
+        return self.value if self.kind == MAP else []
+
+    def _key_index(self):
+        if self._index is None:
+            idx = {}
+            for k, v in self.value:
+                kv = k.value if k.kind == SCALAR else None
+                try:
+                    idx[kv] = (k, v)
+                except TypeError:  # unhashable key value
+                    pass
+            self._index = idx
+        return self._index
+
+    def get(self, key, default=None) -> Optional["Node"]:
+        if self.kind != MAP:
+            return default
+        pair = self._key_index().get(key)
+        return pair[1] if pair else default
+
+    def get_pair(self, key) -> Optional[Tuple["Node", "Node"]]:
+        if self.kind != MAP:
+            return None
+        return self._key_index().get(key)
+
+    def __contains__(self, key) -> bool:
+        return self.kind == MAP and key in self._key_index()
+
+    def keys(self):
+        return [k.value for k, _ in self.value] if self.kind == MAP else []
+
+    # conversion -----------------------------------------------------------
+    def py(self, _seen=None):
+        """The plain Python value (what ``yaml.safe_load`` would give)."""
+        if self.kind == SCALAR:
+            return self.value
+        if _seen is None:
+            _seen = set()
+        if id(self) in _seen:
+            return None
+        _seen.add(id(self))
+        try:
+            if self.kind == SEQ:
+                return [n.py(_seen) for n in self.value]
+            out = {}
+            for k, v in self.value:
+                kv = k.py(_seen)
+                try:
+                    out[kv] = v.py(_seen)
+                except TypeError:
+                    out[repr(kv)] = v.py(_seen)
+            return out
+        finally:
+            _seen.discard(id(self))
+
+    def text(self) -> Optional[str]:
+        """The scalar as text (``None`` for null or collections)."""
+        if self.kind != SCALAR or self.value is None:
+            return None
+        v = self.value
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return str(v)
+
+    def __repr__(self):  # pragma: no cover - debugging aid
+        kind = {MAP: "map", SEQ: "seq", SCALAR: "scalar"}[self.kind]
+        return f"<Node {kind} {self.sl}:{self.sc}-{self.el}:{self.ec} {self.value!r:.40}>"
+
+
+def derived(node: Node, value, kind=SCALAR) -> Node:
+    """A new node with ``node``'s position and another value."""
+    n = Node(kind, value, node.sl, node.sc, node.el, node.ec, node.style, node.tag, node.src)
+    return n
+
+
+class SyntaxProblem(NamedTuple):
+    message: str
+    range: Range
+
+
+class Composed(NamedTuple):
+    root: Optional[Node]
+    syntax_errors: List[SyntaxProblem]
+    duplicates: List[Tuple[Node, Node]]  # (first key, repeated key)
+    partial: bool  # True when lines were blanked to recover
+
+
+class _Converter:
+    def __init__(self, src):
+        self.src = src
+        self.memo = {}
+        self.active = set()
+        self.duplicates = []
+        self.errors = []
+
+    def convert(self, ynode) -> Node:
+        nid = id(ynode)
+        memo = self.memo.get(nid)
+        if memo is not None:
+            return memo
+        sm, em = ynode.start_mark, ynode.end_mark
+        if isinstance(ynode, yaml.ScalarNode):
+            tag = ynode.tag
+            ctor = _scalar_ctors.get(tag)
+            if ctor is None:
+                value = ynode.value
+            else:
+                try:
+                    value = ctor(_constructor, ynode)
+                except Exception:  # bad timestamp, bad binary, ...
+                    value = ynode.value
+            n = Node(SCALAR, value, sm.line, sm.column, em.line, em.column, ynode.style, tag, self.src)
+            self.memo[nid] = n
+            return n
+        if nid in self.active:
+            self.errors.append(
+                SyntaxProblem("recursive alias: a node cannot contain itself",
+                              Range(sm.line, sm.column, sm.line, sm.column + 1))
+            )
+            return Node(SCALAR, None, sm.line, sm.column, em.line, em.column, None, None, self.src)
+        self.active.add(nid)
+        try:
+            if isinstance(ynode, yaml.SequenceNode):
+                n = Node(SEQ, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
+                n.value = [self.convert(c) for c in ynode.value]
+            else:
+                n = Node(MAP, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
+                n.value = self._mapping(ynode)
+            self.memo[nid] = n
+            return n
+        finally:
+            self.active.discard(nid)
+
+    def _mapping(self, ynode):
+        pairs = []
+        merges = []
+        seen = {}
+        for yk, yv in ynode.value:
+            if yk.tag == _MERGE_TAG:
+                merges.append(yv)
+                continue
+            k = self.convert(yk)
+            v = self.convert(yv)
+            if k.kind == SCALAR:
+                try:
+                    first = seen.get(k.value)
+                    if first is not None:
+                        self.duplicates.append((first, k))
+                        # last one wins, as in PyYAML: drop the earlier pair
+                        pairs = [p for p in pairs if p[0] is not first]
+                    seen[k.value] = k
+                except TypeError:
+                    pass
+            pairs.append((k, v))
+        if merges:
+            own = set()
+            for k, _ in pairs:
+                try:
+                    own.add(k.value)
+                except TypeError:
+                    pass
+            extra = []
+            for ym in merges:
+                sources = ym.value if isinstance(ym, yaml.SequenceNode) else [ym]
+                for ys in sources:
+                    m = self.convert(ys)
+                    if m.kind != MAP:
+                        continue
+                    for k, v in m.value:
+                        try:
+                            if k.value in own:
+                                continue
+                            own.add(k.value)
+                        except TypeError:
+                            pass
+                        extra.append((k, v))
+            pairs = extra + pairs
+        return pairs
+
+
+def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = getattr(err, "problem", None)
+    context = getattr(err, "context", None)
+    if problem:
+        message = f"{problem} ({context})" if context else problem
+    else:
+        message = str(err).splitlines()[0] if str(err) else "invalid YAML"
+    if mark is None:
+        return SyntaxProblem(message, Range(0, 0, 0, 0))
+    line = min(mark.line, max(len(lines) - 1, 0))
+    col = mark.column
+    text = lines[line] if lines else ""
+    end = col
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    if end == col:
+        end = col + 1
+    return SyntaxProblem(message, Range(line, col, line, end))
+
+
+def compose(text: str, src=None, max_retries: int = 8) -> Composed:
+    """Compose ``text`` into positioned nodes; never raises."""
+    errors: List[SyntaxProblem] = []
+    lines = text.split("\n")
+    current = text
+    partial = False
+    for _attempt in range(max_retries + 1):
+        try:
+            yroot = yaml.compose(current, Loader=_Loader)
+        except yaml.YAMLError as err:
+            prob = _syntax_problem(err, lines)
+            if not errors:
+                errors.append(prob)
+            elif prob.range not in [e.range for e in errors]:
+                pass
+            partial = True
+            mark = getattr(err, "problem_mark", None)
+            if mark is None:
+                return Composed(None, errors, [], True)
+            cur_lines = current.split("\n")
+            bad = min(mark.line, len(cur_lines) - 1)
+            if not cur_lines[bad].strip() or _attempt == max_retries - 1:
+                # nothing left to blank on that line: cut the document there
+                cur_lines = cur_lines[:bad]
+            else:
+                cur_lines[bad] = ""
+                ctx = getattr(err, "context_mark", None)
+                if ctx is not None and ctx.line != bad and ctx.line < len(cur_lines) and _attempt >= 2:
+                    cur_lines[ctx.line] = ""
+            current = "\n".join(cur_lines)
+            continue
+        except RecursionError:
+            errors.append(SyntaxProblem("document is nested too deeply", Range(0, 0, 0, 1)))
+            return Composed(None, errors, [], True)
+        except (ValueError, TypeError) as err:  # pragma: no cover - defensive
+            errors.append(SyntaxProblem(f"cannot read document: {err}", Range(0, 0, 0, 1)))
+            return Composed(None, errors, [], True)
+        if yroot is None:
+            return Composed(None, errors, [], partial)
+        conv = _Converter(src)
+        try:
+            root = conv.convert(yroot)
+        except RecursionError:
+            errors.append(SyntaxProblem("document is nested too deeply", Range(0, 0, 0, 1)))
+            return Composed(None, errors, [], True)
+        return Composed(root, errors + conv.errors, conv.duplicates, partial)
+    return Composed(None, errors, [], True)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node below ``node`` (each shared alias once)."""
+    seen = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        if n.kind == MAP:
+            for k, v in n.value:
+                stack.append(v)
+                stack.append(k)
+        elif n.kind == SEQ:
+            stack.extend(reversed(n.value))
+
+
+def is_date(value) -> bool:
+    return isinstance(value, (datetime.date, datetime.datetime))
+
+
+def scalar_repr(node: Node) -> str:
+    """Python ``repr`` of the node's plain value (used in Guild's messages)."""
+    return repr(node.py())
