@@ -1,8 +1,136 @@
-"""Command line: guildls check | run | serve | schema."""
+"""Command line: ``guildls check | run | serve | schema``."""
 
+from __future__ import annotations
+
+import argparse
+import json
+import os
 import sys
+from typing import Iterable, List, Optional
+
+GUILD_FILE_NAMES = ("guild.yml", "guild.yaml")
 
 
-def main(argv=None):
-    print("guildls: not yet", file=sys.stderr)
-    return 2
+def _is_guild_file(name: str) -> bool:
+    return name in GUILD_FILE_NAMES or name.endswith((".guild.yml", ".guild.yaml"))
+
+
+def find_guild_files(path: str) -> List[str]:
+    if os.path.isdir(path):
+        found = []
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__"))
+            for f in sorted(files):
+                if _is_guild_file(f):
+                    found.append(os.path.join(root, f))
+        return found
+    return [path]
+
+
+def _diag_dict(path, p) -> dict:
+    r = p.range
+    return {
+        "file": path,
+        "line": r.start_line + 1,
+        "column": r.start_col + 1,
+        "end_line": r.end_line + 1,
+        "end_column": r.end_col + 1,
+        "severity": p.severity,
+        "code": p.code,
+        "message": p.message,
+    }
+
+
+def cmd_check(args) -> int:
+    from .analysis.diagnostics import diagnose
+    from .model import load_path
+
+    files: List[str] = []
+    for p in args.paths:
+        if not os.path.exists(p):
+            print(f"guildls: {p}: no such file or directory", file=sys.stderr)
+            return 2
+        files.extend(find_guild_files(p))
+    if not files:
+        print("guildls: no guild files found (looked for guild.yml, guild.yaml, *.guild.yml)", file=sys.stderr)
+        return 2
+    levels = ["error", "warning", "information", "hint"]
+    shown = set(levels[: levels.index(args.min_severity) + 1])
+    results = []
+    errors = 0
+    for f in files:
+        try:
+            gf = load_path(f)
+        except OSError as e:
+            print(f"guildls: {f}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        for p in diagnose(gf):
+            if p.severity == "error":
+                errors += 1
+            if p.severity in shown:
+                results.append(_diag_dict(f, p))
+    if args.format == "json":
+        json.dump(results, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for d in results:
+            print(f"{d['file']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']} [{d['code']}]")
+        counts = {}
+        for d in results:
+            counts[d["severity"]] = counts.get(d["severity"], 0) + 1
+        summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()) or "no problems"
+        print(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {summary}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_schema(args) -> int:
+    from . import schema
+
+    sys.stdout.write(schema.schema_text())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .lsp.server import serve
+
+    serve()
+    return 0
+
+
+def main(argv: Optional[Iterable[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        from .executor.cli import cli_run
+
+        return cli_run(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="guildls", description="Language server, linter and workflow runner for Guild AI guild files.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"guildls {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("check", help="report problems in guild files (exit 1 on errors)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="guild file or directory (searched recursively)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--min-severity", choices=["error", "warning", "information", "hint"], default="warning",
+                   help="lowest severity shown (default: warning)")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("serve", help="run the language server over stdio")
+    p.add_argument("--stdio", action="store_true", help="accepted for editor compatibility (stdio is the default)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("schema", help="print the JSON schema of guild files")
+    p.set_defaults(func=cmd_schema)
+    sub.add_parser("run", help="run an operation or workflow (see 'guildls run --help')")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0) if e.code in (0, None) else 2
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

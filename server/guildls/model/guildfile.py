@@ -837,6 +837,13 @@ class _Loader:
             else:
                 self.error(
                     f"invalid dependency value {it.py()!r}: expected a string or mapping", it)
+        # resource flags: file sources with flag-name
+        for dep in op.requires:
+            for s in dep.sources:
+                fname = s.attrs.get("flag-name")
+                if s.kind != "operation" and isinstance(fname, str) and fname not in op.flags:
+                    op.flags[fname] = Flag(fname, op, None, s.spec_node, {"type": "string", "arg-skip": True,
+                                                                        "default": s.spec}, origin="resource")
         # resource flags (operation sources)
         for dep in op.requires:
             for s in dep.operation_sources:
@@ -923,11 +930,11 @@ class _Loader:
             self._step_flags(step, node.get("flags"))
             self._step_expect(step, node.get("expect"))
         else:
-            step.problems.append(Problem("invalid-step", ERROR, f"invalid step data: {node.py()!r}", node.range))
+            step.problems.append(Problem("invalid-step", WARNING, f"invalid step data: {node.py()!r}", node.range))
             return step
         if run_node is None or run_node.kind != SCALAR or run_node.value is None or not str(run_node.value).strip():
             step.problems.append(
-                Problem("invalid-step", ERROR, f"invalid step {node.py()!r}: must define run",
+                Problem("invalid-step", WARNING, f"invalid step {node.py()!r}: must define run",
                         (run_node or node).range))
             return step
         run = str(run_node.value)
@@ -940,7 +947,7 @@ class _Loader:
 
         for msg, a, b in spec.problems:
             full = msg if msg.startswith("invalid") else f"invalid run spec '{run}': {msg}"
-            step.problems.append(Problem("invalid-step", ERROR, full, rng(a, b)))
+            step.problems.append(Problem("invalid-step", WARNING, full, rng(a, b)))
         for msg, a, b in spec.ignored:
             step.problems.append(Problem("ignored-run-option", WARNING, msg, rng(a, b)))
         if spec.opspec is not None:

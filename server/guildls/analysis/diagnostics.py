@@ -1,0 +1,31 @@
+"""All diagnostics of a document: load problems, schema checks, semantic checks.
+
+``diagnose(gf)`` is a pure function: a loaded Guildfile in, a sorted list of
+:class:`~guildls.model.Problem` out. Each problem has a stable ``code``.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+from ..model import Guildfile, Problem
+from . import schema_check, semantics
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
+
+
+def diagnose(gf: Guildfile) -> List[Problem]:
+    out: List[Problem] = list(gf.problems)
+    if gf.root is not None:
+        out.extend(schema_check.check(gf))
+        out.extend(semantics.check(gf))
+    seen = set()
+    uniq = []
+    for p in out:
+        k = (p.code, p.range, p.message)
+        if k in seen:
+            continue
+        seen.add(k)
+        uniq.append(p)
+    uniq.sort(key=lambda p: (p.range.start_line, p.range.start_col, SEVERITY_ORDER.get(p.severity, 9)))
+    return uniq

@@ -1,0 +1,223 @@
+"""Attribute checks driven by the JSON schema (the one source of attribute names and types).
+
+Walks the document's own nodes (not the merged model, so every report lands once, where
+the text is) section by section: unknown keys are warnings with "did you mean", a wrongly
+typed value is an error with Guild's own message where Guild rejects it at load
+(``x-guild-error``) and a warning where Guild tolerates it.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from .. import schema as gschema
+from ..model import ERROR, HINT, WARNING, Guildfile, Problem
+from ..model.nodes import MAP, SCALAR, SEQ, Node
+from .semantics import did_you_mean, suggest
+
+# Item types recognised in the full format.
+_ITEM_SECTIONS = {"model": "model", "config": "model", "package": "package", "include": "include"}
+_OLD_FORMAT_KEYS = {"model", "operations", "resources", "description"}
+
+_JSON_NAMES = {
+    "string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+    "array": "a list", "object": "a mapping", "null": "null",
+}
+
+
+def _type_words(types) -> str:
+    words = [_JSON_NAMES.get(t, t) for t in types]
+    if not words:
+        return "another value"
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+class _Walker:
+    def __init__(self, gf: Guildfile):
+        self.gf = gf
+        self.out: List[Problem] = []
+
+    def add(self, code, sev, msg, node_or_range, data=None):
+        rng = node_or_range.range if isinstance(node_or_range, Node) else node_or_range
+        self.out.append(Problem(code, sev, msg, rng, data))
+
+    # ---------------------------------------------------------------------------------
+    def mapping(self, node: Node, section_name: str, skip=(), where: str = ""):
+        """Check the keys and values of one mapping against a schema section."""
+        if node.kind != MAP or not node.local:
+            return
+        sec = gschema.section(section_name)
+        for k, v in node.value:
+            if k.kind != SCALAR:
+                continue
+            key = k.value
+            if key in skip or not isinstance(key, str):
+                continue
+            attr = sec.get(key)
+            if attr is None:
+                if key in sec.ignored:
+                    self.add("ignored-attribute", HINT, f"'{key}' is ignored by Guild here: {sec.ignored[key]}", k)
+                    continue
+                sugs = suggest(key, sec.attrs)
+                self.add("unknown-attribute", WARNING,
+                         f"unknown {where or sec.title or section_name} attribute '{key}'" + did_you_mean(sugs),
+                         k, {"suggestions": sugs})
+                continue
+            self.value(attr, v, key)
+
+    def value(self, attr, v: Node, key: str):
+        if not v.local:
+            return
+        py = v.py() if v.kind != SCALAR else v.value
+        if v.kind == SCALAR and isinstance(py, str) and ("{{" in py):
+            return  # params are substituted before Guild reads the value
+        try:
+            ok = attr.is_valid(py)
+        except Exception:  # unhashable or exotic values: let jsonschema decide slowly
+            ok = True
+        if ok:
+            self.descend(attr, v)
+            return
+        if attr.guild_error:
+            msg = attr.guild_error.replace("{repr}", repr(py))
+            self.add("invalid-type", ERROR, msg, v)
+        else:
+            extra = f"one of {', '.join(map(str, attr.enum))}" if attr.enum else _type_words(attr.types)
+            self.add("invalid-type", WARNING, f"'{key}' should be {extra} (Guild may ignore or misread this value)", v)
+
+    def descend(self, attr, v: Node):
+        ref = attr.section_ref
+        if not ref:
+            return
+        if v.kind == MAP:
+            if attr.name in ("flags", "operations", "resources", "params", "env", "extra",
+                             "run-attrs", "arg-encoding", "env-encoding", "packages"):
+                self.mapping_of(v, ref, attr.name)
+            else:
+                self.mapping(v, ref)
+        elif v.kind == SEQ:
+            for item in v.value:
+                if item.kind == MAP:
+                    self.mapping(item, ref)
+
+    def mapping_of(self, node: Node, ref: str, attr_name: str):
+        """A mapping name -> section (flags, operations, resources)."""
+        for k, v in node.value:
+            if k.value == "$include":
+                continue
+            if ref == "operation":
+                self.operation(v)
+            elif ref == "flag":
+                if v.kind == MAP:
+                    self.mapping(v, "flag")
+                    ch = v.get("choices")
+                    if ch is not None and ch.kind == SEQ:
+                        for c in ch.value:
+                            if c.kind == MAP:
+                                self.mapping(c, "choice")
+            elif ref == "resource":
+                if v.kind == MAP:
+                    self.mapping(v, "resource")
+                    self.sources(v.get("sources"))
+                elif v.kind == SEQ:
+                    self.sources(v)
+            elif v.kind == MAP:
+                self.mapping(v, ref)
+
+    def sources(self, node: Optional[Node]):
+        if node is None or node.kind != SEQ:
+            return
+        for s in node.value:
+            if s.kind == MAP:
+                self.mapping(s, "source")
+
+    def operation(self, v: Node):
+        if v.kind != MAP:
+            return
+        self.mapping(v, "operation", skip=("flags", "steps", "requires"))
+        sec = gschema.section("operation")
+        for key in ("flags", "steps", "requires"):
+            pair = v.get_pair(key)
+            if pair is None:
+                continue
+            attr = sec.get(key)
+            val = pair[1]
+            if attr is None:
+                continue
+            if key == "flags":
+                if val.kind == MAP:
+                    self.mapping_of(val, "flag", "flags")
+                else:
+                    self.value(attr, val, key)
+            elif key == "steps":
+                if val.kind == SEQ:
+                    for st in val.value:
+                        if st.kind == MAP:
+                            self.step(st)
+                elif not (val.kind == MAP and not val.value) and not val.is_null:
+                    self.value(attr, val, key)
+            elif key == "requires":
+                items = val.value if val.kind == SEQ else [val]
+                for it in items:
+                    if it.kind == MAP:
+                        self.mapping(it, "dependency")
+                        self.sources(it.get("sources"))
+
+    def step(self, st: Node):
+        self.mapping(st, "step", skip=("flags", "expect"))
+        exp = st.get("expect")
+        if exp is not None:
+            for it in (exp.value if exp.kind == SEQ else [exp]):
+                if it.kind == MAP:
+                    self.mapping(it, "check")
+
+    # ---------------------------------------------------------------------------------
+    def run(self):
+        gf = self.gf
+        root = gf.root
+        if root is None or not root.local:
+            return self.out
+        if gf.format == "operations":
+            old = [k for k, v in root.value if k.value in _OLD_FORMAT_KEYS and
+                   (k.value != "model" or v.kind == SCALAR) and (k.value != "operations" or v.kind == MAP)]
+            oldish = "operations" in root or ("model" in root and root.get("model").kind == SCALAR)
+            if oldish:
+                k = next(k for k, _ in root.value if k.value in ("operations", "model"))
+                self.add("old-format", WARNING,
+                         "this file is a mapping, so Guild reads every top-level key as an operation name "
+                         f"({', '.join(repr(x.value) for x in old)} included); write a list of '- model:' items "
+                         "to define a model", k)
+                for k, v in root.value:
+                    if k.value not in _OLD_FORMAT_KEYS:
+                        self.operation(v)
+                return self.out
+            for _, v in root.value:
+                self.operation(v)
+        elif gf.format == "full":
+            for item in root.value:
+                if item.kind != MAP:
+                    continue
+                types = [t for t in ("config", "include", "model", "package") if t in item]
+                if len(types) != 1:
+                    if not types and "operations" in item:
+                        types = ["model"]
+                    else:
+                        continue
+                sec = _ITEM_SECTIONS[types[0]]
+                self.mapping(item, sec, skip=("operations", "resources", "operation-defaults"))
+                ops = item.get("operations")
+                if ops is not None and ops.kind == MAP:
+                    for k, v in ops.value:
+                        if k.value != "$include":
+                            self.operation(v)
+                res = item.get("resources")
+                if res is not None and res.kind == MAP:
+                    self.mapping_of(res, "resource", "resources")
+                od = item.get("operation-defaults")
+                if od is not None and od.kind == MAP:
+                    self.operation(od)
+        return self.out
+
+
+def check(gf: Guildfile) -> List[Problem]:
+    return _Walker(gf).run()

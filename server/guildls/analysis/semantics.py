@@ -1,0 +1,433 @@
+"""Semantic checks: steps, flags, references, cycles, dependencies.
+
+Pure functions of a loaded :class:`~guildls.model.Guildfile`. Where the server cannot
+know (imported flags, package models, plugin targets) it stays silent or speaks at hint
+level; messages follow Guild's wording where Guild has one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from ..model import ERROR, HINT, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
+from ..model.runspec import decode_flag_value
+
+PLUGIN_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".qmd")
+BUILTIN_TARGETS = {"random", "gp", "forest", "gbrt", "bayesian", "gaussian", "queue",
+                   "dask:scheduler", "r-script:init", "skopt:random", "skopt:gp", "skopt:forest",
+                   "skopt:gbrt"}
+EXEC_NAMES = {"python_exe", "guild_python_exe", "project_dir", "flag_args", "main_args"}
+MAIN_NAMES = {"python_exe", "guild_python_exe"}
+# Severity policy: "error" means Guild refuses to load the file; a problem Guild only
+# meets when the operation runs (unknown step op, bad flag, undefined ${ref}, ...) is a
+# warning. Real files that Guild loads never get an error this way, and `guildls check
+# --strict` still fails CI on them.
+RUNTIME = WARNING
+_REGEX_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")
+
+
+def suggest(name: str, candidates: Iterable[str], n: int = 3) -> List[str]:
+    cands = list(dict.fromkeys(c for c in candidates if c != name))
+    return difflib.get_close_matches(name, cands, n=n, cutoff=0.6)
+
+
+def did_you_mean(sugs: List[str]) -> str:
+    if not sugs:
+        return ""
+    return " (did you mean " + " or ".join(f"'{s}'" for s in sugs) + "?)"
+
+
+class _Ctx:
+    def __init__(self, gf: Guildfile):
+        self.gf = gf
+        self.out: List[Problem] = []
+
+    def add(self, code, severity, message, rng, data=None):
+        if rng is None:
+            return
+        self.out.append(Problem(code, severity, message, rng, data))
+
+
+def check(gf: Guildfile) -> List[Problem]:
+    """All semantic problems of the document (deduplicated, stable order)."""
+    # An operation inherited by several models is checked once per model; a problem
+    # counts only when every context that checked the node agrees (no false positives).
+    checked: Dict[int, int] = {}
+    found: Dict[Tuple, List] = {}
+    for model in gf.models.values():
+        for op in model.operations.values():
+            if not op.key.local and not (op.node.local):
+                continue
+            ctx = _Ctx(gf)
+            _check_operation(ctx, model, op)
+            checked[id(op.node)] = checked.get(id(op.node), 0) + 1
+            for p in ctx.out:
+                k = (id(op.node), p.code, p.range, p.message)
+                found.setdefault(k, [p, 0])[1] += 1
+    out = []
+    seen = set()
+    for (nid, code, rng, msg), (p, count) in found.items():
+        if count < checked.get(nid, 0):
+            continue
+        k = (code, rng, msg)
+        if k in seen:
+            continue
+        seen.add(k)
+        out.append(p)
+    out.extend(_check_cycles(gf))
+    return out
+
+
+# ---------------------------------------------------------------------------------
+def _check_operation(ctx: _Ctx, model: Model, op: Operation):
+    _check_refs(ctx, op)
+    _check_requires(ctx, model, op)
+    if op.steps and not op.main and not op.exec:
+        for st in op.steps:
+            for p in st.problems:
+                if st.node.local:
+                    ctx.out.append(p)
+            _check_step(ctx, model, op, st)
+
+
+def resolve_step_target(gf: Guildfile, model: Model, opspec: str):
+    """-> (operation or None, status) where status is 'ok', 'unknown', 'external', 'error'."""
+    if "/" in opspec:
+        return None, "external"
+    if opspec in BUILTIN_TARGETS or opspec.startswith("skopt:") or opspec.startswith("dvc.yaml:"):
+        return None, "external"
+    if ":" in opspec:
+        mref, opname = opspec.split(":", 1)
+        if not mref:
+            return None, "external"
+        models = gf.models_matching(mref)
+        if not models:
+            return None, "unknown-model"
+        if len(models) > 1:
+            return None, "ambiguous"
+        target = models[0].operations.get(opname)
+        if target is None:
+            return None, ("external" if models[0].open else "unknown")
+        return target, "ok"
+    target = model.operations.get(opspec)
+    if target is not None:
+        return target, "ok"
+    if model.open:
+        return None, "external"
+    if model.name == "":
+        if opspec.endswith(PLUGIN_SUFFIXES):
+            return None, "external"
+        if gf.path and os.path.exists(os.path.join(gf.dir, opspec)):
+            return None, "external"
+    return None, "unknown"
+
+
+def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
+    gf = ctx.gf
+    if not st.opspec or st.opspec_range is None or not st.node.local:
+        return
+    if "${" in st.opspec:
+        return
+    target, status = resolve_step_target(gf, model, st.opspec)
+    rng = st.opspec_range
+    if status in ("unknown", "unknown-model"):
+        if status == "unknown-model":
+            cands = [o.fullname for o in gf.operations()]
+            sugs = suggest(st.opspec, cands)
+            msg = f"cannot find operation {st.opspec}"
+        else:
+            if ":" in st.opspec:
+                mref, opname = st.opspec.split(":", 1)
+                m = gf.models_matching(mref)[0]
+                sugs = [f"{mref}:{s}" for s in suggest(opname, m.operations)]
+                msg = f"operation '{opname}' is not defined for model '{m.name}'"
+            else:
+                cands = [n for n in model.operations if n != op.name]
+                sugs = suggest(st.opspec, cands)
+                if model.name:
+                    msg = f"operation '{st.opspec}' is not defined for model '{model.name}'"
+                else:
+                    msg = f"operation '{st.opspec}' is not defined for this project"
+        ctx.add("unknown-operation", RUNTIME, msg + did_you_mean(sugs), rng, {"suggestions": sugs})
+        return
+    if status == "ambiguous":
+        mref = st.opspec.split(":", 1)[0]
+        names = ", ".join(m.name for m in gf.models_matching(mref))
+        ctx.add("unknown-operation", RUNTIME, f"there are multiple models that match '{mref}' ({names})", rng)
+        return
+    if target is None:
+        return
+    force = bool(st.options.get("force_flags"))
+    for a in st.effective_assigns:
+        flag = target.find_flag(a.name)
+        if flag is None:
+            if force or target.flags_open:
+                continue
+            sugs = suggest(a.name, list(target.flags))
+            ctx.add("unknown-flag", RUNTIME,
+                    f"unsupported flag '{a.name}' (operation '{target.fullname}' has "
+                    + (f"flags {', '.join(sorted(target.flags))})" if target.flags else "no flags)")
+                    + did_you_mean(sugs),
+                    a.name_range, {"suggestions": sugs, "operation": target.fullname})
+            continue
+        if force:
+            continue
+        msg = check_flag_value(flag, a.value, a.text)
+        if msg:
+            ctx.add("invalid-flag-value", RUNTIME, msg, a.value_range, {"flag": flag.name})
+    if not force:
+        assigned = {a.name for a in st.effective_assigns}
+        for f in target.flags.values():
+            if f.required and f.default in (None, "") and f.name not in assigned and (f.alias not in assigned):
+                ctx.add("missing-required-flag", WARNING,
+                        f"operation '{target.fullname}' requires flag '{f.name}' and this step does not set it",
+                        rng)
+
+
+_NUMERIC = {"int", "float", "number"}
+
+
+def _is_batch(value, text) -> bool:
+    if isinstance(value, list):
+        return True
+    if isinstance(text, str) and re.match(r"^[a-zA-Z0-9_\-\.]*\[.*\]$", text.strip() or "-"):
+        return True
+    return False
+
+
+def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
+    """Guild's run-time value check for one flag (None when the value is acceptable)."""
+    if isinstance(text, str) and "${" in text:
+        return None
+    if isinstance(value, str) and "${" in value:
+        return None
+    if value is None or _is_batch(value, text):
+        return None
+    shown = text if text not in (None, "") else _fmt(value)
+    ftype = flag.type
+    coerced = value
+    if ftype in _NUMERIC:
+        coerced = _coerce_number(ftype, value)
+        if coerced is None:
+            return f"invalid value {shown} for {flag.name}: invalid value for type '{ftype}'"
+    choices = flag.choices
+    if choices and not flag.allow_other and coerced not in (0, False, "", None):
+        allowed = list(choices) + list(flag.choice_aliases)
+        if not _in_choices(coerced, allowed):
+            vals = ", ".join(_fmt(c) for c in choices)
+            return f"Unsupported value for '{flag.name}' - supported values are: {vals}"
+    if isinstance(coerced, (int, float)) and not isinstance(coerced, bool):
+        lo, hi = flag.min, flag.max
+        if isinstance(lo, (int, float)) and not isinstance(lo, bool) and coerced < lo:
+            return f"invalid value {shown} for {flag.name}: out of range (less than min {lo})"
+        if isinstance(hi, (int, float)) and not isinstance(hi, bool) and coerced > hi:
+            return f"invalid value {shown} for {flag.name}: out of range (greater than max {hi})"
+    return None
+
+
+def _coerce_number(ftype, value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        if ftype == "int" and isinstance(value, float) and not value.is_integer():
+            return None
+        return value
+    if isinstance(value, str):
+        s = value.strip()
+        try:
+            return int(s)
+        except ValueError:
+            pass
+        if ftype == "int":
+            return None
+        try:
+            return float(s)
+        except ValueError:
+            return None
+    return None
+
+
+def _in_choices(value, allowed) -> bool:
+    for c in allowed:
+        if c == value and type(c) is not bool or c is value:
+            return True
+        if isinstance(c, str) and not isinstance(value, str) and c == _fmt(value):
+            return True
+        if isinstance(value, str) and not isinstance(c, str) and decode_flag_value(value) == c:
+            return True
+    return False
+
+
+def _fmt(v) -> str:
+    if v is True:
+        return "yes"
+    if v is False:
+        return "no"
+    if v is None:
+        return "null"
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------
+def _ref_name(raw: str) -> str:
+    return raw.split("|", 1)[0].strip()
+
+
+def _check_refs(ctx: _Ctx, op: Operation):
+    for ref in ctx.gf.refs:
+        if ref.operation is not op:
+            continue
+        name = _ref_name(ref.name)
+        if ref.context == "label" or not name:
+            continue
+        if op.flags_open:
+            continue
+        if op.find_flag(name) is not None:
+            continue
+        if ref.context in ("exec",) and name in EXEC_NAMES:
+            continue
+        if ref.context in ("main", "env") and name in MAIN_NAMES:
+            continue
+        sugs = suggest(name, list(op.flags))
+        if ref.context in ("step", "step-flag", "step-option"):
+            msg = (f"undefined reference '{name}': workflow '{op.fullname}' has no flag '{name}' "
+                   "(Guild stops the workflow before any step runs)")
+        else:
+            msg = f"command contains invalid reference '{name}' (operation '{op.fullname}' has no flag '{name}')"
+        ctx.add("undefined-reference", RUNTIME, msg + did_you_mean(sugs), ref.range,
+                {"suggestions": sugs, "name": name, "operation": op.name})
+
+
+def _op_matches(gf: Guildfile, model: Model, spec: str) -> Optional[bool]:
+    """Does an `operation:` source spec match any operation? None = cannot tell."""
+    if not isinstance(spec, str):
+        return None
+    if "${" in spec or "/" in spec:
+        return None
+    alts = [a.strip() for a in spec.split(",") if a.strip()]
+    alts = [a[:-2] if a.endswith("\\+") else a[:-1] if a.endswith("+") else a for a in alts]
+    if any(a.endswith(PLUGIN_SUFFIXES) for a in alts):
+        return None
+    if not alts:
+        return None
+    for alt in alts:
+        if ":" in alt:
+            mref, opref = alt.split(":", 1)
+        else:
+            mref, opref = None, alt
+        models = list(gf.models.values())
+        if mref:
+            if _REGEX_CHARS.search(mref):
+                return None
+            models = gf.models_matching(mref)
+        if any(m.open for m in models) or not models and mref:
+            if any(m.open for m in models):
+                return None
+        names = [n for m in models for n in m.operations]
+        if _REGEX_CHARS.search(opref):
+            try:
+                rx = re.compile(opref)
+            except re.error:
+                return None
+            if any(rx.fullmatch(n) for n in names):
+                return True
+        elif opref in names:
+            return True
+    return False
+
+
+def _check_requires(ctx: _Ctx, model: Model, op: Operation):
+    gf = ctx.gf
+    if model.open:
+        return
+    for dep in op.requires:
+        if not dep.node.local:
+            continue
+        for src in dep.operation_sources:
+            ok = _op_matches(gf, model, src.spec)
+            if ok is False and src.spec_node is not None:
+                names = sorted({o.fullname if ":" in str(src.spec) else o.name for o in gf.operations()})
+                sugs = suggest(str(src.spec), names)
+                ctx.add("unknown-operation", RUNTIME,
+                        f"no operation matches '{src.spec}': this dependency can never be resolved "
+                        f"(Guild: no suitable run for {src.spec})" + did_you_mean(sugs),
+                        src.spec_node.range, {"suggestions": sugs})
+        if dep.kind == "resource" and isinstance(dep.resource, str) and "${" not in dep.resource:
+            spec = dep.resource
+            if "/" in spec:
+                continue
+            if ":" in spec:
+                mname, rname = spec.split(":", 1)
+                tm = gf.models.get(mname)
+                if tm is None:
+                    ctx.add("unknown-resource", RUNTIME,
+                            f"model '{mname}' in resource '{spec}' required by operation '{op.name}' is not defined",
+                            _dep_range(dep))
+                    continue
+            else:
+                tm, rname = model, spec
+            if tm.open or rname in tm.resources:
+                continue
+            sugs = suggest(rname, tm.resources)
+            ctx.add("unknown-resource", RUNTIME,
+                    f"resource '{spec}' required by operation '{op.fullname}' is not defined" + did_you_mean(sugs),
+                    _dep_range(dep), {"suggestions": sugs})
+
+
+def _dep_range(dep):
+    n = dep.node
+    if n.kind != 0:  # scalar or seq
+        return n.range
+    r = n.get("resource")
+    return r.range if r is not None else n.range
+
+
+# ---------------------------------------------------------------------------------
+def _check_cycles(gf: Guildfile) -> List[Problem]:
+    """A workflow that reaches itself through its steps (directly or nested)."""
+    edges: Dict[int, List[Tuple[Operation, Step]]] = {}
+    ops: Dict[int, Operation] = {}
+    for model in gf.models.values():
+        for op in model.operations.values():
+            ops[id(op)] = op
+            if not op.steps or op.main or op.exec:
+                continue
+            lst = edges.setdefault(id(op), [])
+            for st in op.steps:
+                if not st.opspec:
+                    continue
+                target, status = resolve_step_target(gf, model, st.opspec)
+                if target is not None:
+                    lst.append((target, st))
+    out: List[Problem] = []
+    reported = set()
+    state: Dict[int, int] = {}  # 1 = on the current path, 2 = done
+    path: List[Operation] = []
+
+    def visit(op: Operation):
+        state[id(op)] = 1
+        path.append(op)
+        for target, st in edges.get(id(op), []):
+            s = state.get(id(target))
+            if s == 1:
+                ids = [id(o) for o in path]
+                cyc = path[ids.index(id(target)):] + [target]
+                chain = " -> ".join(o.fullname for o in cyc)
+                key = (st.opspec_range, chain)
+                if st.node.local and st.opspec_range is not None and key not in reported:
+                    reported.add(key)
+                    out.append(Problem("step-cycle", RUNTIME,
+                                       f"step cycle: {chain} (the workflow would run itself forever)",
+                                       st.opspec_range))
+            elif s is None:
+                visit(target)
+        path.pop()
+        state[id(op)] = 2
+
+    for oid, op in ops.items():
+        if oid not in state and oid in edges:
+            visit(op)
+    return out
