@@ -279,14 +279,14 @@ class Run:
             for line in lines:
                 f.write(line + "\n")
 
-    def source_paths(self) -> set[str]:
-        """Paths the manifest marks as source code (`s`)."""
+    def source_paths(self, kinds: tuple = ("s", "d")) -> set[str]:
+        """Paths the manifest marks as source code (`s`) or dependency files (`d`)."""
         out = set()
         try:
             with open(self.guild_path("manifest")) as f:
                 for line in f:
                     parts = shlex.split(line) if "'" in line or '"' in line else line.split()
-                    if len(parts) >= 2 and parts[0] == "s":
+                    if len(parts) >= 2 and parts[0] in kinds:
                         out.add(parts[1])
         except OSError:
             pass

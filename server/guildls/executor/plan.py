@@ -1,0 +1,658 @@
+"""Plan: (Guildfile, operation, user flag assignments) -> a tree of PlanSteps. Pure.
+
+Flags are built the way Guild's steps_main + the step's own `guild run` build them
+(guildfile-spec.md 11.4, observed in guild-workflow-observed.md):
+
+1. the step's assignments: the `flags:` mapping if present, which *replaces* the `NAME=VAL`
+   words of `run` (C07); values YAML-decoded;
+2. parent flags named `<resolved opspec>:<flag>` or `<step name>:<flag>` override them
+   (the opspec prefix wins when both exist);
+3. `${name}` in every value is resolved against the *parent's* flag values only;
+4. null values are dropped (the target's default applies); parent flags are never passed on
+   implicitly (C10);
+5. the values cross the process boundary as text (`name=<formatted>`) and are re-decoded with
+   the target flag's type, as the child `guild run` does (C07 `name: 007` -> `'7'`, C22);
+6. the target's defaults fill the rest, values are coerced/checked (type, choices, min/max,
+   required) with Guild's messages, unknown flags refused unless `force-flags` or the target's
+   flag set is open (flags-import: all, notebooks, config: dest).
+
+Where the executor deliberately differs from Guild: *everything* is checked before the first
+step runs (unknown operation, unknown flag, bad value, cycle, undefined reference, malformed
+step). Guild only parses steps up front and fails mid-workflow on the rest (C14, C23).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from . import flagvals as fv
+
+STEP_OPTION_ORDER = [
+    # (param, option string, kind) in the order Guild's steps_main emits them
+    ("batch_label", "--batch-label", "value"),
+    ("batch_tags", "--batch-tag", "multi"),
+    ("fail_on_trial_error", "--fail-on-trial-error", "switch"),
+    ("force_flags", "--force-flags", "switch"),
+    ("gpus", "--gpus", "value"),
+    ("label", "--label", "value"),
+    ("max_trials", "--max-trials", "value"),
+    ("maximize", "--maximize", "value"),
+    ("minimize", "--minimize", "value"),
+    ("needed", "--needed", "switch"),
+    ("no_gpus", "--no-gpus", "switch"),
+    ("opt_flags", "--opt-flag", "multi"),
+    ("optimize", "--optimize", "switch"),
+    ("optimizer", "--optimizer", "value"),
+    ("random_seed", "--random-seed", "value"),
+    ("remote", "--remote", "value"),
+    ("stop_after", "--stop-after", "value"),
+    ("tags", "--tag", "multi"),
+]
+
+EXEC_SPECIAL_REFS = ("python_exe", "guild_python_exe", "project_dir", "flag_args", "main_args")
+
+
+class PlanError(Exception):
+    """The workflow cannot start. `message` uses Guild's wording; `where` names the step."""
+
+    def __init__(self, message: str, where: Optional[str] = None, hint: Optional[str] = None,
+                 range: Any = None, exit_code: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+        self.range = range
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += "\n" + self.hint
+        return text
+
+
+@dataclass
+class Check:
+    kind: str  # 'output' | 'file'
+    pattern: Optional[str] = None  # output regex or file glob
+    contains: Optional[str] = None
+    compare_to: Optional[str] = None
+
+    def to_json(self) -> dict:
+        d: dict = {self.kind: self.pattern}
+        if self.contains is not None:
+            d["contains"] = self.contains
+        if self.compare_to is not None:
+            d["compare-to"] = self.compare_to
+        return d
+
+
+@dataclass
+class PlanStep:
+    name: str  # link / display name (`name:` or the opspec as written)
+    opspec: str  # as Guild resolves it (parent's model prefixed)
+    operation: Any  # guildls.model.Operation
+    kind: str  # 'steps' | 'exec' | 'main'
+    flags: dict  # every flag value of the run (defaults filled, coerced); None = unset
+    assigns: dict  # what the parent passes (printed in the `running` line)
+    options: dict = field(default_factory=dict)
+    expect: list = field(default_factory=list)
+    isolate_runs: bool = True
+    steps: list = field(default_factory=list)
+    index: Optional[int] = None  # position in the parent's steps (0-based); None for the root
+    path: str = ""  # 'end-to-end > train'
+    user_flags: dict = field(default_factory=dict)
+    flags_dest: str = "args"
+    main_module: Optional[str] = None
+    main_args: list = field(default_factory=list)
+    force_flags: bool = False
+    warnings: list = field(default_factory=list)
+
+    # -- display ---------------------------------------------------------------------------
+    def option_args(self) -> list[str]:
+        out: list[str] = []
+        for param, opt, kind in STEP_OPTION_ORDER:
+            val = self.options.get(param)
+            if val is None or val is False or val == [] or val == "":
+                continue
+            if kind == "switch":
+                out.append(opt)
+            elif kind == "multi":
+                for v in val if isinstance(val, list) else [val]:
+                    out += [opt, str(v)]
+            else:
+                out += [opt, str(val)]
+        return out
+
+    def command_text(self) -> str:
+        """`<opspec> [options] [sorted flags]` exactly as Guild's `running` line shows it."""
+        return " ".join([self.opspec] + self.option_args() + fv.flag_assigns(self.assigns))
+
+    def running_line(self) -> str:
+        return f"INFO: [guild] running {self.name}: {self.command_text()}"
+
+    def count(self) -> int:
+        """Number of step runs below this one (recursively)."""
+        return sum(1 + s.count() for s in self.steps)
+
+    def walk(self) -> Iterable["PlanStep"]:
+        for s in self.steps:
+            yield s
+            yield from s.walk()
+
+    def to_json(self) -> dict:
+        d = {
+            "name": self.name,
+            "operation": self.opspec,
+            "kind": self.kind,
+            "flags": _jsonable(self.flags),
+            "assigns": _jsonable(self.assigns),
+            "options": _jsonable(self.options),
+            "command": self.command_text(),
+        }
+        if self.expect:
+            d["expect"] = [c.to_json() for c in self.expect]
+        if self.index is not None:
+            d["isolate_runs"] = self.isolate_runs
+        if self.kind == "steps":
+            d["steps"] = [s.to_json() for s in self.steps]
+        return d
+
+    def to_text(self, indent: int = 0) -> str:
+        pad = "  " * indent
+        if self.index is None:
+            flags = " ".join(fv.flag_assigns({k: v for k, v in self.flags.items() if v is not None}))
+            lines = [f"{pad}{self.opspec}" + (f" {flags}" if flags else "")]
+        else:
+            lines = [f"{pad}{self.index + 1}. {self.name}: {self.command_text()}"]
+            extra = []
+            full = fv.flag_assigns({k: v for k, v in self.flags.items()
+                                    if v is not None and k not in self.assigns})
+            if full and self.kind != "steps":
+                extra.append("defaults " + " ".join(full))
+            if not self.isolate_runs:
+                extra.append("isolate-runs: no")
+            for c in self.expect:
+                extra.append("expect " + ", ".join(f"{k}: {v}" for k, v in c.to_json().items()))
+            for e in extra:
+                lines.append(f"{pad}     {e}")
+        for s in self.steps:
+            lines.append(s.to_text(indent + (1 if self.index is not None else 0)))
+        return "\n".join(lines)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------------
+# Operation lookup (messages from guild-workflow-observed.md section 4)
+
+
+def _not_found(gf, opspec: str, from_model=None, where: Optional[str] = None) -> PlanError:
+    named_models = [m for m in gf.models if m]
+    if ":" in opspec:
+        mref, opname = opspec.split(":", 1)
+        models = gf.models_matching(mref) if mref else ([gf.models[""]] if "" in gf.models else [])
+        if len(models) > 1:
+            return PlanError(
+                f"there are multiple models that match '{mref}'", where,
+                "Try specifying one of the following:\n"
+                + "\n".join(f"  {m.name}" for m in models))
+        if len(models) == 1 and models[0].name:
+            return PlanError(
+                f"operation '{opname}' is not defined for model '{models[0].name}'", where,
+                f"Try 'guild operations {models[0].name}' for a list of available operations.")
+        if len(models) == 1:
+            return PlanError(f"operation '{opname}' is not defined for this project", where,
+                             "Try 'guild operations' for a list of available operations.")
+        return PlanError(f"cannot find operation {opspec}", where,
+                         "Try 'guild operations' for a list of available operations.")
+    if from_model is not None and from_model.name:
+        return PlanError(
+            f"operation '{opspec}' is not defined for model '{from_model.name}'", where,
+            f"Try 'guild operations {from_model.name}' for a list of available operations.")
+    if named_models:
+        return PlanError(
+            f"cannot find operation {opspec}", where,
+            "You may need to include a model in the form MODEL:OPERATION. "
+            "Try 'guild operations' for a list of available operations.")
+    return PlanError(f"operation '{opspec}' is not defined for this project", where,
+                     "Try 'guild operations' for a list of available operations.")
+
+
+def find_operation(gf, opspec: str, from_model=None, where: Optional[str] = None):
+    op = gf.find_operation(opspec, from_model)
+    if op is None:
+        raise _not_found(gf, opspec, from_model, where)
+    return op
+
+
+def find_root_operation(gf, opspec: str):
+    """`guild run OPSPEC` lookup: an unqualified name is looked up in the default model only."""
+    if ":" in opspec:
+        return find_operation(gf, opspec)
+    m = gf.default_model
+    if m is None or opspec not in m.operations:
+        raise _not_found(gf, opspec, m)
+    return m.operations[opspec]
+
+
+def apply_default_model(opspec: str, model_name: str) -> str:
+    if ":" in opspec or not model_name:
+        return opspec.split("/", 1)[1] if "/" in opspec and ":" in opspec else opspec
+    return f"{model_name}:{opspec}"
+
+
+# ---------------------------------------------------------------------------------------
+# What an operation runs
+
+
+def op_kind(op) -> str:
+    if op.exec:
+        return "exec"
+    if op.main:
+        return "main"
+    if op.steps:
+        return "steps"
+    return "main"  # implicit main: the op name
+
+
+def split_main(op) -> tuple[str, list[str]]:
+    """`[DIR/]MODULE [ARG...]` -> (module path spec, args); implicit main = name with - -> _."""
+    import shlex
+
+    main = op.main
+    if not main:
+        name = op.name
+        if name.endswith(".py"):
+            name = name[:-3]
+        return name.replace("-", "_"), []
+    parts = shlex.split(main)
+    return parts[0], parts[1:]
+
+
+def module_source(project_dir: Optional[str], module: str) -> Optional[str]:
+    if not project_dir:
+        return None
+    d, _, mod = module.rpartition("/")
+    base = os.path.join(project_dir, d) if d else project_dir
+    rel = mod.replace(".", os.sep)
+    for cand in (os.path.join(base, rel + ".py"), os.path.join(base, rel, "__main__.py")):
+        if os.path.isfile(cand):
+            return cand
+    return None
+
+
+_script_cache: dict = {}
+
+
+def script_info(path: Optional[str]) -> dict:
+    """{'dest': 'args'|'globals'|'args:click', 'globals': {name: literal}} for a Python script."""
+    if not path:
+        return {"dest": "args", "globals": {}}
+    try:
+        st = os.stat(path)
+        key = (path, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return {"dest": "args", "globals": {}}
+    hit = _script_cache.get(key)
+    if hit is not None:
+        return hit
+    info: dict = {"dest": "globals", "globals": {}}
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        info = {"dest": "args", "globals": {}}
+    else:
+        imports = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imports.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imports.add(node.module.split(".")[0])
+        if "argparse" in imports:
+            info["dest"] = "args"
+        elif "click" in imports:
+            info["dest"] = "args:click"
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                try:
+                    val = ast.literal_eval(node.value)
+                except Exception:
+                    continue
+                name = node.targets[0].id
+                if not name.startswith("_") and not isinstance(val, dict) and name not in info["globals"]:
+                    info["globals"][name] = val
+    _script_cache[key] = info
+    return info
+
+
+def _type_for_val(val: Any) -> Optional[str]:
+    if isinstance(val, str):
+        return "string"
+    if isinstance(val, bool):
+        return "boolean"
+    if isinstance(val, (int, float)):
+        return "number"
+    return None
+
+
+@dataclass
+class FlagDef:
+    """What we need of a flag: the model's Flag attrs plus script-inferred type."""
+
+    name: str
+    attrs: dict
+
+    def __getattr__(self, item):
+        attrs = self.__dict__.get("attrs", {})
+        key = item.replace("_", "-")
+        if key in attrs:
+            return attrs[key]
+        return attrs.get(item)
+
+
+def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional[str], list]:
+    """(flag defs by name, flags dest, main module, main args) for an operation."""
+    defs = {name: FlagDef(name, dict(f.attrs)) for name, f in op.flags.items()}
+    kind = op_kind(op)
+    dest = "args"
+    module = None
+    margs: list = []
+    explicit_dest = op.value("flags-dest") if hasattr(op, "value") else None
+    if kind == "main":
+        module, margs = split_main(op)
+        if not module.startswith("guild."):
+            info = script_info(module_source(project_dir, module))
+            dest = explicit_dest if isinstance(explicit_dest, str) else info["dest"]
+            if dest == "globals":
+                for name, d in defs.items():
+                    if d.attrs.get("type") is None and name in info["globals"]:
+                        t = _type_for_val(info["globals"][name])
+                        if t:
+                            d.attrs["type"] = t
+                        if "default" not in d.attrs or d.attrs.get("default") is None:
+                            if d.attrs.get("arg-skip") is None:
+                                d.attrs["default"] = info["globals"][name]
+    elif isinstance(explicit_dest, str):
+        dest = explicit_dest
+    return defs, dest, module, margs
+
+
+# ---------------------------------------------------------------------------------------
+# Flag values for a target (op_util.flag_vals_for_opdef)
+
+
+def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
+                     where: Optional[str]) -> dict:
+    vals = dict(user_vals)
+    # aliases
+    for d in defs.values():
+        alias = d.attrs.get("alias")
+        if not alias or alias == d.name:
+            continue
+        if alias in vals and d.name in vals:
+            if not force:
+                raise PlanError(f"cannot specify both alias '{alias}' and name for flag '{d.name}'", where)
+            continue
+        if alias in vals:
+            vals[d.name] = vals.pop(alias)
+    # defaults
+    for d in defs.values():
+        if d.name not in vals:
+            vals[d.name] = d.attrs.get("default")
+    # coerce
+    for name, val in list(vals.items()):
+        d = defs.get(name)
+        if d is None:
+            continue
+        try:
+            vals[name] = fv.coerce_flag_value(val, d.attrs)
+        except (ValueError, TypeError) as e:
+            if not force:
+                raise PlanError(f"invalid value {fv.encode_flag_val(val) if not isinstance(val, str) else val} for {name}: {e}", where)
+    if not force:
+        if not op.flags_open:
+            for name in vals:
+                if name not in defs:
+                    raise PlanError(
+                        f"unsupported flag '{name}'", where,
+                        f"Try 'guild run {opspec} --help-op' for a list of flags or use "
+                        "--force-flags to skip this check.")
+        for name, d in defs.items():
+            try:
+                fv.check_flag_value(vals.get(name), d.attrs, name)
+            except fv.FlagValueError as e:
+                raise PlanError(str(e), where)
+        missing = [d for d in defs.values() if d.attrs.get("required") and vals.get(d.name) in (None, "")]
+        if missing:
+            rows = "\n".join(f"  {d.name}  {(d.attrs.get('description') or '').strip()}".rstrip() for d in missing)
+            raise PlanError(
+                "Operation requires the following missing flags:\n\n" + rows
+                + "\n\nRun the command again with these flags specified as NAME=VAL.", where)
+    # choice aliases and choice flags
+    for d in defs.values():
+        if not d.attrs.get("choices"):
+            continue
+        val = vals.get(d.name)
+        if val is None:
+            continue
+        vals[d.name] = fv.choice_value_for_alias(d.attrs, val)
+        for fname, fval in fv.choice_flags(d.attrs, val).items():
+            if user_vals.get(fname) is None:
+                vals[fname] = fval
+    return vals
+
+
+def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[str]) -> None:
+    known = set(flags) | set(EXEC_SPECIAL_REFS)
+    texts = []
+    if kind == "exec":
+        texts.append(op.exec)
+    elif kind == "main" and op.main:
+        texts.append(op.main)
+    for v in (op.env or {}).values():
+        if isinstance(v, str):
+            texts.append(v)
+    if op.flags_open:
+        return
+    for t in texts:
+        for ref in fv.refs_in(t):
+            if ref not in known:
+                raise PlanError(
+                    f"invalid setting for operation: command contains invalid reference '{ref}'", where)
+
+
+# ---------------------------------------------------------------------------------------
+# Building
+
+
+def parse_user_flags(args: Iterable[str]) -> dict:
+    """`NAME=VAL` words -> {name: raw text}; decoded later with the target flag's type."""
+    vals = {}
+    bad = []
+    for a in args:
+        name, sep, val = a.partition("=")
+        if not sep or not name:
+            bad.append(a)
+            continue
+        vals[name] = val
+    if bad:
+        raise PlanError("invalid argument(s):\n" + "\n".join(bad) + "\nexpected NAME=VAL")
+    return vals
+
+
+def build_plan(gf, opspec: str, user_flags: Any = None, *, label: Optional[str] = None,
+               tags: Iterable[str] = (), force_flags: bool = False,
+               project_dir: Optional[str] = None, needed: bool = False) -> PlanStep:
+    """The plan for `guild run OPSPEC [user flags]`. Raises PlanError before anything runs."""
+    if gf is None:
+        raise PlanError("no guild file")
+    errors = [p for p in getattr(gf, "problems", []) if getattr(p, "severity", "") == "error"]
+    if errors:
+        p = errors[0]
+        line = p.range[0] + 1 if isinstance(p.range, tuple) else getattr(p.range, "start_line", 0) + 1
+        raise PlanError(f"guild file contains an error (line {line}): {p.message}",
+                        hint=f"{len(errors)} error(s) in {gf.path or 'the guild file'}")
+    project_dir = project_dir or (gf.dir if getattr(gf, "path", None) else None)
+    op = find_root_operation(gf, opspec)
+    if isinstance(user_flags, dict):
+        uvals = dict(user_flags)
+    else:
+        raw = parse_user_flags(user_flags or [])
+        defs, _, _, _ = effective_flags(op, project_dir)
+        types = {n: d.attrs.get("type") for n, d in defs.items()}
+        for d in defs.values():
+            if d.attrs.get("alias"):
+                types.setdefault(d.attrs["alias"], d.attrs.get("type"))
+        uvals = {n: fv.decode_flag_val(v, types.get(n)) for n, v in raw.items()}
+    root_opspec = op.fullname
+    options = {"label": label, "tags": list(tags), "force_flags": force_flags or None,
+               "needed": needed or None}
+    root = _build(gf, op, root_opspec, name=root_opspec, assigns=uvals, user_vals=uvals,
+                  options=options, force=force_flags, project_dir=project_dir,
+                  stack=[], path=root_opspec, index=None, where=None, parent_run_params=options)
+    return root
+
+
+def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_dir, stack,
+           path, index, where, parent_run_params, isolate_runs=True, expect=()) -> PlanStep:
+    if op.fullname in stack:
+        chain = " -> ".join(stack + [op.fullname])
+        raise PlanError(f"cycle in steps ({chain})", where)
+    kind = op_kind(op)
+    if kind == "main" and not op.main and _has_empty_steps(op):
+        raise PlanError(
+            f"operation '{op.fullname}' has an empty steps list: nothing to run "
+            f"(Guild would run it as the Python module '{split_main(op)[0]}')", where)
+    defs, dest, module, margs = effective_flags(op, project_dir)
+    flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where)
+    _check_command_refs(op, kind, flags, defs, where)
+    node = PlanStep(name=name, opspec=opspec, operation=op, kind=kind, flags=flags,
+                    assigns=dict(assigns), options=dict(options), expect=list(expect),
+                    isolate_runs=isolate_runs, index=index, path=path, user_flags=dict(user_vals),
+                    flags_dest=dest, main_module=module, main_args=margs, force_flags=force)
+    if kind == "steps":
+        run_params = {"label": options.get("label"), "tags": list(options.get("tags") or [])}
+        for i, step in enumerate(op.steps):
+            node.steps.append(_build_step(gf, op, step, i, flags, run_params, project_dir,
+                                          stack + [op.fullname], path))
+    return node
+
+
+def _has_empty_steps(op) -> bool:
+    n = op.attr("steps") if hasattr(op, "attr") else None
+    if n is None:
+        return False
+    try:
+        v = n.py()
+    except Exception:
+        return False
+    return v == [] or v == {}
+
+
+def _step_where(path: str, i: int, step) -> str:
+    desc = step.run if step.run else (step.name or "?")
+    return f"{path}: step {i + 1} ({desc})"
+
+
+def _build_step(gf, parent_op, step, i, parent_flags, parent_run_params, project_dir, stack, path):
+    where = _step_where(path, i, step)
+    errs = [p for p in step.problems if getattr(p, "severity", "error") == "error"]
+    if errs:
+        raise PlanError(errs[0].message, where, range=errs[0].range)
+    if not step.opspec:
+        raise PlanError(f"invalid step: must define run", where, range=step.range)
+    written = step.opspec
+    resolved_spec = apply_default_model(written, parent_op.model.name)
+    name = step.name or written
+    target = gf.find_operation(resolved_spec, parent_op.model)
+    if target is None:
+        raise _not_found(gf, written if ":" in written else resolved_spec,
+                         parent_op.model if ":" not in written else None, where)
+    # 1. assignments
+    vals = {}
+    for a in step.effective_assigns:
+        vals[a.name] = a.value
+    # 2. prefixed parent flags
+    prefixed = {}
+    for prefix in (resolved_spec + ":", name + ":"):
+        for fname, fval in parent_flags.items():
+            if fname.startswith(prefix):
+                prefixed.setdefault(fname[len(prefix):], fval)
+    vals.update(prefixed)
+    # 3. resolve refs against parent flags
+    resolved = {}
+    for fname, fval in vals.items():
+        resolved[fname] = _resolve(fval, parent_flags, where)
+    # 4. drop null
+    resolved = {k: v for k, v in resolved.items() if v is not None}
+    # options
+    opts = {k: v for k, v in step.options.items() if k != "opspec"}
+    for key in ("label", "gpus"):
+        if opts.get(key) is not None:
+            r = _resolve(opts[key], parent_flags, where)
+            opts[key] = None if r is None else str(r)
+    tags = opts.get("tags")
+    if tags is not None and not isinstance(tags, list):
+        tags = [tags]
+    opts["tags"] = [str(_resolve(t, parent_flags, where)) for t in (tags or [])]
+    if opts.get("label") is None and parent_run_params.get("label") is not None:
+        opts["label"] = parent_run_params["label"]
+    if not opts["tags"] and parent_run_params.get("tags"):
+        opts["tags"] = list(parent_run_params["tags"])
+    force = bool(opts.get("force_flags"))
+    # 5. cross the process boundary as text, re-decoded with the target's flag types
+    defs_preview = {n: f.attrs for n, f in target.flags.items()}
+    if op_kind(target) == "main":
+        defs_full, _, _, _ = effective_flags(target, project_dir)
+        defs_preview = {n: d.attrs for n, d in defs_full.items()}
+    user_vals = {}
+    for fname, fval in resolved.items():
+        ftype = (defs_preview.get(fname) or {}).get("type")
+        text = fv.format_flag(fval)
+        user_vals[fname] = fv.decode_flag_val(text, ftype)
+    # checks
+    checks = []
+    for c in step.expect:
+        if c.kind == "unknown":
+            continue
+        pat = c.pattern if isinstance(c.pattern, str) else (None if c.pattern is None else str(c.pattern))
+        regexes = [pat] if c.kind == "output" else []
+        if c.contains is not None:
+            regexes.append(str(c.contains))
+        for rx in regexes:
+            try:
+                re.compile(rx or "")
+            except re.error:
+                raise PlanError(f"invalid check: invalid regular expression: {rx!r}", where)
+        checks.append(Check(c.kind, pat, None if c.contains is None else str(c.contains),
+                            None if c.compare_to is None else str(c.compare_to)))
+    child_path = f"{path} > {name}"
+    return _build(gf, target, resolved_spec, name=name, assigns=resolved, user_vals=user_vals,
+                  options=opts, force=force, project_dir=project_dir, stack=stack, path=child_path,
+                  index=i, where=where, parent_run_params=opts, isolate_runs=step.isolate_runs,
+                  expect=checks)
+
+
+def _resolve(val, flags, where):
+    try:
+        return fv.resolve_refs(val, flags)
+    except fv.UndefinedReferenceError as e:
+        raise PlanError(
+            f"undefined reference '${{{e.reference}}}': the workflow has no flag '{e.reference}'",
+            where)
+    except fv.ReferenceCycleError as e:
+        raise PlanError(f"reference cycle: {' -> '.join(e.chain)}", where)

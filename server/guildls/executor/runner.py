@@ -1,0 +1,811 @@
+"""Runner: executes a Plan as child processes and records Guild-layout runs.
+
+How an operation runs (decisions, checked against Guild 0.9.0 where it matters):
+
+- Each non-workflow step is a child process started with `start_new_session=True` (its own
+  process group), stdin `/dev/null`, stdout/stderr pipes read by two threads that never
+  block the caller: every chunk goes to the step run's `.guild/output` (+ `output.index`),
+  to every ancestor workflow run's output (Guild's parent captures all step output), and to
+  the `on_output` callback.
+- Like Guild, the working directory is the *run directory*: the project's source code is
+  copied there first (text files, Guild's default limits; manifest `s` lines) and files from
+  `requires: operation:` dependencies are copied or linked in. The project directory is
+  also on PYTHONPATH (after the run dir), so modules the copy skipped still import.
+- `exec`: shell-split (no shell), `${flag}` substituted per argument after splitting, so a
+  flag value can never inject shell syntax; `${flag_args}` expands to `--name value` words;
+  `${python_exe}`, `${project_dir}` as in Guild.
+- `main`: `python -u -m MODULE [main args] --name value ...` for flags-dest `args`
+  (argparse scripts); for `globals` (scripts without argparse/click, Guild's detection) a
+  tiny stdlib bootstrap (`_globals_main.py`) replaces the module's top-level assignments of
+  flag names, as Guild's op_main does, so `epochs = 2` in the script becomes the flag value.
+- Workflows (`steps`) run in-process: no extra Python per workflow level.
+- Every flag is also exported as `FLAG_<NAME>`; plus RUN_DIR, RUN_ID, PROJECT_DIR, GUILD_OP,
+  GUILD_RUNS_PARENT (isolated steps), PYTHONUNBUFFERED=1.
+- Stopping (`stop()`): SIGTERM to the step's whole process group, SIGKILL after
+  `kill_grace` seconds; the step and all running ancestors are recorded with exit_status
+  -15 (Guild's `terminated`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from . import flagvals as fv
+from . import runs as R
+from .plan import PlanStep
+
+GLOBALS_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_globals_main.py")
+
+SOURCE_MAX_FILES = 100
+SOURCE_MAX_SIZE = 1024 * 1024
+SKIP_DIRS = {".git", ".guild", "__pycache__", "node_modules", ".hg", ".svn", ".venv", "venv",
+             ".tox", ".mypy_cache", ".pytest_cache", "build", "dist", ".idea", ".vscode"}
+
+TERMINATED = -15
+
+
+@dataclass
+class RunInfo:
+    id: str
+    name: str  # step name (or the op for the root)
+    operation: str
+    path: str
+    depth: int
+    status: str = "pending"
+    exit_status: Optional[int] = None
+    started: Optional[float] = None
+    stopped: Optional[float] = None
+    skipped: bool = False
+
+    @property
+    def duration(self) -> Optional[float]:
+        if self.started is None or self.stopped is None:
+            return None
+        return self.stopped - self.started
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "operation": self.operation,
+                "status": self.status, "exit_status": self.exit_status,
+                "duration": None if self.duration is None else round(self.duration, 3),
+                "depth": self.depth, "path": self.path, "skipped": self.skipped}
+
+
+@dataclass
+class Result:
+    exit_code: int
+    status: str
+    runs: list = field(default_factory=list)  # RunInfo, in start order
+    root_id: Optional[str] = None
+    message: Optional[str] = None
+
+
+class _StepFailed(Exception):
+    def __init__(self, code: int, message: Optional[str] = None):
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+class Runner:
+    """Run a plan. `run()` blocks (call it from a worker thread); `stop()` is thread-safe.
+
+    Callbacks (all optional, called from runner/reader threads, must not block):
+      on_output(run_id, stream, text)   stream 'stdout' | 'stderr' (Guild's INFO lines: stderr)
+      on_event(event: dict)             {'type': 'run-started'|'run-finished'|'step-started', ...}
+    """
+
+    def __init__(self, plan: PlanStep, project_dir: str, guildfile_path: Optional[str] = None,
+                 *, runs_root: Optional[str] = None, python_exe: Optional[str] = None,
+                 env: Optional[dict] = None, on_output: Optional[Callable] = None,
+                 on_event: Optional[Callable] = None, kill_grace: float = 3.0,
+                 copy_sourcecode: bool = True):
+        self.plan = plan
+        self.project_dir = os.path.abspath(project_dir)
+        self.guildfile_path = os.path.abspath(
+            guildfile_path or os.path.join(self.project_dir, "guild.yml"))
+        self.base_env = dict(os.environ if env is None else env)
+        self.runs_root = runs_root or R.runs_dir(self.project_dir, self.base_env)
+        self.python_exe = python_exe or self.base_env.get("GUILDLS_PYTHON") or sys.executable
+        self.on_output = on_output
+        self.on_event = on_event
+        self.kill_grace = kill_grace
+        self.copy_sourcecode = copy_sourcecode
+        self.runs: list[RunInfo] = []
+        self.total_steps = plan.count()
+        self._step_counter = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._procs: list[subprocess.Popen] = []
+        self._opref_version = None
+        self._source_cache = None
+        self.root_id: Optional[str] = None
+        self._root_id_ready = threading.Event()
+
+    # -- public -----------------------------------------------------------------------------
+    def stop(self) -> bool:
+        """Stop: SIGTERM the running step's process group, SIGKILL after kill_grace."""
+        already = self._stop.is_set()
+        self._stop.set()
+        with self._lock:
+            procs = list(self._procs)
+        for p in procs:
+            _signal_group(p, signal.SIGTERM)
+        if procs:
+            threading.Thread(target=self._kill_later, args=(procs,), daemon=True).start()
+        return not already
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> Result:
+        os.makedirs(self.runs_root, exist_ok=True)
+        try:
+            self._opref_version = R.file_md5(self.guildfile_path)
+        except OSError:
+            self._opref_version = "0"
+        try:
+            info = self._run_node(self.plan, parent=None, ancestors=[], depth=0)
+            code = 0 if info.exit_status in (0, None) else info.exit_status
+            message = None
+        except _StepFailed as e:
+            code, message = e.code, e.message
+        finally:
+            self._root_id_ready.set()
+        status = "completed" if code == 0 else ("terminated" if code < 0 else "error")
+        return Result(exit_code=code, status=status, runs=list(self.runs),
+                      root_id=self.root_id, message=message)
+
+    def wait_root_id(self, timeout: Optional[float] = None) -> Optional[str]:
+        self._root_id_ready.wait(timeout)
+        return self.root_id
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _emit(self, event: dict) -> None:
+        if self.on_event:
+            try:
+                self.on_event(event)
+            except Exception:
+                pass
+
+    def _say(self, text: str, ancestors: list, stream: str = "stderr") -> None:
+        """A Guild message line: to the user and into every ancestor run's output."""
+        data = (text + "\n").encode()
+        for a in ancestors:
+            a.write_output(data, 1 if stream == "stderr" else 0)
+        if self.on_output:
+            try:
+                self.on_output(ancestors[-1].id if ancestors else None, stream, text + "\n")
+            except Exception:
+                pass
+
+    def _kill_later(self, procs):
+        deadline = time.time() + self.kill_grace
+        for p in procs:
+            while p.poll() is None and time.time() < deadline:
+                time.sleep(0.02)
+            _signal_group(p, signal.SIGKILL)
+
+    def _opref(self, op) -> str:
+        model = op.model.name if op.model is not None else ""
+        return R.encode_opref(self.guildfile_path, model, op.name, self._opref_version)
+
+    # -- nodes ------------------------------------------------------------------------------
+    def _run_node(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int,
+                  parent_info: Optional[RunInfo] = None) -> RunInfo:
+        if node.kind == "steps":
+            return self._run_workflow(node, parent, ancestors, depth)
+        return self._run_op(node, parent, ancestors, depth)
+
+    def _new_run(self, node: PlanStep, parent: Optional[R.Run], depth: int) -> tuple[R.Run, RunInfo]:
+        run = R.create_run(self.runs_root)
+        if parent is not None:
+            parent.link_step(node.name, run)
+        else:
+            self.root_id = run.id
+            self._root_id_ready.set()
+        info = RunInfo(run.id, node.name, node.opspec, node.path, depth)
+        self.runs.append(info)
+        return run, info
+
+    def _common_env(self, run: R.Run, node: PlanStep, parent: Optional[R.Run]) -> dict:
+        env = {
+            "RUN_DIR": run.path,
+            "RUN_ID": run.id,
+            "PROJECT_DIR": self.project_dir,
+            "GUILD_OP": node.opspec,
+            "PYTHONUNBUFFERED": "1",
+        }
+        if "GUILD_HOME" in self.base_env:
+            env["GUILD_HOME"] = self.base_env["GUILD_HOME"]
+        if parent is not None:
+            env["NO_WARN_RUNDIR"] = "1"
+            if node.isolate_runs:
+                env["GUILD_RUNS_PARENT"] = parent.id
+        return env
+
+    def _label(self, node: PlanStep, flags: dict) -> str:
+        label = node.options.get("label")
+        if label is not None:
+            return str(label)
+        template = node.operation.label if node.operation is not None else None
+        return fv.render_label(template if isinstance(template, str) else None, flags)
+
+    def _run_params(self, node: PlanStep, run_dir: Optional[str]) -> dict:
+        o = node.options
+        return {
+            "opspec": node.opspec, "flags": fv.flag_assigns(node.user_flags),
+            "label": o.get("label"), "tags": list(o.get("tags") or []),
+            "needed": bool(o.get("needed")), "force_flags": bool(node.force_flags),
+            "max_trials": o.get("max_trials"), "gpus": o.get("gpus"),
+            "run_dir": run_dir, "yes": True,
+        }
+
+    def _finish(self, run: R.Run, info: RunInfo, code: int) -> None:
+        run.finalize(code)
+        info.exit_status = code
+        info.status = R.status_for_exit(code)
+        info.stopped = time.time()
+        self._emit({"type": "run-finished", "runId": run.id, "name": info.name,
+                    "operation": info.operation, "exitStatus": code, "status": info.status,
+                    "depth": info.depth, "duration": info.duration})
+
+    # -- workflow -----------------------------------------------------------------------------
+    def _run_workflow(self, node: PlanStep, parent: Optional[R.Run], ancestors: list,
+                      depth: int) -> RunInfo:
+        run, info = self._new_run(node, parent, depth)
+        op = node.operation
+        raw_steps = op.attr("steps").py() if op.attr("steps") is not None else []
+        env = self._common_env(run, node, parent)
+        env["LOG_LEVEL"] = "20"
+        R.init_common_attrs(
+            run, opref=self._opref(op), flags=node.flags, user_flags=node.user_flags,
+            cmd=[self.python_exe, "-m", "guildls", "run", node.opspec],
+            label=self._label(node, node.flags), tags=node.options.get("tags") or [],
+            env=env, run_params=self._run_params(node, run.path if parent else None),
+            extra={"steps": raw_steps, "sourcecode_digest": None, "deps": {}})
+        run.write_lock(os.getpid())
+        run.open_output()
+        info.started = time.time()
+        run.mark_started()
+        info.status = "running"
+        self._emit({"type": "run-started", "runId": run.id, "name": node.name,
+                    "operation": node.opspec, "depth": depth, "parentId": parent.id if parent else None})
+        chain = ancestors + [run]
+        code = 0
+        try:
+            for step in node.steps:
+                if self._stop.is_set():
+                    code = TERMINATED
+                    break
+                self._step_counter += 1
+                self._emit({"type": "step-started", "index": self._step_counter,
+                            "total": self.total_steps, "name": step.name,
+                            "operation": step.opspec, "path": step.path})
+                self._say(step.running_line(), chain)
+                child = self._run_node(step, run, chain, depth + 1)
+                if child.exit_status not in (0, None):
+                    code = child.exit_status
+                    break
+                if step.expect and not child.skipped:
+                    if not self._check(step, child, chain):
+                        code = 3
+                        self._say("guild: stopping because a check failed", chain)
+                        break
+                elif step.expect and child.skipped:
+                    self._say(f"INFO: [guild] skipping checks for {step.name}", chain)
+        except _StepFailed as e:
+            code = e.code
+            if e.message:
+                self._say(f"guild: {e.message}", chain)
+        except BaseException:
+            self._finish(run, info, 1)
+            raise
+        if self._stop.is_set() and code != 0:
+            code = TERMINATED
+        self._finish(run, info, code)
+        if parent is None and code != 0:
+            raise _StepFailed(code)
+        return info
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _check(self, step: PlanStep, info: RunInfo, chain: list) -> bool:
+        run = R.Run(info.id, os.path.join(self.runs_root, info.id))
+        passed = failed = 0
+        for c in step.expect:
+            try:
+                if c.kind == "output":
+                    self._say(f"INFO: [guild] checking run {run.id} output for {c.pattern!r}", chain)
+                    if not re.search(c.pattern or "", run.read_output()):
+                        raise _CheckFailed(
+                            f"could not find pattern {c.pattern!r} in run {run.id} output")
+                else:
+                    self._say(f"INFO: [guild] checking run {run.id} files {c.pattern!r}", chain)
+                    matches = sorted(glob.glob(os.path.join(run.path, c.pattern or "")))
+                    if not matches:
+                        raise _CheckFailed(f"no files matching {c.pattern} in run {run.id}")
+                    for m in matches:
+                        rel = os.path.relpath(m, run.path)
+                        if c.compare_to:
+                            other = os.path.join(run.path, fv.resolve_refs(c.compare_to, os.environ, ""))
+                            self._say(f"INFO: [guild] comparing run {run.id} file {rel} to {other}", chain)
+                            if _read(m) != _read(other):
+                                raise _CheckFailed("unexpected file contents - see above for details")
+                        if c.contains is not None:
+                            self._say(f"INFO: [guild] checking run {run.id} file {rel} for {c.contains!r}", chain)
+                            if not re.search(c.contains, _read(m)):
+                                raise _CheckFailed(
+                                    f"could not find pattern {c.contains!r} in run {run.id} file {rel}")
+            except _CheckFailed as e:
+                self._say(f"ERROR: [guild] check failed: {e}", chain)
+                failed += 1
+            else:
+                passed += 1
+        self._say(f"INFO: [guild] {passed} of {passed + failed} checks passed", chain)
+        if failed:
+            self._say(f"ERROR: [guild] {failed} check(s) failed - see above for details", chain)
+        return failed == 0
+
+    # -- one operation ------------------------------------------------------------------------------
+    def _run_op(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int) -> RunInfo:
+        op = node.operation
+        if node.options.get("needed"):
+            match = self._needed_match(node, parent)
+            if match is not None:
+                self._say("Skipping because the following runs match this operation "
+                          "(--needed specified):", ancestors, "stdout")
+                self._say(f"  [{match.id[:8]}]  {match.op_name}  {match.status}  "
+                          f"{match.get('label', '')}", ancestors, "stdout")
+                info = RunInfo(match.id, node.name, node.opspec, node.path, depth,
+                               status="completed", exit_status=0, skipped=True)
+                info.started = info.stopped = time.time()
+                self.runs.append(info)
+                return info
+        run, info = self._new_run(node, parent, depth)
+        flags = dict(node.flags)
+        env = self._common_env(run, node, parent)
+        # source code
+        manifest = []
+        digest = None
+        if self.copy_sourcecode and _sourcecode_enabled(op):
+            manifest, digest = self._copy_source(run.path)
+        run.write_opref(self._opref(op))
+        run.write_attr("sourcecode_digest", digest)
+        # dependencies
+        try:
+            deps_attr, dep_flags, dep_manifest = self._resolve_deps(node, run, parent, ancestors)
+        except _StepFailed as e:
+            R.init_common_attrs(
+                run, opref=self._opref(op), flags=flags, user_flags=node.user_flags, cmd=[],
+                label=self._label(node, flags), tags=node.options.get("tags") or [], env=env,
+                run_params=self._run_params(node, run.path if parent else None))
+            run.append_manifest(manifest)
+            self._say(f"guild: {e.message}", ancestors)
+            if self.on_output and not ancestors:
+                pass
+            run.write_attr("exit_status", 1)
+            run.write_attr("stopped", R.timestamp())
+            info.exit_status, info.status = 1, "error"
+            self._emit({"type": "run-finished", "runId": run.id, "name": info.name,
+                        "operation": info.operation, "exitStatus": 1, "status": "error",
+                        "depth": depth, "duration": None})
+            if parent is None:
+                raise _StepFailed(1, None)
+            return info
+        flags.update(dep_flags)
+        cmd, extra_env = self._command(node, run, flags)
+        env.update(extra_env)
+        R.init_common_attrs(
+            run, opref=self._opref(op), flags=flags, user_flags=node.user_flags, cmd=cmd,
+            label=self._label(node, flags), tags=node.options.get("tags") or [], env=env,
+            run_params=self._run_params(node, run.path if parent else None),
+            extra={"deps": deps_attr})
+        run.append_manifest(manifest + dep_manifest)
+        proc_env = dict(self.base_env)
+        proc_env.update(env)
+        pp = [run.path, self.project_dir]
+        if self.base_env.get("PYTHONPATH"):
+            pp.append(self.base_env["PYTHONPATH"])
+        proc_env["PYTHONPATH"] = os.pathsep.join(pp)
+        run.open_output()
+        if self._stop.is_set():
+            self._finish(run, info, TERMINATED)
+            return info
+        try:
+            proc = subprocess.Popen(cmd, cwd=run.path, env=proc_env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    start_new_session=True)
+        except OSError as e:
+            self._say(f"guild: {e.strerror or e}: {cmd[0]}", ancestors + [run])
+            self._finish(run, info, 1)
+            if parent is None:
+                raise _StepFailed(1, None)
+            return info
+        with self._lock:
+            self._procs.append(proc)
+        run.write_lock(proc.pid)
+        info.started = time.time()
+        run.mark_started()
+        info.status = "running"
+        self._emit({"type": "run-started", "runId": run.id, "name": node.name,
+                    "operation": node.opspec, "depth": depth, "pid": proc.pid,
+                    "parentId": parent.id if parent else None})
+        sinks = ancestors + [run]
+        readers = [
+            threading.Thread(target=self._pump, args=(proc.stdout, 0, sinks, run.id), daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stderr, 1, sinks, run.id), daemon=True),
+        ]
+        for t in readers:
+            t.start()
+        if self._stop.is_set():  # stop() raced with the start
+            _signal_group(proc, signal.SIGTERM)
+            threading.Thread(target=self._kill_later, args=([proc],), daemon=True).start()
+        code = proc.wait()
+        for t in readers:
+            t.join()
+        with self._lock:
+            if proc in self._procs:
+                self._procs.remove(proc)
+        if self._stop.is_set() and code != 0:
+            code = TERMINATED if code < 0 or code in (128 + 15, 128 + 9) else code
+            if code > 0:
+                code = TERMINATED
+        self._finish(run, info, code)
+        if parent is None and code != 0:
+            raise _StepFailed(code)
+        return info
+
+    def _pump(self, pipe, stream: int, sinks: list, run_id: str) -> None:
+        name = "stdout" if stream == 0 else "stderr"
+        fd = pipe.fileno()
+        try:
+            while True:
+                try:
+                    buf = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not buf:
+                    break
+                for s in sinks:
+                    s.write_output(buf, stream)
+                if self.on_output:
+                    try:
+                        self.on_output(run_id, name, buf.decode("utf-8", "replace"))
+                    except Exception:
+                        pass
+        finally:
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    # -- command line ---------------------------------------------------------------------------------
+    def _command(self, node: PlanStep, run: R.Run, flags: dict) -> tuple[list, dict]:
+        op = node.operation
+        defs = {n: f.attrs for n, f in op.flags.items()}
+        env: dict = {}
+        for name, val in flags.items():
+            attrs = defs.get(name) or {}
+            if val is None and name not in defs:
+                continue
+            env[attrs.get("env-name") or fv.env_name_for_flag(name)] = fv.encode_arg(val)
+        for k, v in (op.env or {}).items():
+            val = fv.resolve_refs(v, flags, None) if isinstance(v, str) else v
+            env[str(k)] = fv.encode_arg(val)
+        if node.kind == "exec":
+            params = {n: fv.encode_arg(v) for n, v in flags.items()}
+            params.update(python_exe=self.python_exe, guild_python_exe=sys.executable,
+                          project_dir=self.project_dir)
+            fargs = self._flag_args(node, flags, defs, [])
+            cmd: list = []
+            for word in shlex.split(op.exec):
+                if word == "${flag_args}":
+                    cmd.extend(fargs)
+                elif word == "${main_args}":
+                    continue
+                else:
+                    p2 = dict(params, flag_args=" ".join(shlex.quote(a) for a in fargs), main_args="")
+                    cmd.append(str(fv.resolve_refs(word, p2, "")))
+            return cmd, env
+        # main
+        params = {n: fv.encode_arg(v) for n, v in flags.items()}
+        params.update(python_exe=self.python_exe, guild_python_exe=sys.executable,
+                      project_dir=self.project_dir)
+        margs = [str(fv.resolve_refs(a, params, "")) for a in node.main_args]
+        module = node.main_module or op.name.replace("-", "_")
+        mdir, _, mod = module.rpartition("/")
+        if mdir:
+            env["GUILDLS_MAIN_DIR"] = mdir
+        if node.flags_dest == "globals" or node.flags_dest.startswith("global"):
+            gflags = {n: v for n, v in flags.items()
+                      if not (defs.get(n) or {}).get("arg-skip") and v is not None}
+            import json
+
+            env["FLAGS_DEST"] = "globals"
+            env["GUILDLS_GLOBALS"] = json.dumps(_jsonable_flags(gflags))
+            base = [self.python_exe, "-u", GLOBALS_MAIN, mod] + margs + ["--"]
+            return base + self._flag_args(node, gflags, defs, margs, for_globals=True), env
+        env["FLAGS_DEST"] = node.flags_dest
+        cmd = [self.python_exe, "-u", "-m", mod] + margs
+        if mdir:
+            cmd = [self.python_exe, "-u", GLOBALS_MAIN, "--args", mod] + margs
+        return cmd + self._flag_args(node, flags, defs, margs), env
+
+    def _flag_args(self, node: PlanStep, flags: dict, defs: dict, cmd_args: list,
+                   for_globals: bool = False) -> list[str]:
+        out: list[str] = []
+        default_skip = node.operation.value("default-flag-arg-skip") if hasattr(node.operation, "value") else None
+        for name, val in sorted(flags.items()):
+            attrs = defs.get(name)
+            if attrs is None and not node.force_flags:
+                continue
+            attrs = attrs or {}
+            skip = attrs.get("arg-skip")
+            if skip is None:
+                skip = bool(default_skip)
+            if skip:
+                continue
+            arg = attrs.get("arg-name") or name
+            if f"--{arg}" in cmd_args:
+                continue
+            switch = attrs.get("arg-switch")
+            if switch is not None:
+                if switch == val:
+                    out.append(f"--{arg}")
+                continue
+            if val is None:
+                continue
+            enc = fv.encode_yaml(val, default_flow_style=True) if for_globals else fv.encode_arg(val)
+            out += [f"--{arg}", enc]
+        return out
+
+    # -- source code ----------------------------------------------------------------------------------
+    def _copy_source(self, dest: str) -> tuple[list, Optional[str]]:
+        if self._source_cache is None:
+            self._source_cache = list(_source_files(self.project_dir))
+        manifest = []
+        h = hashlib.md5()
+        for rel, sha in self._source_cache:
+            src = os.path.join(self.project_dir, rel)
+            dst = os.path.join(dest, rel)
+            d = os.path.dirname(dst)
+            if d and not os.path.isdir(d):
+                os.makedirs(d, exist_ok=True)
+            try:
+                shutil.copyfile(src, dst)
+                os.chmod(dst, 0o444)
+            except OSError:
+                continue
+            manifest.append(f"s {_q(rel)} {sha} {_q(rel)}")
+            h.update(f"{rel}\0{sha}\n".encode())
+        return manifest, (h.hexdigest() if manifest else None)
+
+    # -- dependencies ---------------------------------------------------------------------------------
+    def _scope(self, node: PlanStep, parent: Optional[R.Run]) -> list:
+        if parent is not None and node.isolate_runs:
+            return R.iter_runs(self.runs_root, parent.linked_run_ids())
+        return R.iter_runs(self.runs_root)
+
+    def _needed_match(self, node: PlanStep, parent: Optional[R.Run]) -> Optional[R.Run]:
+        op = node.operation
+        model = op.model.name if op.model else ""
+        want = {k: v for k, v in node.flags.items() if not k.startswith("operation:")}
+        best = None
+        for r in self._scope(node, parent):
+            o = r.opref or {}
+            if o.get("op") != op.name or o.get("model", "") != model or r.status != "completed":
+                continue
+            have = {k: v for k, v in (r.get("flags") or {}).items() if not k.startswith("operation:")}
+            if have == want and (best is None or r.timestamp > best.timestamp):
+                best = r
+        return best
+
+    def _resolve_deps(self, node: PlanStep, run: R.Run, parent: Optional[R.Run], ancestors: list):
+        op = node.operation
+        deps_attr: dict = {}
+        dep_flags: dict = {}
+        manifest: list = []
+        for dep in getattr(op, "requires", []) or []:
+            for src in dep.operation_sources:
+                spec = str(src.spec)
+                attrs = dict(src.attrs)
+                if dep.kind == "inline" and len(dep.sources) == 1:
+                    for k, v in (dep.attrs or {}).items():
+                        attrs.setdefault(k, v)
+                res_name = attrs.get("name") if isinstance(attrs.get("name"), str) else f"operation:{spec}"
+                fname = attrs.get("flag-name")
+                flag_name = None if fname is False else (
+                    fname if isinstance(fname, str) else
+                    (attrs.get("name") if isinstance(attrs.get("name"), str) else f"operation:{spec}"))
+                pinned = node.flags.get(flag_name) if flag_name else None
+                upstream = self._find_upstream(spec, op, node, parent, pinned)
+                if upstream is None:
+                    if pinned is None:
+                        self._say(f"WARNING: cannot find a suitable run for required resource "
+                                  f"'{res_name}'", ancestors)
+                    self._say(f"Resolving {res_name}", ancestors)
+                    opname = spec.split(":")[-1]
+                    raise _StepFailed(1, f"run failed because a dependency was not met: could not "
+                                         f"resolve '{res_name}' in {res_name} resource: no suitable "
+                                         f"run for {opname}")
+                self._say(f"Resolving {res_name}", ancestors)
+                self._say(f"Using run {upstream.id} for {res_name}", ancestors)
+                paths, lines = self._link_dep_files(upstream, run, attrs, res_name)
+                manifest += lines
+                deps_attr.setdefault(res_name, {})[res_name] = {
+                    "config": upstream.id, "paths": paths, "uri": f"operation:{spec}"}
+                if flag_name:
+                    dep_flags[flag_name] = upstream.id
+        return deps_attr, dep_flags, manifest
+
+    def _find_upstream(self, spec: str, op, node: PlanStep, parent: Optional[R.Run],
+                       pinned: Any) -> Optional[R.Run]:
+        candidates = self._scope(node, parent) if pinned is None else R.iter_runs(self.runs_root)
+        alts = [a.strip() for a in spec.split(",") if a.strip()]
+        def matches(r: R.Run) -> bool:
+            o = r.opref or {}
+            for alt in alts:
+                if ":" in alt:
+                    m, _, name = alt.rpartition(":")
+                else:
+                    m, name = (op.model.name if op.model else ""), alt
+                try:
+                    if o.get("model", "") == m and re.fullmatch(name, o.get("op", "")):
+                        return True
+                except re.error:
+                    if o.get("model", "") == m and o.get("op") == name:
+                        return True
+            return False
+        best = None
+        for r in candidates:
+            if pinned is not None:
+                if not r.id.startswith(str(pinned)) or not matches(r):
+                    continue
+                return r
+            if not matches(r):
+                continue
+            if r.status not in ("completed", "running", "terminated"):
+                continue
+            if best is None or r.timestamp > best.timestamp:
+                best = r
+        return best
+
+    def _link_dep_files(self, upstream: R.Run, run: R.Run, attrs: dict, res_name: str):
+        select = attrs.get("select")
+        if isinstance(select, str):
+            select = [select]
+        target_path = attrs.get("target-path") or attrs.get("path") or ""
+        target_type = attrs.get("target-type") or "copy"
+        preserve = bool(attrs.get("preserve-path"))
+        source = upstream.source_paths()
+        picked: list[tuple[str, str]] = []  # (rel in upstream, rel in run)
+        if select:
+            for root, dirs, files in os.walk(upstream.path):
+                rel_root = os.path.relpath(root, upstream.path)
+                if rel_root == ".":
+                    dirs[:] = [d for d in dirs if d != ".guild"]
+                    rel_root = ""
+                for f in files:
+                    rel = os.path.join(rel_root, f) if rel_root else f
+                    if rel in source:
+                        continue
+                    if any(re.fullmatch(s, rel) for s in select):
+                        dest = rel if preserve else os.path.basename(rel)
+                        picked.append((rel, os.path.join(target_path, dest) if target_path else dest))
+        else:
+            for name in sorted(os.listdir(upstream.path)):
+                if name == ".guild" or name in source:
+                    continue
+                p = os.path.join(upstream.path, name)
+                if os.path.islink(p):
+                    continue
+                picked.append((name, os.path.join(target_path, name) if target_path else name))
+        paths, lines = [], []
+        for rel, dest_rel in picked:
+            src = os.path.join(upstream.path, rel)
+            dst = os.path.join(run.path, dest_rel)
+            os.makedirs(os.path.dirname(dst) or run.path, exist_ok=True)
+            if os.path.lexists(dst):
+                if os.path.isdir(dst) and not os.path.islink(dst):
+                    shutil.rmtree(dst)
+                else:
+                    os.remove(dst)
+            if target_type == "link":
+                os.symlink(os.path.relpath(src, os.path.dirname(dst)), dst)
+            elif os.path.isdir(src):
+                shutil.copytree(src, dst, symlinks=True)
+            else:
+                shutil.copy2(src, dst)
+            paths.append(os.path.relpath(src, run.path))
+            if os.path.isfile(src):
+                lines.append(f"d {_q(dest_rel)} {R.file_sha1(src)} {_q(res_name)}")
+        return paths, lines
+
+
+class _CheckFailed(Exception):
+    pass
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError as e:
+        raise _CheckFailed(f"error reading run output from {path}") from e
+
+
+def _q(s: str) -> str:
+    return shlex.quote(s) if re.search(r"\s", s) else s
+
+
+def _jsonable_flags(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (str, int, float, bool, list, dict)) or v is None:
+            out[k] = v
+        else:
+            out[k] = str(v)
+    return out
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def _sourcecode_enabled(op) -> bool:
+    v = op.value("sourcecode") if hasattr(op, "value") else None
+    return not (v is False or v == [] or v == {})
+
+
+def _is_text(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            chunk = f.read(1024)
+    except OSError:
+        return False
+    return b"\0" not in chunk
+
+
+def _source_files(project_dir: str):
+    """Guild's default source-code selection: text files under 1 MB, at most 100, skipping
+    hidden files, caches, virtual environments and `.guild`."""
+    count = 0
+    for root, dirs, files in os.walk(project_dir):
+        dirs[:] = sorted(
+            d for d in dirs
+            if not d.startswith(".") and d not in SKIP_DIRS
+            and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))
+            and not os.path.exists(os.path.join(root, d, "bin", "activate")))
+        for f in sorted(files):
+            if f.startswith(".") or f.endswith((".pyc", ".pyo")):
+                continue
+            p = os.path.join(root, f)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            try:
+                if os.path.getsize(p) > SOURCE_MAX_SIZE:
+                    continue
+            except OSError:
+                continue
+            if not _is_text(p):
+                continue
+            count += 1
+            if count > SOURCE_MAX_FILES:
+                return
+            yield os.path.relpath(p, project_dir), R.file_sha1(p)
