@@ -550,7 +550,7 @@ class Runner:
         default_skip = node.operation.value("default-flag-arg-skip") if hasattr(node.operation, "value") else None
         for name, val in sorted(flags.items()):
             attrs = defs.get(name)
-            if attrs is None and not node.force_flags:
+            if attrs is None and not (node.force_flags or node.operation.flags_open):
                 continue
             attrs = attrs or {}
             skip = attrs.get("arg-skip")
