@@ -58,6 +58,7 @@ def cmd_check(args) -> int:
     shown = set(levels[: levels.index(args.min_severity) + 1])
     results = []
     errors = 0
+    failing = {"error", "warning"} if args.strict else {"error"}
     for f in files:
         try:
             gf = load_path(f)
@@ -65,7 +66,7 @@ def cmd_check(args) -> int:
             print(f"guildls: {f}: {e.strerror or e}", file=sys.stderr)
             return 2
         for p in diagnose(gf):
-            if p.severity == "error":
+            if p.severity in failing:
                 errors += 1
             if p.severity in shown:
                 results.append(_diag_dict(f, p))
@@ -114,6 +115,8 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--min-severity", choices=["error", "warning", "information", "hint"], default="warning",
                    help="lowest severity shown (default: warning)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 on warnings too (problems Guild only meets when an operation runs)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("serve", help="run the language server over stdio")
     p.add_argument("--stdio", action="store_true", help="accepted for editor compatibility (stdio is the default)")

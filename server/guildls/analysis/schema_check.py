@@ -60,7 +60,7 @@ class _Walker:
                     continue
                 sugs = suggest(key, sec.attrs)
                 self.add("unknown-attribute", WARNING,
-                         f"unknown {where or sec.title or section_name} attribute '{key}'" + did_you_mean(sugs),
+                         f"unknown {(where or sec.title or section_name).lower()} attribute '{key}'" + did_you_mean(sugs),
                          k, {"suggestions": sugs})
                 continue
             self.value(attr, v, key)
@@ -87,7 +87,10 @@ class _Walker:
 
     def descend(self, attr, v: Node):
         ref = attr.section_ref
-        if not ref:
+        if not ref or ref == "optimizer":
+            return  # optimizer mappings hold optimizer flags: any key is legal
+        if attr.name in ("sourcecode", "select", "files"):
+            self.sourcecode(v)
             return
         if v.kind == MAP:
             if attr.name in ("flags", "operations", "resources", "params", "env", "extra",
@@ -123,6 +126,17 @@ class _Walker:
                     self.sources(v)
             elif v.kind == MAP:
                 self.mapping(v, ref)
+
+    def sourcecode(self, v: Node):
+        if v.kind == MAP:
+            self.mapping(v, "sourcecode", skip=("select",))
+            sel = v.get("select")
+            if sel is not None:
+                self.sourcecode(sel)
+        elif v.kind == SEQ:
+            for rule in v.value:
+                if rule.kind == MAP:
+                    self.mapping(rule, "sourcecode-rule")
 
     def sources(self, node: Optional[Node]):
         if node is None or node.kind != SEQ:

@@ -684,12 +684,12 @@ class _Loader:
                 if m is not None:
                     m.open = True
                 continue
-            included = target if included is None else merge(target, included)
+            included = target if included is None else merge(target, included, flag_defs=attr == "flags")
         own = [(k, v) for k, v in section.items() if k.value != "$include"]
         base = Node(MAP, own, section.sl, section.sc, section.el, section.ec, src=section.src)
         if included is None:
             return base
-        return merge(base, included)
+        return merge(base, included, flag_defs=attr == "flags")
 
     def _include_target(self, ref: str, attr: str, node: Node, model: Optional[Model]):
         name, _, filt = ref.partition("#")
@@ -1046,8 +1046,13 @@ class _Loader:
 _OPEN = object()
 
 
-def merge(child: Node, parent: Node, origin: Optional[str] = None) -> Node:
-    """Merge two mappings: the child's values win, nested mappings merge recursively."""
+def merge(child: Node, parent: Node, origin: Optional[str] = None, flag_defs: bool = False) -> Node:
+    """Merge two mappings: the child's values win, nested mappings merge recursively.
+
+    With ``flag_defs`` the mappings are flag definitions: a bare default on one side is
+    taken as ``{default: value}`` so that a child can change a default and keep the
+    parent's description and type (as Guild does).
+    """
     if child.kind != MAP or parent.kind != MAP:
         return child
     pairs = []
@@ -1065,10 +1070,15 @@ def merge(child: Node, parent: Node, origin: Optional[str] = None) -> Node:
             pos = None
         if pos is None:
             pairs.append((k, v))
-        else:
-            ck, cv = pairs[pos]
-            if cv.kind == MAP and v.kind == MAP:
-                pairs[pos] = (ck, merge(cv, v))
+            continue
+        ck, cv = pairs[pos]
+        if flag_defs:
+            if cv.kind != MAP and v.kind == MAP:
+                cv = Node(MAP, [(derived(cv, "default"), cv)], cv.sl, cv.sc, cv.el, cv.ec, src=cv.src)
+            elif cv.kind == MAP and v.kind != MAP:
+                v = Node(MAP, [(derived(v, "default"), v)], v.sl, v.sc, v.el, v.ec, src=v.src)
+        if cv.kind == MAP and v.kind == MAP:
+            pairs[pos] = (ck, merge(cv, v, flag_defs=(k.value == "flags" and not flag_defs)))
     return Node(MAP, pairs, child.sl, child.sc, child.el, child.ec, child.style, child.tag, child.src)
 
 

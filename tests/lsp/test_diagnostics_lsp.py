@@ -1,0 +1,112 @@
+"""Diagnostics through the real protocol: open, change (break and fix), save, close."""
+
+import asyncio
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+URI = "file:///tmp/guildls-test/guild.yml"
+GOOD = "train:\n  main: train\n  flags: {lr: 0.1}\nwf:\n  steps: [train lr=0.2]\n"
+
+
+async def wait_diags(client: LanguageClient, uri: str, version=None, timeout=10.0):
+    """Wait until diagnostics for `uri` (and `version`, if given) are published."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        got = client.diagnostics.get(uri)
+        if got is not None and (version is None or client._guild_versions.get(uri) == version):
+            return got
+        remaining = deadline - asyncio.get_running_loop().time()
+        assert remaining > 0, f"no diagnostics for {uri} version {version}"
+        params = await asyncio.wait_for(
+            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), remaining)
+        if params.uri == uri:
+            client._guild_versions[uri] = params.version
+            if version is None or params.version == version:
+                return params.diagnostics
+
+
+def track(client):
+    if not hasattr(client, "_guild_versions"):
+        client._guild_versions = {}
+    client.diagnostics.pop(URI, None)
+
+
+def open_doc(client, text, version=1, uri=URI):
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=version, text=text)))
+
+
+def change(client, version, text=None, edit=None):
+    if edit is not None:
+        rng, new = edit
+        ch = types.TextDocumentContentChangePartial(range=rng, text=new)
+    else:
+        ch = types.TextDocumentContentChangeWholeDocument(text=text)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version), content_changes=[ch]))
+
+
+async def test_open_publishes_diagnostics(client: LanguageClient):
+    track(client)
+    open_doc(client, GOOD + "bad:\n  steps: [trian]\n")
+    diags = await wait_diags(client, URI, 1)
+    assert len(diags) == 1
+    d = diags[0]
+    assert d.code == "unknown-operation"
+    assert d.severity == types.DiagnosticSeverity.Warning
+    assert d.range == types.Range(start=types.Position(6, 10), end=types.Position(6, 15))
+    assert d.source == "guildls"
+
+
+async def test_change_breaks_yaml_then_fixes_it(client: LanguageClient):
+    track(client)
+    open_doc(client, GOOD)
+    assert await wait_diags(client, URI, 1) == []
+    # incremental edit: remove the closing brace on line 2 -> YAML syntax error
+    change(client, 2, edit=(types.Range(start=types.Position(2, 18), end=types.Position(2, 19)), ""))
+    diags = await wait_diags(client, URI, 2)
+    assert [d.code for d in diags if d.severity == types.DiagnosticSeverity.Error] == ["yaml-syntax"]
+    change(client, 3, edit=(types.Range(start=types.Position(2, 18), end=types.Position(2, 18)), "}"))
+    assert await wait_diags(client, URI, 3) == []
+
+
+async def test_rapid_changes_publish_only_the_latest_version(client: LanguageClient):
+    track(client)
+    open_doc(client, GOOD)
+    await wait_diags(client, URI, 1)
+    for v in range(2, 12):
+        change(client, v, text=GOOD + f"x{v}:\n  steps: [nope{v}]\n")
+    diags = await wait_diags(client, URI, 11)
+    assert [d.message.split("'")[1] for d in diags] == ["nope11"]
+    # nothing for the intermediate versions was published after the debounce
+    seen = client._guild_versions.get(URI)
+    assert seen == 11
+
+
+async def test_save_and_close(client: LanguageClient):
+    track(client)
+    open_doc(client, "op:\n  main: x\n  flags: 3\n")
+    diags = await wait_diags(client, URI, 1)
+    assert diags[0].message == "invalid flags value 3: expected a mapping"
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=URI)))
+    assert (await wait_diags(client, URI, 1))[0].code == "invalid-type"
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=URI)))
+    client.diagnostics.pop(URI, None)
+    params = await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 10)
+    assert params.uri == URI and params.diagnostics == []
+
+
+async def test_server_survives_hostile_documents(client: LanguageClient):
+    track(client)
+    hostile = ["\x00\x01\x02", "[" * 3000, "a: &a [*a]", "\t\tx: 1", "- - -\n  - : :", "op:\n  steps: [[[1]]]\n",
+               "- model: m\n  operations: [1, 2]\n", "op: {flags: {d: 2020-01-01}}\n", "😀: {main: x}\nwf:\n  steps: [nope]\n"]
+    for i, text in enumerate(hostile):
+        uri = f"file:///tmp/guildls-test/h{i}/guild.yml"
+        open_doc(client, text, uri=uri)
+        await wait_diags(client, uri, 1)
+    # still answering
+    open_doc(client, GOOD, uri="file:///tmp/guildls-test/after/guild.yml")
+    assert await wait_diags(client, "file:///tmp/guildls-test/after/guild.yml", 1) == []

@@ -1,0 +1,182 @@
+"""The positioned model: shapes, positions, inheritance, steps, tolerance."""
+
+import textwrap
+
+from guildls.model import load
+from guildls.model.runspec import decode_flag_value, parse_run
+
+
+def L(text):
+    return load(textwrap.dedent(text).lstrip("\n"))
+
+
+def test_operation_only_mapping_with_positions():
+    gf = L("""
+        train:
+          description: Train it
+          main: train
+          flags:
+            lr: 0.1
+            epochs: {default: 2, type: int, min: 1}
+        prep: prepare_data
+        """)
+    assert gf.format == "operations"
+    m = gf.models[""]
+    assert sorted(m.operations) == ["prep", "train"]
+    train = m.operations["train"]
+    assert train.description == "Train it"
+    assert train.key.range == (0, 0, 0, 5)
+    assert train.flags["lr"].default == 0.1
+    assert train.flags["lr"].key_range == (4, 4, 4, 6)
+    assert train.flags["epochs"].type == "int" and train.flags["epochs"].min == 1
+    assert m.operations["prep"].main == "prepare_data"
+
+
+def test_full_format_models_configs_extends_first_parent_wins():
+    gf = L("""
+        - config: base
+          operations:
+            train:
+              main: train
+              flags: {lr: {default: 0.1, description: learning rate}}
+        - config: other
+          operations:
+            train: {flags: {lr: 0.5}}
+            eval: evaluate
+        - model: m
+          extends: [base, other]
+          operations:
+            train:
+              flags: {lr: 0.01}
+        """)
+    assert gf.format == "full"
+    assert list(gf.models) == ["m"] and sorted(gf.configs) == ["base", "other"]
+    m = gf.models["m"]
+    assert sorted(m.operations) == ["eval", "train"]
+    lr = m.operations["train"].flags["lr"]
+    assert lr.default == 0.01
+    assert lr.description == "learning rate"
+    assert m.operations["train"].main == "train"
+    assert gf.find_operation("m:eval").name == "eval"
+
+
+def test_extends_cycle_and_unknown_parent_are_errors_with_guild_wording():
+    gf = L("""
+        - model: a
+          extends: b
+        - model: b
+          extends: a
+        - model: c
+          extends: nope
+        """)
+    msgs = [p.message for p in gf.problems]
+    assert any(m.startswith("cycle in 'extends' (") for m in msgs), msgs
+    assert "undefined model or config 'nope'" in msgs
+
+
+def test_anchors_aliases_and_merge_keys():
+    gf = L("""
+        base: &base
+          main: train
+          flags: {lr: 0.1}
+        tuned:
+          <<: *base
+          description: tuned
+        """)
+    tuned = gf.models[""].operations["tuned"]
+    assert tuned.main == "train"
+    assert tuned.flags["lr"].default == 0.1
+    assert tuned.description == "tuned"
+
+
+def test_params_and_include_directive():
+    gf = L("""
+        - config: shared
+          flags:
+            lr: {default: 0.1, description: rate}
+        - model: m
+          params: {epochs: 5}
+          operations:
+            train:
+              main: "train --epochs {{ epochs }}"
+              flags:
+                $include: shared
+                batch: 32
+        """)
+    op = gf.models["m"].operations["train"]
+    assert op.main == "train --epochs 5"
+    assert sorted(op.flags) == ["batch", "lr"]
+    assert op.flags["lr"].description == "rate"
+
+
+def test_step_string_is_parsed_as_run_command_with_ranges():
+    text = "wf:\n  steps:\n    - train lr=0.5 --label 'my run' -m 3\n    - run: prep\n      flags: {rows: 7}\n"
+    gf = load(text)
+    wf = gf.models[""].operations["wf"]
+    assert wf.is_workflow
+    s0, s1 = wf.steps
+    assert s0.opspec == "train"
+    assert s0.opspec_range == (2, 6, 2, 11)
+    assert [(a.name, a.value) for a in s0.assigns] == [("lr", 0.5)]
+    assert s0.assigns[0].name_range == (2, 12, 2, 14)
+    assert s0.options["label"] == "my run" and s0.options["max_trials"] == "3"
+    assert s1.opspec == "prep" and [(a.name, a.value) for a in s1.flags_map] == [("rows", 7)]
+
+
+def test_quoted_step_string_ranges_point_into_the_quotes():
+    gf = load('wf:\n  steps:\n    - "train x=${y}"\n')
+    ref = gf.refs[0]
+    assert ref.name == "y"
+    assert ref.range == (2, 15, 2, 19)
+
+
+def test_flags_mapping_replaces_run_assigns():
+    gf = L("""
+        op: {main: op, flags: {x: 0, y: 0}}
+        wf:
+          steps:
+            - run: op x=3
+              flags: {y: 4}
+        """)
+    st = gf.models[""].operations["wf"].steps[0]
+    assert [a.name for a in st.effective_assigns] == ["y"]
+
+
+def test_resource_flags_from_operation_dependencies():
+    gf = L("""
+        prep: {main: prep}
+        train:
+          main: train
+          requires:
+            - operation: prep
+        """)
+    train = gf.models[""].operations["train"]
+    assert "operation:prep" in train.flags
+    assert train.find_flag("prep").name == "operation:prep"
+
+
+def test_partial_document_keeps_what_parses():
+    gf = load("train:\n  main: train\n  flags:\n    lr: 0.1\nbad: [unclosed\nother: x\n")
+    assert gf.partial
+    assert any(p.code == "yaml-syntax" for p in gf.problems)
+    assert "train" in gf.models[""].operations
+
+
+def test_run_spec_parsing_and_value_decoding():
+    spec = parse_run("op a=1 b=yes 'c=two words' @batch.csv --needed --tag t1 -t t2")
+    assert spec.opspec == "op"
+    assert [(a.name, a.value) for a in spec.assigns] == [("a", 1), ("b", True), ("c", "two words")]
+    assert spec.options["needed"] is True and spec.options["tags"] == ["t1", "t2"]
+    assert [w.text for w in spec.batch_files] == ["@batch.csv"]
+    assert parse_run("op --nope").problems[0][0] == "No such option '--nope'."
+    assert parse_run("op word").problems[0][0] == "invalid argument(s): word expected NAME=VAL"
+    assert decode_flag_value("1e-5") == 1e-5
+    assert decode_flag_value("1_000") == "1_000"
+    assert decode_flag_value("[1,2]") == [1, 2]
+    assert decode_flag_value("uniform[0:1]") == "uniform[0:1]"
+
+
+def test_never_raises_on_hostile_input():
+    for text in ["", "\x00\x01", "- - - -", "[" * 5000, "a: &a [*a]", "\t- x", "- 1\n- 2", "123", "a:\n\tb: 1"]:
+        gf = load(text)
+        assert gf is not None
