@@ -38,7 +38,7 @@ class FlagValueError(Exception):
 
 
 def encode_yaml(val: Any, default_flow_style: bool = False) -> str:
-    encoded = yaml.safe_dump(val, default_flow_style=default_flow_style, indent=2)
+    encoded = yaml.safe_dump(val, default_flow_style=default_flow_style, indent=2, width=1 << 30)
     stripped = encoded.strip()
     if stripped.endswith("\n..."):
         stripped = stripped[:-4]

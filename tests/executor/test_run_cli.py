@@ -1,0 +1,64 @@
+"""`guildls run` via cli_run(argv)."""
+
+import json
+import os
+
+from guildls.executor.cli import cli_run
+
+
+def _project(project):
+    project.write("ok.py", "msg = 'x'\nprint('ok', msg)\n")
+    project.write("boom.py", "import sys\nsys.exit(4)\n")
+    project.guildfile("""
+ok: {main: ok, flags: {msg: hi}}
+boom: {main: boom}
+wf:
+  flags: {m: hello}
+  steps:
+    - ok msg=${m}
+    - boom
+    - ok
+""")
+
+
+def test_plan_json(project, capsys, monkeypatch):
+    _project(project)
+    monkeypatch.setenv("GUILD_HOME", project.guild_home)
+    assert cli_run(["-C", project.root, "wf", "m=yo", "--plan", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["operation"] == "wf" and data["flags"] == {"m": "yo"}
+    assert [s["name"] for s in data["steps"]] == ["ok", "boom", "ok"]
+    assert data["steps"][0]["flags"] == {"msg": "yo"}
+    assert project.run_ids() == []
+
+
+def test_run_exit_code_and_summary(project, capsys, monkeypatch):
+    _project(project)
+    monkeypatch.setenv("GUILD_HOME", project.guild_home)
+    assert cli_run(["-C", project.root, "wf", "--yes"]) == 4
+    cap = capsys.readouterr()
+    assert "ok hello" in cap.out
+    assert "INFO: [guild] running boom: boom" in cap.err
+    assert "wf error" in cap.err and "boom" in cap.err
+    assert len(project.run_ids()) == 3
+
+
+def test_errors_are_one_line_not_tracebacks(project, capsys, monkeypatch):
+    _project(project)
+    monkeypatch.setenv("GUILD_HOME", project.guild_home)
+    assert cli_run(["-C", project.root, "wf", "x=5", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("guild: unsupported flag 'x'") and "Traceback" not in err
+    assert cli_run(["-C", project.root, "nope", "--yes"]) == 1
+    assert "operation 'nope' is not defined for this project" in capsys.readouterr().err
+    assert cli_run(["-C", os.path.join(project.root, "missing"), "wf"]) == 1
+    assert cli_run([]) == 2
+
+
+def test_refuses_without_yes_when_not_a_tty(project, capsys, monkeypatch):
+    _project(project)
+    monkeypatch.setenv("GUILD_HOME", project.guild_home)
+    monkeypatch.setattr("sys.stdin", open(os.devnull))
+    assert cli_run(["-C", project.root, "ok"]) == 1
+    assert "--yes" in capsys.readouterr().err
+    assert project.run_ids() == []

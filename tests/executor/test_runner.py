@@ -1,0 +1,399 @@
+"""Runner: real child processes on tiny projects; Guild-layout records."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+import yaml
+
+from guildls.executor import runs as R
+from guildls.executor.plan import PlanError
+from guildls.executor.runner import Runner
+
+SHOW = """
+x = 0
+y = 0
+name = "plain"
+print(f"show x={x!r} y={y!r} name={name!r}")
+"""
+
+SEED = """
+prepare-data:
+  main: prepare
+  flags:
+    rows: 5
+train:
+  main: train
+  flags:
+    epochs: 2
+    lr: 0.1
+  requires:
+    - operation: prepare-data
+test:
+  main: test
+  requires:
+    - operation: train
+    - operation: prepare-data
+end-to-end:
+  steps:
+    - prepare-data
+    - train
+    - test
+"""
+
+
+def _seed(project):
+    project.write("prepare.py", """
+        rows = 5
+        with open("data.csv", "w") as f:
+            for i in range(rows):
+                f.write(f"{i},{i * 2}\\n")
+        print(f"prepared {rows} rows")
+        """)
+    project.write("train.py", """
+        epochs = 2
+        lr = 0.1
+        data = open("data.csv").read().splitlines()
+        with open("model.txt", "w") as f:
+            f.write(f"epochs={epochs} lr={lr} rows={len(data)}\\n")
+        print(f"trained epochs={epochs} lr={lr} on {len(data)} rows")
+        print(f"loss: {1.0 / (epochs + 1):.4f}")
+        """)
+    project.write("test.py", """
+        model = open("model.txt").read().strip()
+        data = open("data.csv").read().splitlines()
+        print(f"tested model [{model}] on {len(data)} rows")
+        print("accuracy: 0.9")
+        """)
+    project.guildfile(SEED)
+
+
+def _attr(project, run_id, name):
+    with open(os.path.join(project.runs_root, run_id, ".guild", "attrs", name)) as f:
+        return yaml.safe_load(f)
+
+
+def test_seed_workflow_records_and_dependencies(project):
+    _seed(project)
+    res = project.run("end-to-end")
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert out.index("prepared 5 rows") < out.index("trained epochs=2 lr=0.1 on 5 rows") \
+        < out.index("accuracy: 0.9")
+    assert "INFO: [guild] running train: train" in res.stderr
+    names = [r.name for r in res.runs]
+    assert names == ["end-to-end", "prepare-data", "train", "test"]
+    assert all(r.status == "completed" for r in res.runs)
+    parent, prep, train, test = (r.id for r in res.runs)
+    pdir = os.path.join(project.runs_root, parent)
+    # links named like Guild's, relative
+    for name, rid in (("prepare-data", prep), ("train", train), ("test", test)):
+        link = os.path.join(pdir, name)
+        assert os.readlink(link) == f"../{rid}"
+    # dependency wiring (C02): flags name this workflow's runs, files are copies
+    assert _attr(project, train, "flags")["operation:prepare-data"] == prep
+    tflags = _attr(project, test, "flags")
+    assert tflags["operation:train"] == train and tflags["operation:prepare-data"] == prep
+    tdir = os.path.join(project.runs_root, test)
+    for f in ("data.csv", "model.txt"):
+        assert os.path.isfile(os.path.join(tdir, f)) and not os.path.islink(os.path.join(tdir, f))
+    assert _attr(project, test, "deps")["operation:train"]["operation:train"]["paths"] == [
+        f"../{train}/model.txt"]  # upstream's own dependency files are not passed on
+    # records
+    assert _attr(project, parent, "steps") == ["prepare-data", "train", "test"]
+    assert _attr(project, parent, "exit_status") == 0
+    with open(os.path.join(pdir, ".guild", "output")) as f:
+        parent_out = f.read()
+    assert "INFO: [guild] running test: test" in parent_out and "accuracy: 0.9" in parent_out
+    with open(os.path.join(project.runs_root, train, ".guild", "opref")) as f:
+        assert f.read().endswith(" '' train")
+    assert not os.path.exists(os.path.join(project.runs_root, train, ".guild", "LOCK"))
+
+
+def test_failing_middle_step_keeps_exit_code(project):
+    project.write("ok.py", "import sys\nprint('ok step', sys.argv[0].rsplit('/', 1)[-1])\n")
+    project.write("boom.py", """
+        import sys
+        print("boom: about to fail", file=sys.stderr)
+        print("boom: exiting with code 3")
+        sys.exit(3)
+        """)
+    project.guildfile("""
+first: {main: ok}
+boom: {main: boom}
+last: {main: ok}
+wf:
+  steps: [first, boom, last]
+""")
+    res = project.run("wf")
+    assert res.exit_code == 3
+    assert [(r.name, r.status, r.exit_status) for r in res.runs] == [
+        ("wf", "error", 3), ("first", "completed", 0), ("boom", "error", 3)]
+    assert "running last" not in res.stderr
+    assert "boom: exiting with code 3" in res.stdout and "boom: about to fail" in res.stderr
+    parent = res.runs[0].id
+    assert sorted(n for n in os.listdir(os.path.join(project.runs_root, parent)) if n != ".guild") \
+        == ["boom", "first"]
+
+
+def test_failed_expect_stops_with_3(project):
+    project.write("gen.py", "msg = 'hi'\nprint(msg)\nopen('gen.txt', 'w').write(msg)\n")
+    project.guildfile("""
+gen: {main: gen, flags: {msg: hi}}
+check-pass:
+  steps:
+    - run: gen msg='hello car'
+      expect:
+        - output: hello
+        - file: gen.txt
+          contains: car
+check-fail:
+  steps:
+    - run: gen
+      expect:
+        - output: bye
+    - gen msg=after-fail
+""")
+    ok = project.run("check-pass")
+    assert ok.exit_code == 0 and "INFO: [guild] 2 of 2 checks passed" in ok.stderr
+    res = project.run("check-fail")
+    assert res.exit_code == 3
+    assert [(r.name, r.status) for r in res.runs] == [("check-fail", "error"), ("gen", "completed")]
+    assert "ERROR: [guild] check failed: could not find pattern 'bye'" in res.stderr
+    assert "guild: stopping because a check failed" in res.stderr
+
+
+def test_unknown_op_and_undefined_ref_caught_before_anything_runs(project):
+    project.write("ok.py", "print('ran')\n")
+    project.guildfile("""
+first: {main: ok}
+wf-missing:
+  steps: [first, no-such-op]
+wf-ref:
+  flags: {x: 1}
+  steps:
+    - first
+    - run: first
+      label: ${nope}
+""")
+    for op in ("wf-missing", "wf-ref"):
+        with pytest.raises(PlanError):
+            project.run(op)
+    assert project.run_ids() == []  # nothing ran, nothing recorded
+
+
+def test_requires_links_previous_step_output(project):
+    project.write("produce.py", """
+        import os
+        n = 3
+        os.makedirs("out", exist_ok=True)
+        for i in range(n):
+            open(f"out/part-{i}.txt", "w").write(f"part {i}\\n")
+        open("summary.txt", "w").write(f"n={n}\\n")
+        """)
+    project.write("consume.py", """
+        import os
+        for root, dirs, files in sorted(os.walk(".")):
+            if root.startswith("./.guild"):
+                continue
+            for name in sorted(files):
+                p = os.path.join(root, name)
+                print("sees", p, "link" if os.path.islink(p) else "file")
+        """)
+    project.guildfile(r"""
+upstream: {main: produce, flags: {n: 3}}
+downstream:
+  main: consume
+  requires:
+    - operation: upstream
+      select: out/.*\.txt
+      target-path: inputs
+downstream-link:
+  main: consume
+  requires:
+    - operation: upstream
+      name: up
+      select: summary.txt
+      target-type: link
+pipeline:
+  flags: {n: 2}
+  steps:
+    - upstream n=${n}
+    - downstream
+    - downstream-link
+wf-isolated:
+  steps: [downstream]
+wf-not-isolated:
+  steps:
+    - run: downstream
+      isolate-runs: no
+""")
+    res = project.run("pipeline")
+    assert res.exit_code == 0, res.output
+    assert "sees ./inputs/part-0.txt file" in res.stdout
+    assert "sees ./inputs/part-1.txt file" in res.stdout
+    assert "part-2" not in res.stdout
+    assert "sees ./summary.txt link" in res.stdout
+    up, down_link = res.runs[1].id, res.runs[3].id
+    assert _attr(project, down_link, "flags")["up"] == up
+    link = os.path.join(project.runs_root, down_link, "summary.txt")
+    assert os.readlink(link) == f"../{up}/summary.txt"
+    # isolation: a workflow step only sees runs of its own workflow (C29)
+    iso = project.run("wf-isolated")
+    assert iso.exit_code == 1
+    assert "could not resolve 'operation:upstream'" in iso.stderr
+    assert project.run("wf-not-isolated").exit_code == 0
+
+
+def test_nested_and_model_qualified_links(project):
+    project.write("show.py", SHOW)
+    project.guildfile("""
+- model: m
+  operations:
+    a: {main: show, flags: {x: 0, y: 0, name: a}}
+    inner:
+      flags: {x: 1}
+      steps:
+        - a x=${x}
+        - run: m:a
+          name: second
+    outer:
+      flags: {x: 100}
+      steps:
+        - inner x=${x}
+        - inner
+        - m:a name=after
+""")
+    res = project.run("m:outer", ["x=5"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.count("show x=5") == 1 and res.stdout.count("show x=1") == 1
+    assert res.stdout.count("show x=0 y=0 name='a'") == 2
+    assert "show x=0 y=0 name='after'" in res.stdout
+    outer = os.path.join(project.runs_root, res.runs[0].id)
+    assert sorted(n for n in os.listdir(outer) if n != ".guild") == ["inner", "inner_2", "m-a"]
+    inner = os.path.realpath(os.path.join(outer, "inner"))
+    assert sorted(n for n in os.listdir(inner) if n not in (".guild",)) == ["a", "second"]
+    assert len(project.run_ids()) == 8
+
+
+def test_flag_values_with_spaces_and_shell_characters(project, tmp_path):
+    marker = tmp_path / "pwned"
+    project.write("echo_args.py", """
+        import argparse, sys
+        p = argparse.ArgumentParser()
+        p.add_argument("--msg")
+        print("argv", sys.argv[1:])
+        """)
+    project.guildfile(f"""
+say:
+  exec: echo "msg=${{msg}}"
+  flags:
+    msg: hi
+py:
+  main: echo_args
+  flags:
+    msg: hi
+wf:
+  steps:
+    - say msg='a b; touch {marker}'
+    - py msg='$(touch {marker}) `touch {marker}` && x|y'
+""")
+    res = project.run("wf")
+    assert res.exit_code == 0, res.output
+    assert f"msg=a b; touch {marker}\n" in res.stdout
+    assert f"argv ['--msg', '$(touch {marker}) `touch {marker}` && x|y']" in res.stdout
+    assert not marker.exists()
+    assert f"running say: say msg='a b; touch {marker}'" in res.stderr
+
+
+def test_stop_ends_process_group(project, tmp_path):
+    pidfile = tmp_path / "pids"
+    project.write("long.py", f"""
+        import os, subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        open({str(pidfile)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
+        print("started", flush=True)
+        time.sleep(60)
+        """)
+    project.write("ok.py", "print('after')\n")
+    project.guildfile("""
+long: {main: long}
+after: {main: ok}
+wf:
+  steps: [long, after]
+""")
+    from guildls.executor.runner import Runner
+
+    plan = project.plan("wf")
+    started = threading.Event()
+    runner = Runner(plan, project.root, project.path, env=project.env(), kill_grace=2.0,
+                    on_output=lambda rid, s, t: "started" in t and started.set())
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("res", runner.run()))
+    t.start()
+    assert started.wait(10)
+    pids = [int(p) for p in pidfile.read_text().split()]
+    t0 = time.time()
+    runner.stop()
+    t.join(10)
+    assert not t.is_alive()
+    assert time.time() - t0 < 3
+    res = box["res"]
+    assert res.exit_code == -15 and res.status == "terminated"
+    assert [(r.name, r.status) for r in res.runs] == [("wf", "terminated"), ("long", "terminated")]
+    deadline = time.time() + 3
+    while time.time() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.02)
+    assert not any(_alive(p) for p in pids)
+    assert _attr(project, res.runs[1].id, "exit_status") == -15
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still "exists"; treat it as ended
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_exec_substitution_and_python_exe(project):
+    project.guildfile("""
+hello:
+  exec: echo hello ${msg} x=${x}
+  flags: {msg: world, x: 1}
+write:
+  exec: sh -c "echo value=${x} > exec-out.txt; cat exec-out.txt"
+  flags: {x: 2}
+pyargs:
+  exec: ${python_exe} -c "import sys; print('argv', sys.argv[1:])" ${flag_args}
+  flags: {a: 1, b: two}
+""")
+    assert "hello there x=5" in project.run("hello", ["msg=there", "x=5"]).stdout
+    res = project.run("write")
+    with open(os.path.join(project.runs_root, res.runs[0].id, "exec-out.txt")) as f:
+        assert f.read() == "value=2\n"
+    assert "argv ['--a', '1', '--b', 'two']" in project.run("pyargs").stdout
+
+
+def test_standalone_dependency_missing(project):
+    _seed(project)
+    res = project.run("test")
+    assert res.exit_code == 1
+    assert ("could not resolve 'operation:train' in operation:train resource: "
+            "no suitable run for train") in res.stderr
+    run = R.Run(res.runs[0].id, os.path.join(project.runs_root, res.runs[0].id))
+    assert run.status == "error" and run.get("started") is None
+
+
+def test_globals_flags_reach_script(project):
+    _seed(project)
+    project.run("prepare-data")
+    res = project.run("train", ["epochs=5", "lr=0.5"])
+    assert "trained epochs=5 lr=0.5 on 5 rows" in res.stdout
