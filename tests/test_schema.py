@@ -97,16 +97,19 @@ def test_every_section_has_title_and_described_properties(name):
 
 
 def test_custom_keywords_are_well_formed():
-    def walk(node):
+    def walk(node, parent_key=None):
         if isinstance(node, dict):
-            yield node
-            for v in node.values():
-                yield from walk(v)
+            yield node, parent_key
+            for k, v in node.items():
+                yield from walk(v, k)
         elif isinstance(node, list):
             for v in node:
-                yield from walk(v)
+                yield from walk(v, parent_key)
 
-    for node in walk(S.schema()):
+    for node, parent_key in walk(S.schema()):
+        if parent_key == "propertyNames":
+            assert node.get("x-guild-error") and node.get("type") == "string"
+            continue
         for key in ("x-guild-error", "x-guild-item-error", "x-guild-value-error", "x-run-error"):
             if key in node:
                 assert isinstance(node[key], str) and node[key].strip()
@@ -244,6 +247,8 @@ def test_no_load_error_on_ok_corpus_files():
     [
         {"op": {"flags": ["a"]}},
         {"op": {"steps": {}}},
+        {123: "main"},
+        [{"model": "m", "operations": {True: {}}}],
         {"op": {"steps": 123}},
         {"op": {"flags-import": "yes"}},
         {"op": {"flags-import": None}},
@@ -422,6 +427,9 @@ def test_load_error_messages():
         "invalid value for operation '[]' 'foo': expected a string or a mapping"
     )
     assert model.get("operations").load_error({"$include": "x", "a": "b"}) is None
+    assert model.get("operations").load_error({123: "x"}) == (
+        "invalid operation name 123: expected a string"
+    )
     res = S.section("resource").get("sources")
     assert res.load_error(None, resource="m:r") == "invalid sources value for resource 'm:r': None"
     assert S.section("flag").get("choices").load_error({"a": 1}).startswith("invalid flag choice data")

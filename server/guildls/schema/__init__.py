@@ -364,6 +364,11 @@ class Attr:
                         if msg:
                             return msg
         if isinstance(value, dict):
+            names = s.get("propertyNames")
+            if isinstance(names, dict) and names.get("x-guild-error"):
+                for k in value:
+                    if not _check_plain({"type": names.get("type", "string")}, k):
+                        return _fmt(names["x-guild-error"], k, context=context)
             value_accepts = s.get("x-guild-value-accepts")
             if value_accepts is not None:
                 for k, item in value.items():
