@@ -3,16 +3,15 @@
     python -u _globals_main.py MODULE [ARG...] -- [--flag value ...]   (flags-dest: globals)
     python -u _globals_main.py --args MODULE [ARG...]                  (module in a sub-dir)
 
-globals: the flag values come as JSON in GUILDLS_GLOBALS; the module's source is compiled
-with its first top-level assignment of each flag name removed (as Guild's op_main does), so
-`lr = 0.1` in the script yields the flag's value. sys.argv = [script] + ARGs.
+globals: the flag values come in GUILDLS_GLOBALS as a Python literal (repr) written by the
+runner; the module's source is compiled with its first top-level assignment of each flag
+name removed (as Guild's op_main does), so `lr = 0.1` in the script yields the flag value.
+sys.argv = [script] + ARGs. Kept import-light (no `ast`, `json`, `importlib.util`): it runs
+once per step and its start-up time is most of the executor's per-step overhead.
 """
 
-import ast
-import importlib.util
-import json
+import _ast
 import os
-import runpy
 import sys
 
 
@@ -24,19 +23,39 @@ def _fail(msg):
 def _filter(body, names, removed):
     out = []
     for node in body:
-        if isinstance(node, ast.Assign):
+        if isinstance(node, _ast.Assign):
             targets = node.targets
-            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            if len(targets) == 1 and isinstance(targets[0], _ast.Name):
                 n = targets[0].id
                 if n in names and n not in removed:
                     removed.add(n)
                     continue
-        elif isinstance(node, ast.If):
+        elif isinstance(node, _ast.If):
             node.body = _filter(node.body, names, removed)
             if not node.body:
-                node.body = [ast.Pass()]
+                p = _ast.Pass()
+                p.lineno, p.col_offset = node.lineno, node.col_offset
+                p.end_lineno, p.end_col_offset = node.lineno, node.col_offset
+                node.body = [p]
         out.append(node)
     return out
+
+
+def _find(mod):
+    rel = mod.replace(".", "/")
+    for base in sys.path:
+        base = base or "."
+        for cand in (rel + ".py", rel + "/__main__.py"):
+            p = os.path.join(base, cand)
+            if os.path.isfile(p):
+                return p
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec(mod)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
 
 
 def main():
@@ -50,33 +69,31 @@ def main():
     rest = args[1:]
     if "--" in rest and not args_mode:
         rest = rest[: rest.index("--")]
+    sys.path[0] = os.getcwd()
     mdir = os.environ.get("GUILDLS_MAIN_DIR")
     if mdir:
-        for base in reversed([os.getcwd(), os.environ.get("PROJECT_DIR", "")]):
+        for base in (os.environ.get("PROJECT_DIR", ""), os.getcwd()):
             if base:
                 sys.path.insert(0, os.path.join(base, mdir))
-    sys.path.insert(0, os.getcwd())
-    try:
-        spec = importlib.util.find_spec(mod)
-    except (ImportError, ValueError) as e:
-        spec = None
-        err = str(e)
-    else:
-        err = f"No module named {mod}"
-    if spec is None or not spec.origin:
-        _fail(err)
-    path = spec.origin
     if args_mode:
-        sys.argv = [path] + rest
+        import runpy
+
+        sys.argv = [mod] + rest
         runpy.run_module(mod, run_name="__main__", alter_sys=True)
         return
-    flags = json.loads(os.environ.get("GUILDLS_GLOBALS") or "{}")
-    with open(path, encoding="utf-8") as f:
+    path = _find(mod)
+    if not path:
+        _fail(f"No module named {mod}")
+    flags = eval(os.environ.get("GUILDLS_GLOBALS") or "{}",
+                 {"__builtins__": {}, "inf": float("inf"), "nan": float("nan")})
+    with open(path, "rb") as f:
         src = f.read()
-    tree = ast.parse(src, path)
+    tree = compile(src, path, "exec", _ast.PyCF_ONLY_AST, dont_inherit=True)
     tree.body = _filter(tree.body, set(flags), set())
     code = compile(tree, path, "exec", dont_inherit=True)
     pkg = mod.rpartition(".")[0]
+    if pkg:
+        __import__(pkg)
     g = dict(flags)
     g.update({"__name__": "__main__", "__file__": path, "__package__": pkg or None,
               "__builtins__": __builtins__})

@@ -532,10 +532,8 @@ class Runner:
         if node.flags_dest == "globals" or node.flags_dest.startswith("global"):
             gflags = {n: v for n, v in flags.items()
                       if not (defs.get(n) or {}).get("arg-skip") and v is not None}
-            import json
-
             env["FLAGS_DEST"] = "globals"
-            env["GUILDLS_GLOBALS"] = json.dumps(_jsonable_flags(gflags))
+            env["GUILDLS_GLOBALS"] = repr(_jsonable_flags(gflags))
             base = [self.python_exe, "-u", GLOBALS_MAIN, mod] + margs + ["--"]
             return base + self._flag_args(node, gflags, defs, margs, for_globals=True), env
         env["FLAGS_DEST"] = node.flags_dest

@@ -30,6 +30,7 @@ import re
 import shlex
 import socket
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -66,8 +67,14 @@ def runs_dir(project_dir: str, env: Optional[dict] = None) -> str:
     return os.path.join(os.path.abspath(project_dir), ".guild", "runs")
 
 
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLATFORM: Optional[dict] = None
+_HOST_USER: Optional[tuple] = None
+
+
 def encode_attr(val: Any) -> str:
-    encoded = yaml.safe_dump(val, default_flow_style=False, indent=2).strip()
+    encoded = yaml.dump(val, Dumper=_Dumper, default_flow_style=False, indent=2).strip()
     if encoded.endswith("\n..."):
         encoded = encoded[:-4]
     return encoded
@@ -358,18 +365,24 @@ def init_common_attrs(run: Run, *, opref: str, flags: dict, user_flags: dict, cm
         run.write_attr("tags", list(tags))
     run.write_attr("env", env)
     run.write_attr("run_params", run_params)
-    run.write_attr("host", socket.gethostname())
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = ""
-    run.write_attr("user", user)
-    run.write_attr("platform", {
-        "architecture": " ".join(platform.architecture()),
-        "processor": platform.processor(),
-        "python_version": platform.python_version(),
-        "uname": " ".join(platform.uname()),
-    })
+    global _PLATFORM, _HOST_USER
+    if _HOST_USER is None:
+        try:
+            user = getpass.getuser()
+        except Exception:
+            user = ""
+        _HOST_USER = (socket.gethostname(), user)
+    if _PLATFORM is None:
+        u = platform.uname()
+        _PLATFORM = {
+            "architecture": " ".join(platform.architecture()),
+            "cpus": os.cpu_count(),
+            "python_version": sys.version,
+            "uname": f"{u.system} {u.node} {u.release} {u.version} {u.machine}",
+        }
+    run.write_attr("host", _HOST_USER[0])
+    run.write_attr("user", _HOST_USER[1])
+    run.write_attr("platform", _PLATFORM)
     for name, val in (extra or {}).items():
         run.write_attr(name, val)
 
