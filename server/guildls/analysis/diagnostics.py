@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import List
 
 from ..model import Guildfile, Problem
@@ -17,8 +18,14 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 def diagnose(gf: Guildfile) -> List[Problem]:
     out: List[Problem] = list(gf.problems)
     if gf.root is not None:
-        out.extend(schema_check.check(gf))
-        out.extend(semantics.check(gf))
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # many short-lived acyclic objects; see model.load
+        try:
+            out.extend(schema_check.check(gf))
+            out.extend(semantics.check(gf))
+        finally:
+            if gc_was_enabled:
+                gc.enable()
     seen = set()
     uniq = []
     for p in out:

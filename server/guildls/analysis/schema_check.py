@@ -32,6 +32,39 @@ def _type_words(types) -> str:
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
 
+_MEMO = {}
+
+
+def _freeze(v, depth=0):
+    """A hashable key for small plain values (None when not worth it)."""
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return (type(v), v)
+    if depth > 2:
+        return None
+    if isinstance(v, list) and len(v) <= 16:
+        items = tuple(_freeze(x, depth + 1) for x in v)
+        return None if None in items else ("l",) + items
+    if isinstance(v, dict) and len(v) <= 16:
+        items = tuple((k, _freeze(x, depth + 1)) for k, x in v.items() if isinstance(k, str))
+        if len(items) != len(v) or any(x is None for _, x in items):
+            return None
+        return ("d",) + items
+    return None
+
+
+def _is_valid(attr, value) -> bool:
+    key = _freeze(value)
+    if key is None:
+        return attr.is_valid(value)
+    key = (id(attr), key)
+    r = _MEMO.get(key)
+    if r is None:
+        if len(_MEMO) > 20000:
+            _MEMO.clear()
+        r = _MEMO[key] = attr.is_valid(value)
+    return r
+
+
 class _Walker:
     def __init__(self, gf: Guildfile):
         self.gf = gf
@@ -72,7 +105,7 @@ class _Walker:
         if v.kind == SCALAR and isinstance(py, str) and ("{{" in py):
             return  # params are substituted before Guild reads the value
         try:
-            ok = attr.is_valid(py)
+            ok = _is_valid(attr, py)
         except Exception:  # unhashable or exotic values: let jsonschema decide slowly
             ok = True
         if ok:

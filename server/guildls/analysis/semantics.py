@@ -57,12 +57,15 @@ def check(gf: Guildfile) -> List[Problem]:
     # counts only when every context that checked the node agrees (no false positives).
     checked: Dict[int, int] = {}
     found: Dict[Tuple, List] = {}
+    refs_by_op: Dict[int, list] = {}
+    for ref in gf.refs:
+        refs_by_op.setdefault(id(ref.operation), []).append(ref)
     for model in gf.models.values():
         for op in model.operations.values():
             if not op.key.local and not (op.node.local):
                 continue
             ctx = _Ctx(gf)
-            _check_operation(ctx, model, op)
+            _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
             checked[id(op.node)] = checked.get(id(op.node), 0) + 1
             for p in ctx.out:
                 k = (id(op.node), p.code, p.range, p.message)
@@ -82,8 +85,8 @@ def check(gf: Guildfile) -> List[Problem]:
 
 
 # ---------------------------------------------------------------------------------
-def _check_operation(ctx: _Ctx, model: Model, op: Operation):
-    _check_refs(ctx, op)
+def _check_operation(ctx: _Ctx, model: Model, op: Operation, refs=()):
+    _check_refs(ctx, op, refs)
     _check_requires(ctx, model, op)
     if op.steps and not op.main and not op.exec:
         for st in op.steps:
@@ -276,10 +279,8 @@ def _ref_name(raw: str) -> str:
     return raw.split("|", 1)[0].strip()
 
 
-def _check_refs(ctx: _Ctx, op: Operation):
-    for ref in ctx.gf.refs:
-        if ref.operation is not op:
-            continue
+def _check_refs(ctx: _Ctx, op: Operation, refs):
+    for ref in refs:
         name = _ref_name(ref.name)
         if ref.context == "label" or not name:
             continue

@@ -9,6 +9,7 @@ the error.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from dataclasses import dataclass, field
@@ -1128,12 +1129,19 @@ def _subst_text(v: str, params: Dict[str, Any], depth: int = 0):
 def load(text: str, path: Optional[str] = None) -> Guildfile:
     """Load a guild file's text into the positioned model. Never raises."""
     loader = _Loader(text, path)
+    # The model is a large acyclic graph of small objects built in one go: the cyclic
+    # garbage collector would only rescan it again and again while it grows.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         return loader.load()
     except RecursionError:
         gf = Guildfile(path, text, text.split("\n"), None, format="invalid")
         gf.problems.append(Problem("yaml-syntax", ERROR, "document is nested too deeply", Range(0, 0, 0, 1)))
         return gf
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def load_path(path: str) -> Guildfile:

@@ -36,6 +36,33 @@ _constructor = SafeConstructor()
 _scalar_ctors = SafeConstructor.yaml_constructors
 
 
+class _FastLoader(_Loader):
+    """The same loader with implicit tag resolution memoized per scalar text.
+
+    PyYAML resolves every plain scalar with a chain of regular expressions in Python,
+    even under the C parser; guild files repeat the same keys and values thousands of
+    times, so a cache keyed on the text removes most of that cost. Results are
+    identical: resolution depends only on (kind, value, implicit).
+    """
+
+    _cache = {}
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode:
+            key = (value, implicit)
+            try:
+                return _FastLoader._cache[key]
+            except KeyError:
+                tag = super().resolve(kind, value, implicit)
+                if len(_FastLoader._cache) > 50000:
+                    _FastLoader._cache.clear()
+                _FastLoader._cache[key] = tag
+                return tag
+            except TypeError:  # pragma: no cover
+                return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)
+
+
 class Range(NamedTuple):
     """0-based ``(start_line, start_col, end_line, end_col)``; columns count code points."""
 
@@ -201,14 +228,11 @@ class _Converter:
         self.errors = []
 
     def convert(self, ynode) -> Node:
-        nid = id(ynode)
-        memo = self.memo.get(nid)
-        if memo is not None:
-            return memo
         sm, em = ynode.start_mark, ynode.end_mark
-        if isinstance(ynode, yaml.ScalarNode):
+        if ynode.__class__ is yaml.ScalarNode:
+            # leaves: an aliased scalar converted twice costs nothing and shares nothing
             tag = ynode.tag
-            ctor = _scalar_ctors.get(tag)
+            ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
             if ctor is None:
                 value = ynode.value
             else:
@@ -216,9 +240,11 @@ class _Converter:
                     value = ctor(_constructor, ynode)
                 except Exception:  # bad timestamp, bad binary, ...
                     value = ynode.value
-            n = Node(SCALAR, value, sm.line, sm.column, em.line, em.column, ynode.style, tag, self.src)
-            self.memo[nid] = n
-            return n
+            return Node(SCALAR, value, sm.line, sm.column, em.line, em.column, ynode.style, tag, self.src)
+        nid = id(ynode)
+        memo = self.memo.get(nid)
+        if memo is not None:
+            return memo
         if nid in self.active:
             self.errors.append(
                 SyntaxProblem("recursive alias: a node cannot contain itself",
@@ -314,7 +340,7 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
     partial = False
     for _attempt in range(max_retries + 1):
         try:
-            yroot = yaml.compose(current, Loader=_Loader)
+            yroot = yaml.compose(current, Loader=_FastLoader)
         except yaml.YAMLError as err:
             prob = _syntax_problem(err, lines)
             if not errors:

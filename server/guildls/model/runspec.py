@@ -169,7 +169,22 @@ def decode_flag_value(s: str) -> Any:
     return val
 
 
+_YAML_WORDS = {
+    "y": True, "Y": True, "yes": True, "Yes": True, "YES": True, "n": False, "N": False, "no": False,
+    "No": False, "NO": False, "true": True, "True": True, "TRUE": True, "false": False, "False": False,
+    "FALSE": False, "on": True, "On": True, "ON": True, "off": False, "Off": False, "OFF": False,
+    "~": None, "null": None, "Null": None, "NULL": None,
+}
+_PLAIN_SAFE = re.compile(r"^[A-Za-z_/$][^:#\[\]{},&*!|>'\"%@`]*$")
+
+
 def _decode_other(s: str) -> Any:
+    if "${" in s:
+        return s  # a reference, resolved later against the parent's flags
+    if s in _YAML_WORDS:
+        return _YAML_WORDS[s] if s not in ("y", "Y", "n", "N") else s
+    if _PLAIN_SAFE.match(s) and s == s.strip() and ": " not in s and not s[:1].isdigit():
+        return s  # plain text YAML would give back unchanged
     if _FLAG_FUNCTION.match(s) and ":" in s:
         return s  # flag function such as uniform[0:1] or [1:5]
     m = _LIST_CONCAT.match(s.strip())
