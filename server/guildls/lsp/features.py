@@ -1,7 +1,293 @@
-"""Editing features (completion, hover, navigation, rename, symbols, quick fixes)."""
+"""Editing features on the language server: pygls wiring only.
+
+Completion, hover, definition, references, rename, document symbols and quick fixes are
+pure functions in ``guildls.analysis``; here requests are turned into ``(model, line,
+column)`` and results back into protocol types. The model counts columns in code points;
+LSP positions count UTF-16 code units by default (or what was negotiated): positions are
+converted at this boundary, and only lines with non-ASCII text need any work.
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any, Iterable, List, Optional
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from ..analysis import codeactions, completion, hover, navigation
+from ..model.nodes import Range
+
+log = logging.getLogger(__name__)
+
+TRIGGER_CHARACTERS = [" ", "=", ":", "{", "$", "-"]
+REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
+
+
+def _refuse(message: str) -> JsonRpcException:
+    return JsonRpcException(message, code=REQUEST_FAILED)
+
+
+# -------------------------------------------------------------------------------------
+# positions: code points <-> client units
+
+
+class Columns:
+    """Column conversion for one document in the negotiated position encoding."""
+
+    def __init__(self, lines: List[str], encoding: str = "utf-16"):
+        self.lines = lines
+        self.encoding = str(encoding or "utf-16").lower()
+
+    def _units(self, ch: str) -> int:
+        o = ord(ch)
+        if self.encoding == "utf-8":
+            return 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
+        return 2 if o > 0xFFFF else 1
+
+    def _plain(self, line: int) -> Optional[str]:
+        """The line's text when it needs conversion, None when columns are the same."""
+        if self.encoding == "utf-32" or not (0 <= line < len(self.lines)):
+            return None
+        text = self.lines[line]
+        if text.isascii():
+            return None
+        if self.encoding != "utf-8" and all(ord(c) <= 0xFFFF for c in text):
+            return None
+        return text
+
+    def to_client(self, line: int, col: int) -> int:
+        text = self._plain(line)
+        if text is None:
+            return col
+        return sum(self._units(c) for c in text[:col]) + max(0, col - len(text))
+
+    def from_client(self, line: int, units: int) -> int:
+        text = self._plain(line)
+        if text is None:
+            return units
+        n = 0
+        for i, c in enumerate(text):
+            if n >= units:
+                return i
+            n += self._units(c)
+        return len(text)
+
+    def position(self, line: int, col: int) -> types.Position:
+        return types.Position(line=line, character=self.to_client(line, col))
+
+    def range(self, r: Range) -> types.Range:
+        return types.Range(start=self.position(r.start_line, r.start_col),
+                           end=self.position(r.end_line, r.end_col))
+
+    def fix(self, r: types.Range) -> types.Range:
+        """A protocol range built with code-point columns, in client units."""
+        return types.Range(start=self.position(r.start.line, r.start.character),
+                           end=self.position(r.end.line, r.end.character))
+
+    def model_range(self, r: types.Range) -> Range:
+        """A client range in code-point columns."""
+        return Range(r.start.line, self.from_client(r.start.line, r.start.character),
+                     r.end.line, self.from_client(r.end.line, r.end.character))
+
+
+def _encoding(ls) -> str:
+    try:
+        enc = ls.server_capabilities.position_encoding
+    except Exception:
+        enc = None
+    return str(enc.value if hasattr(enc, "value") else enc or "utf-16")
+
+
+def _doc(ls, uri: str):
+    gf = ls.guild_model(uri)
+    if gf is None:
+        return None, None
+    return gf, Columns(gf.lines, _encoding(ls))
+
+
+def _at(cols: Columns, pos: types.Position):
+    return pos.line, cols.from_client(pos.line, pos.character)
+
+
+def _symbols(cols: Columns, syms: Iterable[types.DocumentSymbol]) -> List[types.DocumentSymbol]:
+    out = []
+    for s in syms:
+        s.range = cols.fix(s.range)
+        s.selection_range = cols.fix(s.selection_range)
+        if s.children:
+            s.children = _symbols(cols, s.children)
+        out.append(s)
+    return out
+
+
+def _workspace_edit(uri: str, cols: Columns, edits) -> types.WorkspaceEdit:
+    return types.WorkspaceEdit(changes={
+        uri: [types.TextEdit(range=cols.range(r), new_text=t) for r, t in edits]})
+
+
+# -------------------------------------------------------------------------------------
+# handlers (also callable directly in tests)
+
+
+def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
+    uri = params.text_document.uri
+    gf, cols = _doc(ls, uri)
+    if gf is None:
+        return types.CompletionList(is_incomplete=False, items=[])
+    line, col = _at(cols, params.position)
+    result = completion.complete(gf, line, col)
+    for it in result.items:
+        te = it.text_edit
+        if isinstance(te, types.TextEdit):
+            te.range = cols.fix(te.range)
+        if isinstance(it.data, dict):
+            it.data["uri"] = uri
+    return result
+
+
+def do_resolve(ls, item: types.CompletionItem) -> types.CompletionItem:
+    data = item.data if isinstance(item.data, dict) else None
+    if not data or item.documentation is not None:
+        return item
+    try:
+        if data.get("kind") == "operation" and data.get("uri"):
+            gf = ls.guild_model(data["uri"])
+            m = gf.models.get(data.get("model")) if gf is not None else None
+            if m is None and gf is not None:
+                m = gf.configs.get(data.get("model"))
+            op = m.operations.get(data.get("op")) if m is not None else None
+            if op is not None:
+                item.documentation = types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=hover.operation_markdown(op))
+        elif data.get("kind") == "attribute":
+            from ..analysis.context import schema_describe, schema_section
+
+            sec = schema_section(data.get("section"))
+            attr = sec.get(data.get("name")) if sec is not None else None
+            if attr is not None:
+                item.documentation = types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=schema_describe(attr))
+    except Exception:  # a resolve never fails the item
+        log.exception("completion resolve failed")
+    return item
+
+
+def do_hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
+    gf, cols = _doc(ls, params.text_document.uri)
+    if gf is None:
+        return None
+    line, col = _at(cols, params.position)
+    res = hover.hover(gf, line, col)
+    if res is None:
+        return None
+    md, rng = res
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=md),
+                       range=cols.range(rng))
+
+
+def _locations(ls, params, find) -> Optional[List[types.Location]]:
+    uri = params.text_document.uri
+    gf, cols = _doc(ls, uri)
+    if gf is None:
+        return None
+    line, col = _at(cols, params.position)
+    return [types.Location(uri=uri, range=cols.range(r)) for r in find(gf, line, col)] or None
+
+
+def do_definition(ls, params: types.DefinitionParams) -> Optional[List[types.Location]]:
+    return _locations(ls, params, navigation.definition)
+
+
+def do_references(ls, params: types.ReferenceParams) -> Optional[List[types.Location]]:
+    incl = params.context.include_declaration if params.context is not None else True
+    return _locations(ls, params, lambda gf, line, col: navigation.references(gf, line, col, incl))
+
+
+def do_prepare_rename(ls, params: types.PrepareRenameParams):
+    gf, cols = _doc(ls, params.text_document.uri)
+    if gf is None:
+        return None
+    line, col = _at(cols, params.position)
+    try:
+        res = navigation.prepare_rename(gf, line, col)
+    except navigation.RenameError as e:
+        raise _refuse(str(e)) from None
+    if res is None:
+        return None
+    rng, name = res
+    return types.PrepareRenamePlaceholder(range=cols.range(rng), placeholder=name)
+
+
+def do_rename(ls, params: types.RenameParams) -> Optional[types.WorkspaceEdit]:
+    uri = params.text_document.uri
+    gf, cols = _doc(ls, uri)
+    if gf is None:
+        return None
+    line, col = _at(cols, params.position)
+    try:
+        edits = navigation.rename(gf, line, col, params.new_name)
+    except navigation.RenameError as e:
+        raise _refuse(str(e)) from None
+    return _workspace_edit(uri, cols, edits)
+
+
+def do_document_symbols(ls, params: types.DocumentSymbolParams) -> List[types.DocumentSymbol]:
+    gf, cols = _doc(ls, params.text_document.uri)
+    if gf is None:
+        return []
+    return _symbols(cols, navigation.document_symbols(gf))
+
+
+def do_code_action(ls, params: types.CodeActionParams) -> Optional[List[types.CodeAction]]:
+    uri = params.text_document.uri
+    gf, cols = _doc(ls, uri)
+    if gf is None:
+        return None
+    only = params.context.only
+    if only and not any(str(k).startswith("quickfix") for k in only):
+        return None
+
+    class _D:
+        def __init__(self, d: types.Diagnostic):
+            self.code = d.code
+            self.data = d.data
+            self.range = cols.model_range(d.range)
+            self.orig = d
+
+    diags = [_D(d) for d in params.context.diagnostics or () if d.code in codeactions.FIXABLE]
+    out = []
+    for fix in codeactions.quick_fixes(gf, diags):
+        out.append(types.CodeAction(
+            title=fix.title, kind=types.CodeActionKind.QuickFix,
+            diagnostics=[fix.diagnostic.orig], is_preferred=fix.preferred or None,
+            edit=_workspace_edit(uri, cols, fix.edits)))
+    return out or None
+
+
+# -------------------------------------------------------------------------------------
+
+
+def _features():
+    return [
+        (types.TEXT_DOCUMENT_COMPLETION,
+         types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=True), do_completion),
+        (types.COMPLETION_ITEM_RESOLVE, None, do_resolve),
+        (types.TEXT_DOCUMENT_HOVER, None, do_hover),
+        (types.TEXT_DOCUMENT_DEFINITION, None, do_definition),
+        (types.TEXT_DOCUMENT_REFERENCES, None, do_references),
+        (types.TEXT_DOCUMENT_PREPARE_RENAME, None, do_prepare_rename),
+        (types.TEXT_DOCUMENT_RENAME, None, do_rename),
+        (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, None, do_document_symbols),
+        (types.TEXT_DOCUMENT_CODE_ACTION,
+         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]), do_code_action),
+    ]
+
 
 def register(server):
-    """Register the editing features on ``server`` (filled in as they land)."""
+    """Register the editing features on ``server`` (a ``GuildServer``).
+
+    Each handler's first parameter is named ``ls``, so pygls passes the server to it.
+    """
+    for method, options, handler in _features():
+        server.feature(method, options)(handler)

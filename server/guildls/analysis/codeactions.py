@@ -1,0 +1,133 @@
+"""Quick fixes for diagnostics: "Change to 'X'" and "Define flag 'y'".
+
+``quick_fixes(gf, diagnostics)`` takes the diagnostics of a ``codeAction`` request (with
+code-point ranges: the LSP layer converts) and returns :class:`Fix` objects: a title, the
+text edits and the diagnostic they fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+
+from ..model.guildfile import Guildfile, Operation
+from ..model.nodes import MAP, Range
+from .context import block_end
+from .navigation import index
+
+FIXABLE = ("unknown-operation", "unknown-flag", "unknown-attribute", "undefined-reference")
+
+
+@dataclass
+class Fix:
+    title: str
+    edits: List[Tuple[Range, str]]
+    diagnostic: Any = None
+    preferred: bool = False
+
+
+def _text(lines: List[str], r: Range) -> Optional[str]:
+    if r.start_line != r.end_line or not (0 <= r.start_line < len(lines)):
+        return None
+    return lines[r.start_line][r.start_col:r.end_col]
+
+
+def _replace_range(lines: List[str], code: str, r: Range) -> Range:
+    """The part of a diagnostic range that the suggestion replaces."""
+    t = _text(lines, r)
+    if t is None:
+        return r
+    a, b = 0, len(t)
+    if code == "undefined-reference" and t.startswith("${") and t.endswith("}"):
+        a, b = 2, len(t) - 1
+    elif len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
+        a, b = 1, len(t) - 1
+    return Range(r.start_line, r.start_col + a, r.end_line, r.start_col + b)
+
+
+def _as_range(r) -> Range:
+    if isinstance(r, Range):
+        return r
+    return Range(r.start.line, r.start.character, r.end.line, r.end.character)
+
+
+def _ref_name(lines, r: Range, data) -> Optional[str]:
+    if isinstance(data, dict) and isinstance(data.get("name"), str):
+        return data["name"]
+    t = _text(lines, r)
+    if t and t.startswith("${") and t.endswith("}"):
+        return t[2:-1]
+    return None
+
+
+def _ref_operation(gf: Guildfile, r: Range) -> Optional[Operation]:
+    for ref in index(gf).refs.get(r.start_line, ()):
+        if ref.range == r:
+            return ref.operation
+    for ref in gf.refs:
+        if ref.range.start_line == r.start_line and ref.range.contains(r.start_line, r.start_col):
+            return ref.operation
+    return gf.operation_at(r.start_line)
+
+
+def define_flag_edit(gf: Guildfile, op: Operation, name: str) -> Optional[Tuple[Range, str]]:
+    """An edit that adds ``name: null`` under the operation's ``flags:`` (created if absent)."""
+    lines = gf.lines
+    if not op.key.local or op.node.kind != MAP or not op.node.local or op.node.style:
+        return None
+    key_col = op.key.sc
+    own = [(k, v) for k, v in op.node.items() if k.local and k.sl > op.key.sl]
+    attr_col = own[0][0].sc if own else key_col + 2
+    unit = max(2, attr_col - key_col)
+    pair = op.node.get_pair("flags")
+    if pair is not None and pair[0].local and pair[0].sl > op.key.sl:
+        fk, fv = pair
+        if fv.kind == MAP and fv.style:  # flow mapping {a: 1}
+            if fv.el >= len(lines):
+                return None
+            pos = Range(fv.el, fv.ec - 1, fv.el, fv.ec - 1)
+            return pos, (f", {name}: null" if fv.value else f"{name}: null")
+        if fv.kind == MAP and fv.value:
+            items = [k for k, _ in fv.items() if k.local]
+            indent = items[0].sc if items else fk.sc + unit
+            return _insert_after(lines, block_end(lines, fk.sl, fk.sc), f"{' ' * indent}{name}: null")
+        if fv.is_null:
+            return _insert_after(lines, fk.sl, f"{' ' * (fk.sc + unit)}{name}: null")
+        return None
+    end = block_end(lines, op.key.sl, key_col)
+    text = f"{' ' * attr_col}flags:\n{' ' * (attr_col + unit)}{name}: null"
+    return _insert_after(lines, end, text)
+
+
+def _insert_after(lines: List[str], line: int, text: str) -> Tuple[Range, str]:
+    if line + 1 < len(lines):
+        return Range(line + 1, 0, line + 1, 0), text + "\n"
+    end = len(lines[line])
+    return Range(line, end, line, end), "\n" + text
+
+
+def quick_fixes(gf: Guildfile, diagnostics: List[Any]) -> List[Fix]:
+    """Fixes for the given diagnostics (``lsprotocol`` Diagnostics or objects with
+    ``code``, ``range`` and ``data``)."""
+    lines = gf.lines
+    out: List[Fix] = []
+    for d in diagnostics:
+        code = getattr(d, "code", None)
+        if code not in FIXABLE:
+            continue
+        rng = _as_range(d.range)
+        data = getattr(d, "data", None)
+        sugs = data.get("suggestions") if isinstance(data, dict) else None
+        target = _replace_range(lines, code, rng)
+        for i, s in enumerate(sugs or []):
+            if not isinstance(s, str):
+                continue
+            out.append(Fix(f"Change to '{s}'", [(target, s)], d, preferred=(i == 0)))
+        if code == "undefined-reference":
+            name = _ref_name(lines, rng, data)
+            op = _ref_operation(gf, rng)
+            if name and op is not None and name not in op.flags:
+                edit = define_flag_edit(gf, op, name)
+                if edit is not None:
+                    out.append(Fix(f"Define flag '{name}'", [edit], d, preferred=not sugs))
+    return out

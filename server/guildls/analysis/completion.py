@@ -1,0 +1,491 @@
+"""Completion: a pure function of the model, the text and a position.
+
+``complete(gf, line, col)`` returns an ``lsprotocol`` ``CompletionList`` whose ranges are in
+code-point columns (the LSP layer converts them). The cursor context comes from the raw
+lines (see :mod:`.context`) so that it works while the document is not valid YAML yet.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, List, Optional, Tuple
+
+from lsprotocol import types
+
+from ..model import runspec
+from ..model.guildfile import Flag, Guildfile, Model, Operation
+from .context import (ITEM, Context, Loc, block_keys, classify, context_at, schema_section,
+                      _unquote)
+
+MAX_ITEMS = 200
+
+# names a ``${...}`` may use besides the operation's flags, by place
+EXEC_NAMES = {
+    "flag_args": "All flags as command-line arguments (`--name value`).",
+    "main_args": "The arguments of `main`.",
+    "python_exe": "The Python interpreter used for the run.",
+    "guild_python_exe": "The Python interpreter Guild runs with.",
+    "project_dir": "The directory of the Guild file.",
+}
+MAIN_NAMES = {k: EXEC_NAMES[k] for k in ("python_exe", "guild_python_exe")}
+
+_TRIGGER_SUGGEST = types.Command(title="Trigger suggest", command="editor.action.triggerSuggest")
+
+# step run options that reach the child run (long names)
+STEP_RUN_OPTIONS = sorted(
+    name for name, (param, _v, _m) in runspec.RUN_OPTIONS.items()
+    if name.startswith("--") and param in runspec.STEP_USED_PARAMS
+)
+
+
+# -------------------------------------------------------------------------------------
+# helpers
+
+
+def fmt_value(v: Any) -> str:
+    """A value as it would be written in a guild file or a step string."""
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "null"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def first_line(s: Optional[str]) -> str:
+    if not s:
+        return ""
+    return s.strip().splitlines()[0] if s.strip() else ""
+
+
+def flag_type(f: Flag) -> str:
+    """The flag's declared type, or the one Guild infers from its default."""
+    if f.type:
+        return str(f.type)
+    return _infer_type(f.default) or ""
+
+
+def flag_detail(f: Flag) -> str:
+    parts = []
+    t = flag_type(f)
+    if t:
+        parts.append(str(t))
+    if f.default is not None:
+        parts.append(f"default {fmt_value(f.default)}")
+    return ", ".join(parts)
+
+
+def _infer_type(v) -> Optional[str]:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str):
+        return "string"
+    return None
+
+
+def _md(text: str) -> Optional[types.MarkupContent]:
+    return types.MarkupContent(kind=types.MarkupKind.Markdown, value=text) if text else None
+
+
+def _edit(line: int, start: int, end: int, text: str) -> types.TextEdit:
+    return types.TextEdit(
+        range=types.Range(start=types.Position(line, start), end=types.Position(line, end)),
+        new_text=text)
+
+
+def _subsequence(prefix: str, label: str) -> bool:
+    it = iter(label)
+    return all(c in it for c in prefix)
+
+
+def _finish(items: List[types.CompletionItem], prefix: str = "") -> types.CompletionList:
+    incomplete = False
+    if len(items) > MAX_ITEMS:
+        p = prefix.lower()
+        if p:
+            items = [i for i in items if _subsequence(p, (i.filter_text or i.label).lower())]
+        if len(items) > MAX_ITEMS:
+            items = items[:MAX_ITEMS]
+        incomplete = True
+    for n, it in enumerate(items):
+        if it.sort_text is None:
+            it.sort_text = f"{n:05d}"
+    return types.CompletionList(is_incomplete=incomplete, items=items)
+
+
+# -------------------------------------------------------------------------------------
+# operations in scope
+
+
+def step_targets(gf: Guildfile, model: Optional[Model], exclude: Optional[Tuple[str, str]]) -> List[Tuple[str, Operation]]:
+    """``(name to write, operation)`` for every operation a step of ``model`` can run.
+
+    ``exclude`` is ``(model name, op name)`` of the workflow itself (never offered).
+    """
+    out: List[Tuple[str, Operation]] = []
+    seen = set()
+
+    def add(label, op):
+        if exclude is not None and (op.model.name, op.name) == exclude:
+            return
+        if label in seen:
+            return
+        seen.add(label)
+        out.append((label, op))
+
+    if model is not None:
+        for op in model.operations.values():
+            add(op.name, op)
+    named = [m for m in gf.models.values() if m.name]
+    if gf.format == "full" and (len(gf.models) > 1 or (model is not None and model.kind == "config")):
+        for m in named:
+            for op in m.operations.values():
+                add(f"{m.name}:{op.name}", op)
+    return out
+
+
+def op_item(label: str, op: Operation, line: int, start: int, end: int, n: int) -> types.CompletionItem:
+    desc = first_line(op.description)
+    wf = op.is_workflow
+    detail = ("workflow" + (f" — {desc}" if desc else "")) if wf else desc or "operation"
+    return types.CompletionItem(
+        label=label,
+        kind=types.CompletionItemKind.Module if wf else types.CompletionItemKind.Function,
+        detail=detail,
+        label_details=types.CompletionItemLabelDetails(description="workflow" if wf else None),
+        text_edit=_edit(line, start, end, label),
+        sort_text=f"{n:05d}",
+        data={"kind": "operation", "model": op.model.name, "op": op.name},
+    )
+
+
+def _op_items(gf, loc: Loc, line: int, start: int, end: int) -> List[types.CompletionItem]:
+    exclude = (loc.model.name, loc.op_name) if loc.model is not None and loc.op_name else None
+    return [op_item(label, op, line, start, end, n)
+            for n, (label, op) in enumerate(step_targets(gf, loc.model, exclude))]
+
+
+# -------------------------------------------------------------------------------------
+# flags
+
+
+def _flag_items(target: Operation, assigned: Iterable[str], line: int, start: int, end: int,
+                sep: str) -> List[types.CompletionItem]:
+    assigned = set(assigned)
+    items = []
+    for n, f in enumerate(target.flags.values()):
+        if f.name in assigned or (f.alias and f.alias in assigned):
+            continue
+        doc = first_line(f.description)
+        items.append(types.CompletionItem(
+            label=f.name,
+            kind=types.CompletionItemKind.Field,
+            detail=flag_detail(f) or None,
+            documentation=_md(f.description or ""),
+            text_edit=_edit(line, start, end, f"{f.name}{sep}"),
+            filter_text=f.name,
+            sort_text=f"{n:05d}",
+            command=_TRIGGER_SUGGEST,
+            label_details=types.CompletionItemLabelDetails(description=doc or None),
+        ))
+    return items
+
+
+def flag_values(f: Optional[Flag]) -> List[Tuple[Any, str]]:
+    """Candidate values of a flag: ``(value, note)``, the default first."""
+    out: List[Tuple[Any, str]] = []
+    if f is None:
+        return out
+    seen = []
+
+    def add(v, note):
+        for s in seen:
+            if s == v and type(s) is type(v):
+                return
+        seen.append(v)
+        out.append((v, note))
+
+    if f.default is not None and not isinstance(f.default, (list, dict)):
+        add(f.default, "default")
+    raw = f.attrs.get("choices")
+    if isinstance(raw, list):
+        for c in raw:
+            if isinstance(c, dict):
+                if "value" in c and not isinstance(c["value"], (list, dict)):
+                    add(c["value"], first_line(c.get("description")) if isinstance(c.get("description"), str) else "choice")
+            elif not isinstance(c, (list, dict)) and c is not None:
+                add(c, "choice")
+    if f.type == "boolean" or isinstance(f.default, bool):
+        add(True, "boolean")
+        add(False, "boolean")
+    return out
+
+
+def _value_items(f: Optional[Flag], scope: Optional[Operation], line: int, start: int, end: int) -> List[types.CompletionItem]:
+    items = []
+    for v, note in flag_values(f):
+        text = fmt_value(v)
+        items.append(types.CompletionItem(
+            label=text, kind=types.CompletionItemKind.Value, detail=note,
+            text_edit=_edit(line, start, end, text)))
+    if scope is not None:
+        for g in scope.flags.values():
+            text = "${" + g.name + "}"
+            items.append(types.CompletionItem(
+                label=text, kind=types.CompletionItemKind.Variable,
+                detail=f"flag of {scope.name}" + (f" ({flag_detail(g)})" if flag_detail(g) else ""),
+                documentation=_md(g.description or ""),
+                text_edit=_edit(line, start, end, text)))
+    return items
+
+
+def _ref_items(scope: Optional[Operation], extra: dict, line: int, start: int, end: int,
+               close: bool) -> List[types.CompletionItem]:
+    items = []
+    tail = "" if not close else "}"
+    if scope is not None:
+        for f in scope.flags.values():
+            items.append(types.CompletionItem(
+                label=f.name, kind=types.CompletionItemKind.Variable,
+                detail=f"flag of {scope.name}" + (f" ({flag_detail(f)})" if flag_detail(f) else ""),
+                documentation=_md(f.description or ""),
+                text_edit=_edit(line, start, end, f.name + tail)))
+    for name, doc in extra.items():
+        items.append(types.CompletionItem(
+            label=name, kind=types.CompletionItemKind.Constant, detail="Guild",
+            documentation=_md(doc), text_edit=_edit(line, start, end, name + tail)))
+    return items
+
+
+# -------------------------------------------------------------------------------------
+# steps
+
+
+def _step_run_text(ctx: Context, seg) -> Optional[str]:
+    """The run string of the step item ``seg`` (from the raw text)."""
+    keys = block_keys(ctx.lines, seg.line, seg.col, True)
+    for k in ("opspec", "run"):
+        if k in keys:
+            v = keys[k][1].value
+            if v:
+                return _unquote(v.strip())
+    if not keys:
+        text = ctx.lines[seg.line]
+        rest = text[seg.col + 1:].strip()
+        if rest.startswith("#"):
+            return None
+        return _unquote(rest)
+    return None
+
+
+def step_target(gf: Guildfile, loc: Loc, ctx: Context) -> Optional[Operation]:
+    if loc.step_seg is None:
+        return None
+    run = _step_run_text(ctx, loc.step_seg)
+    if not run:
+        return None
+    words = run.split()
+    if not words:
+        return None
+    return gf.find_operation(words[0], loc.model)
+
+
+def _step_string(gf: Guildfile, loc: Loc, ctx: Context) -> types.CompletionList:
+    line, col, start = ctx.line, ctx.col, ctx.start
+    typed = ctx.text[start:col]
+    words = [(m.start() + start, m.group(0)) for m in re.finditer(r"\S+", typed)]
+    if not words or not typed[-1:].strip():
+        cur_start, cur = col, ""
+        index = len(words)
+    else:
+        cur_start, cur = words[-1]
+        index = len(words) - 1
+    if index == 0:
+        items = _op_items(gf, loc, line, cur_start, col)
+        return _finish(items, cur)
+    opspec = words[0][1]
+    target = gf.find_operation(opspec, loc.model)
+    prev = words[index - 1][1] if index >= 1 else ""
+    opt = runspec.RUN_OPTIONS.get(prev)
+    if opt is not None and opt[1] and "=" not in prev:
+        return _finish([])  # the value of an option
+    if cur.startswith("-"):
+        items = [types.CompletionItem(label=o, kind=types.CompletionItemKind.Keyword,
+                                      detail="run option", text_edit=_edit(line, cur_start, col, o))
+                 for o in STEP_RUN_OPTIONS]
+        return _finish(items, cur)
+    if "=" in cur:
+        name, _, _val = cur.partition("=")
+        vstart = cur_start + len(name) + 1
+        f = target.find_flag(name) if target is not None else None
+        return _finish(_value_items(f, loc.operation, line, vstart, col))
+    if target is None:
+        return _finish([])
+    assigned = [w.split("=", 1)[0] for _, w in words[1:] if "=" in w]
+    return _finish(_flag_items(target, assigned, line, cur_start, col, "="), cur)
+
+
+# -------------------------------------------------------------------------------------
+# keys and values from the schema
+
+
+def _present_keys(ctx: Context) -> set:
+    if not ctx.path:
+        return set()
+    seg = ctx.path[-1]
+    keys = block_keys(ctx.lines, seg.line, seg.col, seg.key is ITEM)
+    return {k for k, (ln, _e) in keys.items() if ln != ctx.line}
+
+
+_ITEM_KEYS = ("model", "config", "package", "include")
+
+
+def _key_items(sec_name: str, ctx: Context, loc: Loc, sort_base: int = 0) -> List[types.CompletionItem]:
+    sec = schema_section(sec_name)
+    names: List[Tuple[str, Any]] = []
+    if sec is not None:
+        names = list(sec.attrs.items())
+    if sec_name == "model" and len(ctx.path) == 1:
+        have = {n for n, _ in names}
+        names = [(k, None) for k in _ITEM_KEYS if k not in have] + names
+    present = _present_keys(ctx)
+    end = ctx.col
+    # replace the whole key being typed (up to the colon if there is one)
+    if ctx.key_range is not None and ctx.position == "key":
+        end = max(end, ctx.key_range[1])
+    items = []
+    for n, (name, attr) in enumerate(names):
+        if name in present:
+            continue
+        desc = getattr(attr, "description", None) if attr is not None else None
+        has_colon = ctx.key_range is not None and ctx.position == "key"
+        items.append(types.CompletionItem(
+            label=name,
+            kind=types.CompletionItemKind.Property,
+            detail=first_line(desc) or None,
+            text_edit=_edit(ctx.line, ctx.start, end, name if has_colon else f"{name}: "),
+            sort_text=f"{sort_base + n:05d}",
+            data={"kind": "attribute", "section": sec_name, "name": name},
+        ))
+    return items
+
+
+def _enum_items(sec_name: str, key: str, ctx: Context) -> List[types.CompletionItem]:
+    sec = schema_section(sec_name)
+    attr = sec.get(key) if sec is not None else None
+    if attr is None:
+        return []
+    vals: List[Any] = []
+    enum = getattr(attr, "enum", None) or []
+    for v in enum:
+        if v is not None and v not in vals:
+            vals.append(v)
+    types_ = getattr(attr, "types", None) or []
+    if not vals and list(types_) == ["boolean"]:
+        vals = ["yes", "no"]
+    end = len(ctx.text.rstrip())
+    end = max(end, ctx.col)
+    return [types.CompletionItem(label=fmt_value(v), kind=types.CompletionItemKind.EnumMember,
+                                 text_edit=_edit(ctx.line, ctx.start, max(ctx.col, end), fmt_value(v)))
+            for v in vals]
+
+
+def _names_items(names: Iterable[Tuple[str, str]], ctx: Context,
+                 kind=types.CompletionItemKind.Reference) -> List[types.CompletionItem]:
+    return [types.CompletionItem(label=n, kind=kind, detail=d or None,
+                                 text_edit=_edit(ctx.line, ctx.start, ctx.col, n))
+            for n, d in names]
+
+
+# -------------------------------------------------------------------------------------
+# entry point
+
+
+def _open_ref(text: str, col: int) -> Optional[int]:
+    """Column after ``${`` when the cursor is inside an unclosed reference."""
+    before = text[:col]
+    i = before.rfind("${")
+    if i < 0 or "}" in before[i:]:
+        return None
+    if i > 0 and before[i - 1] == "\\":
+        return None
+    return i + 2
+
+
+def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
+    lines = gf.lines
+    if not (0 <= line < len(lines)):
+        return _finish([])
+    ctx = context_at(lines, line, col)
+    if ctx.text[:col].lstrip().startswith("#"):
+        return _finish([])
+    loc = classify(gf, ctx)
+    scope = loc.operation
+    if scope is None and loc.op_name is None:
+        scope = gf.operation_at(line)
+
+    # ${ anywhere a value is
+    ref_start = _open_ref(ctx.text, col)
+    if ref_start is not None and (ctx.position == "value" or ctx.item):
+        extra = {}
+        if loc.kind == "section" and loc.section == "operation":
+            if ctx.key == "exec":
+                extra = EXEC_NAMES
+            elif ctx.key == "main":
+                extra = MAIN_NAMES
+        close = ctx.text[col:col + 1] != "}"
+        return _finish(_ref_items(scope, extra, line, ref_start, col, close))
+
+    if loc.kind == "section" and loc.section == "step":
+        if (ctx.position == "key" and ctx.item) or (ctx.position == "value" and ctx.key in ("run", "opspec")):
+            res = _step_string(gf, loc, ctx)
+            if ctx.position == "key" and not re.search(r"\s", ctx.typed):
+                res.items.extend(_key_items("step", ctx, loc, sort_base=50000))
+                res = _finish(res.items, ctx.typed)
+            return res
+
+    if loc.kind == "step-flags":
+        target = step_target(gf, loc, ctx)
+        if ctx.position == "key":
+            if target is None:
+                return _finish([])
+            present = _present_keys(ctx)
+            end = max(col, ctx.key_range[1]) if ctx.key_range else col
+            return _finish(_flag_items(target, present, line, ctx.start, end,
+                                       "" if ctx.key_range else ": "), ctx.typed)
+        f = target.find_flag(ctx.key) if target is not None and ctx.key else None
+        return _finish(_value_items(f, scope, line, ctx.start, col))
+
+    if loc.kind == "section":
+        if ctx.position == "key":
+            items = []
+            if ctx.item and loc.section == "dependency" and loc.model is not None:
+                items = _names_items([(r, "resource") for r in loc.model.resources], ctx)
+            items.extend(_key_items(loc.section, ctx, loc, sort_base=len(items)))
+            return _finish(items, ctx.typed)
+        key = ctx.key
+        if loc.section in ("dependency", "source") and key == "operation":
+            exclude = (loc.model.name, loc.op_name) if loc.model is not None and loc.op_name else None
+            items = [op_item(label, op, line, ctx.start, col, n)
+                     for n, (label, op) in enumerate(step_targets(gf, loc.model, exclude))]
+            return _finish(items, ctx.typed)
+        if loc.section == "model" and key == "extends":
+            names = [(n, "model") for n in gf.models if n and n != (loc.model.name if loc.model else None)]
+            names += [(n, "config") for n in gf.configs if n and n not in gf.models]
+            return _finish(_names_items(names, ctx))
+        if loc.section == "flag" and key == "default" and scope is not None and loc.flag_name:
+            f = scope.flags.get(loc.flag_name)
+            items = [types.CompletionItem(label=fmt_value(v), kind=types.CompletionItemKind.Value, detail=note,
+                                          text_edit=_edit(line, ctx.start, col, fmt_value(v)))
+                     for v, note in flag_values(f) if note != "default"]
+            return _finish(items)
+        if key:
+            return _finish(_enum_items(loc.section, key, ctx))
+    return _finish([])
