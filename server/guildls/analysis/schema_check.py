@@ -111,12 +111,19 @@ class _Walker:
         if ok:
             self.descend(attr, v)
             return
-        if attr.guild_error:
-            msg = attr.guild_error.replace("{repr}", repr(py))
+        try:
+            msg = attr.load_error(py)
+        except Exception:  # pragma: no cover - defensive
+            msg = None
+        if msg:
             self.add("invalid-type", ERROR, msg, v)
-        else:
-            extra = f"one of {', '.join(map(str, attr.enum))}" if attr.enum else _type_words(attr.types)
-            self.add("invalid-type", WARNING, f"'{key}' should be {extra} (Guild may ignore or misread this value)", v)
+            return
+        if attr.section_ref and v.kind in (MAP, SEQ):
+            # Guild loads it; the nested checks say precisely what is off
+            self.descend(attr, v)
+            return
+        extra = f"one of {', '.join(map(str, attr.enum))}" if attr.enum else _type_words(attr.types)
+        self.add("invalid-type", WARNING, f"'{key}' should be {extra} (Guild may ignore or misread this value)", v)
 
     def descend(self, attr, v: Node):
         ref = attr.section_ref
