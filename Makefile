@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-python venv clean
+.PHONY: demo test test-python venv clean vsix test-client client-build
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,13 +13,41 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The main job: lint the seed example, then run its end-to-end workflow with the
+# bundled executor (runs are recorded in examples/seed/.guild/runs).
 demo: $(STAMP)
 	$(VENV)/bin/guildls check examples/seed
+	$(VENV)/bin/guildls run -C examples/seed end-to-end --yes
 
 test-python: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/realclients
 
-test: test-python
+test: test-python test-client
+
+# --- VS Code extension (client-vscode/) and real-editor tests (tests/realclients/)
+CLIENT := client-vscode
+CLIENT_VERSION = $(shell node -p "require('./$(CLIENT)/package.json').version")
+
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+
+# typecheck + bundle
+client-build: $(CLIENT)/node_modules/.package-lock.json
+	cd $(CLIENT) && npm run typecheck && npm run bundle
+
+# guildls + its pure-Python dependencies into bundled/libs (see
+# client-vscode/bundle-constraints.txt), then guildls-<version>.vsix
+vsix: $(STAMP) $(CLIENT)/node_modules/.package-lock.json
+	rm -rf $(CLIENT)/bundled/libs
+	$(PY) -m pip install -q --disable-pip-version-check --target $(CLIENT)/bundled/libs \
+	  -c $(CLIENT)/bundle-constraints.txt . exceptiongroup typing_extensions
+	rm -rf $(CLIENT)/bundled/libs/bin
+	cd $(CLIENT) && npx vsce package --no-dependencies --no-rewrite-relative-links -o guildls-$(CLIENT_VERSION).vsix
+
+# npm ci + typecheck + bundle, then VS Code (code-server) and Neovim end to end
+test-client: $(STAMP)
+	cd $(CLIENT) && npm ci --no-audit --no-fund && npm run typecheck && npm run bundle
+	GUILDLS_REALCLIENTS=1 $(PY) -m pytest -v -rs tests/realclients
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(CLIENT)/dist $(CLIENT)/bundled $(CLIENT)/*.vsix
