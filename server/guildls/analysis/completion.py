@@ -7,6 +7,7 @@ lines (see :mod:`.context`) so that it works while the document is not valid YAM
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any, Iterable, List, Optional, Tuple
 
@@ -353,8 +354,8 @@ def _key_items(sec_name: str, ctx: Context, loc: Loc, sort_base: int = 0) -> Lis
     if sec is not None:
         names = list(sec.attrs.items())
     if sec_name == "model" and len(ctx.path) == 1:
-        have = {n for n, _ in names}
-        names = [(k, None) for k in _ITEM_KEYS if k not in have] + names
+        attrs = dict(names)
+        names = [(k, attrs.get(k)) for k in _ITEM_KEYS] + [(n, a) for n, a in names if n not in _ITEM_KEYS]
     present = _present_keys(ctx)
     end = ctx.col
     # replace the whole key being typed (up to the colon if there is one)
@@ -450,6 +451,19 @@ def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
                 res.items.extend(_key_items("step", ctx, loc, sort_base=50000))
                 res = _finish(res.items, ctx.typed)
             return res
+
+    # flow sequence of steps: steps: [prep, train lr=1]
+    if (loc.kind == "section" and loc.section == "operation" and ctx.position == "value"
+            and ctx.key == "steps" and ctx.typed.startswith("[")):
+        typed = ctx.typed
+        cut = max(typed.rfind(","), typed.rfind("["))
+        first = ctx.start + cut + 1
+        while first < col and ctx.text[first] == " ":
+            first += 1
+        if first < col and ctx.text[first] in "'\"":
+            first += 1
+        step_loc = dataclasses.replace(loc, section="step")
+        return _step_string(gf, step_loc, dataclasses.replace(ctx, start=first))
 
     if loc.kind == "step-flags":
         target = step_target(gf, loc, ctx)

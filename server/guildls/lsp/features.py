@@ -99,6 +99,27 @@ def _encoding(ls) -> str:
     return str(enc.value if hasattr(enc, "value") else enc or "utf-16")
 
 
+def _markup_kind(ls, where: str) -> types.MarkupKind:
+    """Markdown when the client says it renders it (for hover or completion docs)."""
+    caps = getattr(ls, "client_capabilities", None)
+    td = getattr(caps, "text_document", None)
+    if where == "hover":
+        formats = getattr(getattr(td, "hover", None), "content_format", None)
+    else:
+        formats = getattr(getattr(getattr(td, "completion", None), "completion_item", None),
+                          "documentation_format", None)
+    if formats and types.MarkupKind.Markdown in formats:
+        return types.MarkupKind.Markdown
+    return types.MarkupKind.PlainText
+
+
+def _markup(ls, where: str, value: str):
+    """Markdown content, or the plain string for clients that do not declare Markdown."""
+    if _markup_kind(ls, where) == types.MarkupKind.Markdown:
+        return types.MarkupContent(kind=types.MarkupKind.Markdown, value=value)
+    return value
+
+
 def _doc(ls, uri: str):
     gf = ls.guild_model(uri)
     if gf is None:
@@ -138,6 +159,8 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     line, col = _at(cols, params.position)
     result = completion.complete(gf, line, col)
     for it in result.items:
+        if isinstance(it.documentation, types.MarkupContent):
+            it.documentation = _markup(ls, "completion", it.documentation.value)
         te = it.text_edit
         if isinstance(te, types.TextEdit):
             te.range = cols.fix(te.range)
@@ -158,16 +181,14 @@ def do_resolve(ls, item: types.CompletionItem) -> types.CompletionItem:
                 m = gf.configs.get(data.get("model"))
             op = m.operations.get(data.get("op")) if m is not None else None
             if op is not None:
-                item.documentation = types.MarkupContent(
-                    kind=types.MarkupKind.Markdown, value=hover.operation_markdown(op))
+                item.documentation = _markup(ls, "completion", hover.operation_markdown(op))
         elif data.get("kind") == "attribute":
             from ..analysis.context import schema_describe, schema_section
 
             sec = schema_section(data.get("section"))
             attr = sec.get(data.get("name")) if sec is not None else None
             if attr is not None:
-                item.documentation = types.MarkupContent(
-                    kind=types.MarkupKind.Markdown, value=schema_describe(attr))
+                item.documentation = _markup(ls, "completion", schema_describe(attr))
     except Exception:  # a resolve never fails the item
         log.exception("completion resolve failed")
     return item
@@ -182,8 +203,7 @@ def do_hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
     if res is None:
         return None
     md, rng = res
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=md),
-                       range=cols.range(rng))
+    return types.Hover(contents=_markup(ls, "hover", md), range=cols.range(rng))
 
 
 def _locations(ls, params, find) -> Optional[List[types.Location]]:

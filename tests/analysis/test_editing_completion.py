@@ -1,0 +1,212 @@
+"""Completion as a pure function of the model and a position."""
+
+from guildls.analysis.completion import complete
+from guildls.model import load
+
+OPS = """\
+prep:
+  description: Prepare the data
+  flags:
+    n: 1
+train:
+  description: |
+    Train a model
+    on the data
+  flags:
+    lr:
+      default: 0.1
+      description: Learning rate
+      type: float
+    opt:
+      default: adam
+      choices: [sgd, adam]
+    fast: no
+wf:
+  description: The whole thing
+  flags:
+    x: 1
+  steps:
+    - prep n=2
+    - run: train lr=${x}
+      flags:
+        opt: sgd
+        
+"""
+
+
+def items(text, line, col=None):
+    gf = load(text)
+    lines = text.split("\n")
+    if col is None:
+        col = len(lines[line])
+    return complete(gf, line, col).items
+
+
+def labels(text, line, col=None):
+    return [i.label for i in items(text, line, col)]
+
+
+def edit(item):
+    r = item.text_edit.range
+    return (r.start.line, r.start.character, r.end.line, r.end.character, item.text_edit.new_text)
+
+
+def test_step_target_names_exclude_the_workflow_itself():
+    text = OPS + "    - tra"
+    got = items(text, 27)
+    names = [i.label for i in got if i.kind.name in ("Function", "Module")]
+    assert names == ["prep", "train"]
+    train = got[1]
+    assert train.detail == "Train a model"
+    assert edit(train) == (27, 6, 27, 9, "train")
+    # step keys come after the operations
+    keys = [i.label for i in got if i.kind.name == "Property"]
+    assert keys[:3] == ["run", "name", "flags"]
+
+
+def test_workflows_are_marked():
+    text = "a:\n  main: a\nwf1:\n  steps: [a]\nwf2:\n  steps:\n    - "
+    got = items(text, 6)
+    ops = [(i.label, i.kind.name, i.detail) for i in got if i.kind.name in ("Function", "Module")]
+    assert ops == [("a", "Function", "operation"), ("wf1", "Module", "workflow")]
+    assert got[1].label_details.description == "workflow"
+
+
+def test_flag_names_after_the_operation():
+    text = OPS + "    - train lr=1 "
+    got = items(text, 27)
+    assert [i.label for i in got] == ["opt", "fast"]
+    assert edit(got[0]) == (27, 17, 27, 17, "opt=")
+    assert got[0].detail == "string, default adam"
+    assert got[1].detail == "boolean, default False".replace("False", "false")
+
+
+def test_flag_names_with_type_default_and_description():
+    text = OPS + "    - train "
+    got = items(text, 27)
+    lr = got[0]
+    assert (lr.label, lr.detail, lr.documentation.value) == ("lr", "float, default 0.1", "Learning rate")
+    assert lr.command.command == "editor.action.triggerSuggest"
+
+
+def test_flag_values_default_first_then_choices_then_refs():
+    text = OPS + "    - train opt="
+    got = items(text, 27)
+    assert [i.label for i in got] == ["adam", "sgd", "${x}"]
+    assert got[0].detail == "default"
+    assert edit(got[0]) == (27, 16, 27, 16, "adam")
+
+
+def test_boolean_values():
+    text = OPS + "    - train fast=t"
+    got = items(text, 27)
+    assert [i.label for i in got] == ["false", "true", "${x}"]
+    assert edit(got[1]) == (27, 17, 27, 18, "true")
+
+
+def test_step_flags_mapping_names_not_yet_assigned():
+    got = items(OPS, 26)
+    assert [(i.label, edit(i)) for i in got] == [
+        ("lr", (26, 8, 26, 8, "lr: ")), ("fast", (26, 8, 26, 8, "fast: "))]
+
+
+def test_step_flags_mapping_values():
+    text = OPS.replace("        opt: sgd", "        opt: ")
+    got = items(text, 25)
+    assert [i.label for i in got] == ["adam", "sgd", "${x}"]
+
+
+def test_run_value_is_a_step_string():
+    text = OPS.replace("    - run: train lr=${x}", "    - run: pr")
+    assert labels(text, 23) == ["prep", "train"]
+
+
+def test_reference_completion_after_dollar_brace():
+    text = OPS.replace("lr=${x}", "lr=${")
+    got = items(text, 23, len("    - run: train lr=${"))
+    assert [(i.label, edit(i)) for i in got] == [("x", (23, 22, 23, 22, "x}"))]
+
+
+def test_reference_completion_in_exec_offers_guild_names():
+    text = "train:\n  flags:\n    lr: 1\n  exec: python ${"
+    got = labels(text, 3)
+    assert got == ["lr", "flag_args", "main_args", "python_exe", "guild_python_exe", "project_dir"]
+
+
+def test_flow_steps():
+    text = "train:\n  flags: {lr: 0.1}\nwf:\n  steps: [train lr=0.2, tr"
+    assert [edit(i) for i in items(text, 3)] == [(3, 24, 3, 26, "train")]
+
+
+def test_not_valid_yaml_yet():
+    text = 'train:\n  flags:\n    lr: 0.1\nwf:\n  description: "unclosed\n  steps:\n    - train '
+    assert labels(text, 6) == ["lr"]
+    text = "train:\n  flags:\n    lr: 0.1\nwf:\n  steps:\n    - train lr=\n  bad: [\n"
+    assert labels(text, 5) == ["0.1"]
+
+
+def test_empty_flags_mapping_of_a_step():
+    text = "train:\n  flags:\n    lr: 0.1\n    bs: 2\nwf:\n  steps:\n    - run: train\n      flags:\n        "
+    assert labels(text, 8) == ["lr", "bs"]
+
+
+FULL = """\
+- model: a
+  operations:
+    prep: prep
+    wf:
+      steps:
+        - 
+- model: b
+  operations:
+    train:
+      flags:
+        lr: 0.1
+"""
+
+
+def test_full_format_offers_model_qualified_names():
+    got = labels(FULL, 5)
+    ops = [label for label in got if label in ("prep", "wf", "a:prep", "a:wf", "b:train")]
+    assert ops == ["prep", "a:prep", "b:train"]
+
+
+def test_model_qualified_step_flags():
+    text = FULL.replace("        - \n", "        - b:train \n")
+    assert labels(text, 5, len("        - b:train ")) == ["lr"]
+
+
+def test_operation_attribute_keys_exclude_present_ones():
+    text = "train:\n  main: train\n  \n  flags:\n    lr: 1\n"
+    got = labels(text, 2)
+    assert "main" not in got and "flags" not in got
+    assert got[:3] == ["description", "default", "exec"]
+    assert edit(items(text, 2)[0]) == (2, 2, 2, 2, "description: ")
+
+
+def test_flag_attribute_keys():
+    text = "train:\n  flags:\n    lr:\n      default: 1\n      t"
+    got = items(text, 4)
+    assert [i.label for i in got][:3] == ["description", "type", "required"]
+    assert "default" not in [i.label for i in got]
+
+
+def test_enum_values():
+    text = "train:\n  flags:\n    lr:\n      type: "
+    assert labels(text, 3) == ["string", "int", "float", "number", "boolean", "path", "existing-path", "auto"]
+
+
+def test_top_level_item_keys():
+    text = "- model: a\n- "
+    got = labels(text, 1)
+    assert got[:4] == ["model", "config", "package", "include"]
+
+
+def test_requires_operation_value():
+    text = "prep: {}\ntrain:\n  requires:\n    - operation: p"
+    assert labels(text, 3) == ["prep"]
+
+
+def test_comment_and_out_of_range():
+    assert labels("# - tra\n", 0) == []
+    assert complete(load(""), 5, 0).items == []
