@@ -111,7 +111,7 @@ class Runner:
                  *, runs_root: Optional[str] = None, python_exe: Optional[str] = None,
                  env: Optional[dict] = None, on_output: Optional[Callable] = None,
                  on_event: Optional[Callable] = None, kill_grace: float = 3.0,
-                 copy_sourcecode: bool = True):
+                 copy_sourcecode: bool = True, run_id: Optional[str] = None):
         self.plan = plan
         self.project_dir = os.path.abspath(project_dir)
         self.guildfile_path = os.path.abspath(
@@ -131,7 +131,8 @@ class Runner:
         self._procs: list[subprocess.Popen] = []
         self._opref_version = None
         self._source_cache = None
-        self.root_id: Optional[str] = None
+        self.root_id: Optional[str] = run_id
+        self._preset_root_id = run_id
         self._root_id_ready = threading.Event()
 
     # -- public -----------------------------------------------------------------------------
@@ -211,7 +212,7 @@ class Runner:
         return self._run_op(node, parent, ancestors, depth)
 
     def _new_run(self, node: PlanStep, parent: Optional[R.Run], depth: int) -> tuple[R.Run, RunInfo]:
-        run = R.create_run(self.runs_root)
+        run = R.create_run(self.runs_root, self._preset_root_id if parent is None else None)
         if parent is not None:
             parent.link_step(node.name, run)
         else:

@@ -1,0 +1,355 @@
+"""Run commands on the language server: code lenses, executeCommand handlers, streaming.
+
+Code lenses: "Run workflow" + "Show plan" above every operation with steps, "Run" above
+every other operation of a model (not of `config:` items). Command arguments are
+`[{"uri": <document uri>, "operation": <model:op or op>}]`; `flags` (list of `NAME=VAL`
+or a mapping) is accepted too.
+
+Commands (workspace/executeCommand):
+  guildls.runWorkflow  [{uri, operation, flags?}] -> {"runId"} at once; the run goes on in a
+                       worker thread, never blocking other requests.
+  guildls.showPlan     [{uri, operation, flags?}] -> {"text", "plan"}
+  guildls.stopRun      [{runId}]                  -> {"stopped": bool}
+
+Notifications sent while a run goes on:
+  guildls/runStarted   {runId, operation, uri, runsDir}
+  guildls/runOutput    {runId, text}          (coalesced chunks; also window/logMessage)
+  guildls/runFinished  {runId, exitCode, status, runs: [{id, name, operation, status,
+                        exitStatus, duration, depth}]}
+  $/progress           server-created work-done progress "step 2 of 3: train"; cancelling
+                       it stops the run.
+
+A document with error diagnostics is refused (the error says which, with line numbers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import threading
+import uuid
+from typing import Any, Dict, List, Optional
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+log = logging.getLogger(__name__)
+
+REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
+INVALID_PARAMS = -32602
+
+CMD_RUN = "guildls.runWorkflow"
+CMD_PLAN = "guildls.showPlan"
+CMD_STOP = "guildls.stopRun"
+
+N_STARTED = "guildls/runStarted"
+N_OUTPUT = "guildls/runOutput"
+N_FINISHED = "guildls/runFinished"
+
+OUTPUT_FLUSH_DELAY = 0.03  # seconds: coalesce output into fewer notifications
+MAX_LOG_CHUNK = 64 * 1024
+
+_active: Dict[str, "ActiveRun"] = {}
+
+
+def _refuse(message: str, code: int = REQUEST_FAILED) -> JsonRpcException:
+    return JsonRpcException(message, code=code)
+
+
+# ---------------------------------------------------------------------------------------
+# document and model access
+
+
+def _model(ls, uri: str):
+    getter = getattr(ls, "guild_model", None)
+    if getter is not None:
+        return getter(uri)
+    from ..model import load
+    from pygls.uris import to_fs_path
+
+    doc = ls.workspace.get_text_document(uri)
+    return load(doc.source, to_fs_path(uri))
+
+
+def _error_problems(ls, uri: str, gf) -> list:
+    diags = getattr(ls, "guild_diagnostics", None)
+    problems = diags(uri) if diags is not None else list(getattr(gf, "problems", []))
+    return [p for p in problems if getattr(p, "severity", "") == "error"]
+
+
+def _args(args: tuple) -> dict:
+    if len(args) == 1 and isinstance(args[0], list):
+        args = tuple(args[0])
+    if not args or not isinstance(args[0], dict):
+        raise _refuse("expected one argument: an object with 'uri' and 'operation'", INVALID_PARAMS)
+    return args[0]
+
+
+def _doc_path(uri: str) -> Optional[str]:
+    from pygls.uris import to_fs_path
+
+    try:
+        return to_fs_path(uri)
+    except Exception:
+        return None
+
+
+def _flags_arg(a: dict) -> list:
+    flags = a.get("flags") or []
+    if isinstance(flags, dict):
+        from ..executor import flagvals as fv
+
+        return [f"{k}={v if isinstance(v, str) else fv.encode_flag_val(v)}" for k, v in flags.items()]
+    if isinstance(flags, list):
+        return [str(f) for f in flags]
+    raise _refuse("'flags' must be a list of NAME=VALUE or an object", INVALID_PARAMS)
+
+
+def build_plan_for(ls, a: dict, refuse_errors: bool = True):
+    """(plan, guildfile, project dir, guild file path) for command arguments, or a refusal."""
+    from ..executor.plan import PlanError, build_plan
+
+    uri = a.get("uri")
+    op = a.get("operation")
+    if not isinstance(uri, str) or not isinstance(op, str) or not op:
+        raise _refuse("expected 'uri' and 'operation'", INVALID_PARAMS)
+    gf = _model(ls, uri)
+    if gf is None:
+        raise _refuse(f"guildls: unknown document {uri}")
+    if refuse_errors:
+        errors = _error_problems(ls, uri, gf)
+        if errors:
+            first = "; ".join(
+                f"line {p.range.start_line + 1}: {p.message}" for p in errors[:3])
+            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+            raise _refuse(f"guildls: not running {op}: the guild file has "
+                          f"{len(errors)} error(s): {first}{more}")
+    path = _doc_path(uri) or getattr(gf, "path", None)
+    project_dir = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+    try:
+        plan = build_plan(gf, op, _flags_arg(a), project_dir=project_dir,
+                          label=a.get("label"), tags=a.get("tags") or (),
+                          force_flags=bool(a.get("forceFlags")))
+    except PlanError as e:
+        raise _refuse(f"guild: {e}")
+    return plan, gf, project_dir, path
+
+
+# ---------------------------------------------------------------------------------------
+# code lenses
+
+
+def code_lenses(ls, uri: str) -> List[types.CodeLens]:
+    from .positions import to_lsp_range
+
+    gf = _model(ls, uri)
+    if gf is None:
+        return []
+    lenses: List[types.CodeLens] = []
+    model_ids = {id(m) for m in gf.models.values()}
+    for op in gf.local_operations():
+        if id(op.model) not in model_ids or op.key_range is None:
+            continue
+        rng = to_lsp_range(op.key_range, gf.lines)
+        arg = {"uri": uri, "operation": op.fullname}
+        if op.is_workflow:
+            lenses.append(types.CodeLens(range=rng, command=types.Command(
+                title="Run workflow", command=CMD_RUN, arguments=[arg])))
+            lenses.append(types.CodeLens(range=rng, command=types.Command(
+                title="Show plan", command=CMD_PLAN, arguments=[arg])))
+        else:
+            lenses.append(types.CodeLens(range=rng, command=types.Command(
+                title="Run", command=CMD_RUN, arguments=[arg])))
+    return lenses
+
+
+# ---------------------------------------------------------------------------------------
+# runs
+
+
+class ActiveRun:
+    """One run started from the editor: the runner thread plus its client-side plumbing."""
+
+    def __init__(self, ls, loop: asyncio.AbstractEventLoop, run_id: str, uri: str, plan,
+                 project_dir: str, path: Optional[str]):
+        from ..executor.runner import Runner
+
+        self.ls = ls
+        self.loop = loop
+        self.run_id = run_id
+        self.uri = uri
+        self.plan = plan
+        self.token = f"guildls-run-{run_id}"
+        self.progress_ready = False
+        self.progress_done = False
+        self.last_progress: Optional[tuple] = None
+        self.finished = False
+        self._buf: List[str] = []
+        self._buf_lock = threading.Lock()
+        self._flush_scheduled = False
+        self.runner = Runner(plan, project_dir, path, run_id=run_id,
+                             on_output=self._on_output, on_event=self._on_event)
+        self.thread = threading.Thread(target=self._work, name=f"guildls-run-{run_id[:8]}",
+                                       daemon=True)
+
+    # -- thread side ---------------------------------------------------------------------
+    def _work(self):
+        try:
+            result = self.runner.run()
+            payload = {"runId": self.run_id, "exitCode": result.exit_code,
+                       "status": result.status,
+                       "runs": [_run_json(r) for r in result.runs]}
+        except Exception as e:  # never let a runner bug pass silently
+            log.exception("run failed")
+            payload = {"runId": self.run_id, "exitCode": 1, "status": "error",
+                       "error": f"internal error: {e!r}", "runs": []}
+        self._call(self._finished, payload)
+
+    def _call(self, fn, *args):
+        try:
+            self.loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # loop closed (server shutting down)
+            pass
+
+    def _on_output(self, run_id, stream, text):
+        with self._buf_lock:
+            self._buf.append(text)
+            if self._flush_scheduled:
+                return
+            self._flush_scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self.loop.call_later, OUTPUT_FLUSH_DELAY, self._flush)
+        except RuntimeError:
+            pass
+
+    def _on_event(self, ev: dict):
+        if ev.get("type") == "step-started":
+            msg = f"step {ev['index']} of {ev['total']}: {ev['name']}"
+            pct = int(100 * (ev["index"] - 1) / max(1, ev["total"]))
+            self._call(self._progress, msg, pct)
+
+    # -- loop side -----------------------------------------------------------------------
+    def _flush(self):
+        with self._buf_lock:
+            text = "".join(self._buf)
+            self._buf.clear()
+            self._flush_scheduled = False
+        if not text:
+            return
+        try:
+            self.ls.protocol.notify(N_OUTPUT, {"runId": self.run_id, "text": text})
+            for i in range(0, len(text), MAX_LOG_CHUNK):
+                self.ls.window_log_message(types.LogMessageParams(
+                    type=types.MessageType.Log, message=text[i:i + MAX_LOG_CHUNK].rstrip("\n")))
+        except Exception:
+            log.exception("sending run output")
+
+    def _progress(self, message: str, pct: int):
+        self.last_progress = (message, pct)
+        if self.progress_ready and not self.progress_done:
+            self.ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
+                message=message, percentage=pct, cancellable=True))
+
+    async def start_progress(self):
+        caps = getattr(self.ls, "client_capabilities", None)
+        window = getattr(caps, "window", None) if caps is not None else None
+        if not getattr(window, "work_done_progress", False):
+            return
+        try:
+            await self.ls.work_done_progress.create_async(self.token)
+        except Exception:
+            return
+        if self.finished:
+            return
+        fut = self.ls.work_done_progress.tokens.get(self.token)
+        if fut is not None:
+            fut.add_done_callback(lambda f: f.cancelled() and self.runner.stop())
+        msg, pct = self.last_progress or ("starting", 0)
+        self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
+            title=f"guild run {self.plan.opspec}", message=msg, percentage=pct, cancellable=True))
+        self.progress_ready = True
+
+    def _finished(self, payload: dict):
+        self._flush()
+        self.finished = True
+        if self.progress_ready and not self.progress_done:
+            self.progress_done = True
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(
+                message=f"{payload['status']} (exit {payload['exitCode']})"))
+        self.ls.work_done_progress.tokens.pop(self.token, None)
+        try:
+            self.ls.protocol.notify(N_FINISHED, payload)
+            level = types.MessageType.Info if payload["exitCode"] == 0 else types.MessageType.Error
+            self.ls.window_log_message(types.LogMessageParams(
+                type=level, message=f"guildls: {self.plan.opspec} {payload['status']} "
+                                    f"(exit {payload['exitCode']}, run {self.run_id[:8]})"))
+        finally:
+            _active.pop(self.run_id, None)
+
+
+def _run_json(r) -> dict:
+    return {"id": r.id, "name": r.name, "operation": r.operation, "status": r.status,
+            "exitStatus": r.exit_status,
+            "duration": None if r.duration is None else round(r.duration, 3),
+            "depth": r.depth, "skipped": r.skipped}
+
+
+def stop_all():
+    for run in list(_active.values()):
+        run.runner.stop()
+
+
+atexit.register(stop_all)
+
+
+# ---------------------------------------------------------------------------------------
+# registration
+
+
+def register(server):
+    """Register code lenses and the run commands on `server` (a pygls 2.x LanguageServer)."""
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    def _code_lens(ls, params: types.CodeLensParams):
+        try:
+            return code_lenses(ls, params.text_document.uri)
+        except Exception:
+            log.exception("code lenses failed")
+            return []
+
+    @server.command(CMD_PLAN)
+    def _show_plan(ls, *args):
+        a = _args(args)
+        plan, _gf, _pd, _path = build_plan_for(ls, a, refuse_errors=False)
+        return {"text": plan.to_text(), "plan": plan.to_json()}
+
+    @server.command(CMD_RUN)
+    async def _run_workflow(ls, *args):
+        a = _args(args)
+        plan, _gf, project_dir, path = build_plan_for(ls, a)
+        run_id = uuid.uuid4().hex
+        loop = asyncio.get_running_loop()
+        active = ActiveRun(ls, loop, run_id, a["uri"], plan, project_dir, path)
+        _active[run_id] = active
+        from ..executor.runs import runs_dir
+
+        ls.protocol.notify(N_STARTED, {"runId": run_id, "operation": plan.opspec,
+                                       "uri": a["uri"], "runsDir": runs_dir(project_dir),
+                                       "steps": plan.count()})
+        ls.window_log_message(types.LogMessageParams(
+            type=types.MessageType.Info, message=f"guildls: running {plan.opspec} (run {run_id[:8]})"))
+        active.thread.start()
+        loop.create_task(active.start_progress())
+        return {"runId": run_id}
+
+    @server.command(CMD_STOP)
+    def _stop_run(ls, *args):
+        a = _args(args)
+        run = _active.get(a.get("runId") or "")
+        if run is None:
+            return {"stopped": False}
+        return {"stopped": run.runner.stop()}
+
+    return server
