@@ -1,0 +1,131 @@
+"""Definition, references, rename and document symbols as pure functions."""
+
+import pytest
+
+from guildls.analysis import navigation as nav
+from guildls.model import Range, load
+
+TEXT = """\
+prep:
+  flags:
+    n: 1
+train:
+  flags:
+    lr: 0.1
+    opt: adam
+  requires:
+    - operation: prep
+wf:
+  flags:
+    x: 2
+  steps:
+    - prep n=${x}
+    - run: train lr=1
+      flags:
+        opt: sgd
+    - train
+"""
+GF = load(TEXT)
+
+
+def R(sl, sc, el, ec):
+    return Range(sl, sc, el, ec)
+
+
+def test_symbol_at():
+    s = nav.symbol_at(GF, 13, 7)
+    assert (s.kind, s.role, s.name, s.operation.name) == ("operation", "step", "prep", "prep")
+    s = nav.symbol_at(GF, 13, 11)
+    assert (s.kind, s.role, s.flag.name, s.operation.name) == ("flag", "assign", "n", "prep")
+    s = nav.symbol_at(GF, 13, 14)
+    assert (s.kind, s.name, s.flag.name, s.scope.name) == ("ref", "x", "x", "wf")
+    assert nav.symbol_at(GF, 11, 7) is None  # a value
+
+
+@pytest.mark.parametrize("pos,target", [
+    ((13, 7), R(0, 0, 0, 4)),  # step op -> op key
+    ((8, 19), R(0, 0, 0, 4)),  # requires operation: -> op key
+    ((14, 18), R(5, 4, 5, 6)),  # lr=1 -> train's lr
+    ((16, 9), R(6, 4, 6, 7)),  # step flags mapping -> train's opt
+    ((13, 14), R(11, 4, 11, 5)),  # ${x} -> wf's x
+    ((3, 2), R(3, 0, 3, 5)),  # a definition is its own definition
+])
+def test_definition(pos, target):
+    assert nav.definition(GF, *pos) == [target]
+
+
+def test_references_of_an_operation():
+    assert nav.references(GF, 3, 1) == [R(3, 0, 3, 5), R(14, 11, 14, 16), R(17, 6, 17, 11)]
+    assert nav.references(GF, 13, 7, include_declaration=False) == [R(8, 17, 8, 21), R(13, 6, 13, 10)]
+
+
+def test_references_of_a_flag():
+    assert nav.references(GF, 6, 5) == [R(6, 4, 6, 7), R(16, 8, 16, 11)]
+    assert nav.references(GF, 11, 4) == [R(11, 4, 11, 5), R(13, 15, 13, 16)]
+
+
+def test_rename_operation_updates_steps_and_requires():
+    edits = nav.rename(GF, 13, 7, "prepare")
+    assert edits == [(R(0, 0, 0, 4), "prepare"), (R(8, 17, 8, 21), "prepare"), (R(13, 6, 13, 10), "prepare")]
+
+
+def test_rename_flag_updates_assignments_and_refs():
+    assert nav.rename(GF, 5, 4, "rate") == [(R(5, 4, 5, 6), "rate"), (R(14, 17, 14, 19), "rate")]
+    assert nav.rename(GF, 13, 14, "y") == [(R(11, 4, 11, 5), "y"), (R(13, 15, 13, 16), "y")]
+
+
+def test_rename_refuses_existing_names():
+    with pytest.raises(nav.RenameError, match="an operation named 'train' already exists in this file"):
+        nav.rename(GF, 0, 1, "train")
+    with pytest.raises(nav.RenameError, match="a flag named 'opt' already exists in operation 'train'"):
+        nav.rename(GF, 14, 18, "opt")
+    with pytest.raises(nav.RenameError, match="invalid operation name 'a b'"):
+        nav.rename(GF, 0, 1, "a b")
+
+
+def test_prepare_rename():
+    assert nav.prepare_rename(GF, 13, 14) == (R(13, 15, 13, 16), "x")
+    assert nav.prepare_rename(GF, 14, 12) == (R(14, 11, 14, 16), "train")
+    assert nav.prepare_rename(GF, 11, 7) is None
+
+
+FULL = """\
+- model: a
+  description: Model A
+  operations:
+    prep: prep
+    wf:
+      steps: [prep, b:train]
+- model: b
+  operations:
+    train:
+      flags:
+        lr: 0.1
+"""
+
+
+def test_model_qualified_references_rename_only_the_operation_part():
+    gf = load(FULL)
+    assert nav.definition(gf, 5, 22) == [R(8, 4, 8, 9)]
+    assert nav.rename(gf, 8, 5, "fit") == [(R(5, 22, 5, 27), "fit"), (R(8, 4, 8, 9), "fit")]
+
+
+def test_document_symbols_operations_format():
+    syms = nav.document_symbols(GF)
+    assert [(s.name, s.kind.name, s.detail, [c.name for c in s.children]) for s in syms] == [
+        ("prep", "Function", None, ["n"]),
+        ("train", "Function", None, ["lr", "opt"]),
+        ("wf", "Module", "workflow", ["x"]),
+    ]
+    wf = syms[2]
+    assert (wf.selection_range.start.line, wf.selection_range.end.character) == (9, 2)
+    assert (wf.range.start.line, wf.range.end.line) == (9, 18)
+
+
+def test_document_symbols_full_format():
+    syms = nav.document_symbols(load(FULL))
+    assert [(s.name, s.kind.name, s.detail, [(c.name, c.kind.name) for c in s.children]) for s in syms] == [
+        ("a", "Class", "model: Model A", [("prep", "Function"), ("wf", "Module")]),
+        ("b", "Class", "model", [("train", "Function")]),
+    ]
+    assert [c.name for c in syms[1].children[0].children] == ["lr"]
