@@ -397,3 +397,46 @@ def test_globals_flags_reach_script(project):
     project.run("prepare-data")
     res = project.run("train", ["epochs=5", "lr=0.5"])
     assert "trained epochs=5 lr=0.5 on 5 rows" in res.stdout
+
+
+def test_sigterm_ignoring_step_is_killed(project):
+    project.write("stubborn.py", """
+        import signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("ready", flush=True)
+        time.sleep(60)
+        """)
+    project.guildfile("stubborn: {main: stubborn}\n")
+    plan = project.plan("stubborn")
+    ready = threading.Event()
+    runner = Runner(plan, project.root, project.path, env=project.env(), kill_grace=0.3,
+                    on_output=lambda rid, s, t: "ready" in t and ready.set())
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("res", runner.run()))
+    t.start()
+    assert ready.wait(10)
+    t0 = time.time()
+    runner.stop()
+    t.join(5)
+    assert not t.is_alive() and time.time() - t0 < 2
+    assert box["res"].status == "terminated"
+
+
+def test_lingering_grandchild_does_not_hang_the_workflow(project):
+    project.write("bg.py", """
+        import subprocess, sys
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                         start_new_session=True)
+        print("left a daemon behind")
+        """)
+    project.write("ok.py", "print('next step')\n")
+    project.guildfile("""
+bg: {main: bg}
+ok: {main: ok}
+wf:
+  steps: [bg, ok]
+""")
+    t0 = time.time()
+    res = project.run("wf")
+    assert res.exit_code == 0 and "next step" in res.stdout
+    assert time.time() - t0 < 5

@@ -33,6 +33,7 @@ import glob
 import hashlib
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -55,6 +56,7 @@ SKIP_DIRS = {".git", ".guild", "__pycache__", "node_modules", ".hg", ".svn", ".v
              ".tox", ".mypy_cache", ".pytest_cache", "build", "dist", ".idea", ".vscode"}
 
 TERMINATED = -15
+READER_GRACE = 1.0  # seconds to drain a step's pipes after it exits
 
 
 @dataclass
@@ -445,9 +447,10 @@ class Runner:
                     "operation": node.opspec, "depth": depth, "pid": proc.pid,
                     "parentId": parent.id if parent else None})
         sinks = ancestors + [run]
+        done = threading.Event()
         readers = [
-            threading.Thread(target=self._pump, args=(proc.stdout, 0, sinks, run.id), daemon=True),
-            threading.Thread(target=self._pump, args=(proc.stderr, 1, sinks, run.id), daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stdout, 0, sinks, run.id, done), daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stderr, 1, sinks, run.id, done), daemon=True),
         ]
         for t in readers:
             t.start()
@@ -455,6 +458,10 @@ class Runner:
             _signal_group(proc, signal.SIGTERM)
             threading.Thread(target=self._kill_later, args=([proc],), daemon=True).start()
         code = proc.wait()
+        deadline = time.time() + READER_GRACE
+        for t in readers:
+            t.join(max(0.0, deadline - time.time()))
+        done.set()
         for t in readers:
             t.join()
         with self._lock:
@@ -469,11 +476,22 @@ class Runner:
             raise _StepFailed(code)
         return info
 
-    def _pump(self, pipe, stream: int, sinks: list, run_id: str) -> None:
+    def _pump(self, pipe, stream: int, sinks: list, run_id: str, done: threading.Event) -> None:
+        """Copy a child's pipe to the run outputs and the callback until EOF, or until `done`
+        is set and nothing is left to read (a grandchild that outlives the step and keeps
+        the pipe open must not hang the workflow)."""
         name = "stdout" if stream == 0 else "stderr"
         fd = pipe.fileno()
         try:
             while True:
+                if done.is_set():
+                    ready, _, _ = select.select([fd], [], [], 0)
+                    if not ready:
+                        break
+                else:
+                    ready, _, _ = select.select([fd], [], [], 0.1)
+                    if not ready:
+                        continue
                 try:
                     buf = os.read(fd, 65536)
                 except OSError:
