@@ -1,0 +1,166 @@
+"""Helpers for the real-editor tests (imported by test_vscode.py and test_nvim.py)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+OUT_ROOT = REPO / "test-output"
+CACHE = Path(os.environ.get("GUILDLS_E2E_CACHE", Path.home() / ".cache" / "guildls-e2e"))
+
+
+def shared_tools() -> Path:
+    """../shared/tools/real-clients beside the repo (CI and developers)."""
+    for cand in (os.environ.get("REAL_CLIENTS_DIR"), REPO.parent / "shared" / "tools" / "real-clients"):
+        if cand and (Path(cand) / "nvim_probe.sh").exists():
+            return Path(cand)
+    pytest.skip("real-client harness ../shared/tools/real-clients not found beside the repo")
+
+
+def venv_python() -> str:
+    p = REPO / ".venv" / "bin" / "python"
+    return str(p) if p.exists() else sys.executable
+
+
+REPORT: list = []
+
+
+def say(msg: str) -> None:
+    """Note MSG for the terminal summary (conftest.py prints it after the tests,
+    so measurements show in `make test` output) and print it (shown on failure)."""
+    REPORT.append(msg)
+    print(f"[realclients] {msg}")
+
+
+# ------------------------------------------------------------------ installs
+
+def _run(cmd, timeout, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, **kw)
+
+
+def apt_install(*packages: str, binary: str) -> None:
+    """apt-get install PACKAGES unless BINARY is there; skip (with the reason) when apt cannot."""
+    if shutil.which(binary):
+        return
+    if not shutil.which("apt-get"):
+        pytest.skip(f"{binary} is not installed and there is no apt-get to install it")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    upd = _run(["apt-get", "update", "-q"], 900, env=env)
+    if upd.returncode != 0 or re.search(r"^(W|E): Failed to fetch", upd.stdout, re.M):
+        pytest.skip(f"cannot install {binary}: apt-get update failed (no Debian mirror?):\n{upd.stdout[-1500:]}")
+    r = _run(["apt-get", "install", "-y", "-q", *packages], 1800, env=env)
+    if r.returncode != 0:
+        pytest.fail(f"apt-get install {' '.join(packages)} failed:\n{r.stdout[-3000:]}")
+
+
+def npm_registry_reachable() -> bool:
+    if not shutil.which("npm"):
+        return False
+    try:
+        return _run(["npm", "ping"], 120).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+# ------------------------------------------------------------------ the server
+
+def check_server(python: str, env: dict) -> None:
+    """`python -m guildls serve` must answer `initialize`; skip while it is not implemented at all."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                       "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+    msg = f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+    p = subprocess.Popen([python, "-m", "guildls", "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env, cwd=str(REPO))
+    try:
+        out, err = p.communicate(msg, timeout=20)
+    except subprocess.TimeoutExpired:
+        # still running after stdin closed: read what it answered so far
+        p.kill()
+        out, err = p.communicate()
+    text, errtext = out.decode(errors="replace"), err.decode(errors="replace")
+    if '"capabilities"' in text:
+        return
+    if "Traceback" not in errtext and p.returncode not in (None, 0, -9):
+        pytest.skip(f"`{python} -m guildls serve` is not implemented in this checkout yet "
+                    f"(exit {p.returncode}: {errtext.strip()[-300:]})")
+    pytest.fail(f"`{python} -m guildls serve` did not answer initialize (exit {p.returncode}):\n"
+                f"stdout: {text[-1000:]}\nstderr: {errtext[-3000:]}")
+
+
+# ------------------------------------------------------------------ the seed workspace
+
+FALLBACK_SEED = """\
+# fallback seed (examples/seed/guild.yml was not there)
+prepare-data:
+  description: Prepare the data
+  main: prepare
+
+train:
+  description: Train
+  main: train
+  flags:
+    lr: 0.01
+  requires:
+    - operation: prepare-data
+
+test:
+  description: Test
+  main: test
+
+end-to-end:
+  description: Prepare, train and test
+  steps:
+    - prepare-data
+    - train
+    - test
+"""
+
+PLANTED = "\nplanted-error:\n  main: planted\n  no-such-attribute: 1\n"
+
+
+def make_workspace(dest: Path) -> tuple:
+    """Copy examples/seed to DEST and plant an error: an operation with an
+    unknown attribute, appended at the end. Returns (guild.yml path, 0-based
+    line of the unknown attribute)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    seed = REPO / "examples" / "seed"
+    if (seed / "guild.yml").exists():
+        shutil.copytree(seed, dest, ignore=shutil.ignore_patterns(".guild", "__pycache__", "runs"))
+    else:
+        dest.mkdir(parents=True)
+        (dest / "guild.yml").write_text(FALLBACK_SEED)
+        say("examples/seed/guild.yml not found: using a fallback seed")
+    gy = dest / "guild.yml"
+    text = gy.read_text()
+    if not text.endswith("\n"):
+        text += "\n"
+    text += PLANTED
+    gy.write_text(text)
+    line = text.splitlines().index("  no-such-attribute: 1")
+    return gy, line
+
+
+def line_of(path: Path, pattern: str) -> int:
+    for i, line in enumerate(path.read_text().splitlines()):
+        if re.search(pattern, line):
+            return i
+    raise AssertionError(f"{pattern!r} not in {path}")
+
+
+def wait_until(pred, timeout, step=0.2):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return None

@@ -1,0 +1,225 @@
+"""The guildls .vsix in real VS Code: code-server 4.100.3 (VS Code 1.100.3,
+from the npm registry) in headless Debian Chromium, driven by playwright-core.
+
+Installs what it needs into ~/.cache/guildls-e2e (reused when present) with
+../shared/tools/real-clients/install_code_server.sh, builds the .vsix with
+`make vsix`, and then:
+  - test_shared_probe: the shared harness vscode_web_probe.sh (squiggle, code
+    lens, Problems, hover, completion, lens click -> progress notification);
+  - test_run_workflow: tests/realclients/vscode_e2e.js (planted error in the
+    Problems panel, "Run workflow" lens click, progress notification with
+    Cancel, the run's output channel, status bar, cancel, cold start after a
+    window reload).
+Screenshots, result.json and the extension host logs go to test-output/vscode*/.
+The language server is the bundled one (`python3 -m guildls serve` with
+PYTHONPATH=<extension>/bundled/libs): what a user of the .vsix gets.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
+from realclients_util import (CACHE, REPO, HERE, apt_install, check_server, make_workspace, npm_registry_reachable,
+                      say, shared_tools, wait_until)
+
+CS = CACHE / "cs" / "node_modules" / ".bin" / "code-server"
+PW = CACHE / "tools" / "node_modules"
+COLD_START_GOAL_MS = 1500
+
+
+@pytest.fixture(scope="module")
+def code_server() -> Path:
+    tools = shared_tools()
+    if not (CS.exists() and (PW / "playwright-core").exists() and shutil.which("chromium")):
+        if not shutil.which("apt-get") and not shutil.which("chromium"):
+            pytest.skip("no chromium and no apt-get to install it")
+        if not npm_registry_reachable():
+            pytest.skip("the npm registry is not reachable (`npm ping` failed): cannot install code-server")
+        say(f"installing code-server + chromium + playwright-core into {CACHE} (a few minutes)")
+        CACHE.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run(["sh", str(tools / "install_code_server.sh"), str(CACHE)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=2400)
+        (CACHE / "install.log").write_text(r.stdout)
+        if r.returncode != 0 or not CS.exists():
+            pytest.fail(f"install_code_server.sh failed (exit {r.returncode}), log in {CACHE}/install.log:\n{r.stdout[-3000:]}")
+    apt_install("chromium", binary="chromium")
+    return CS
+
+
+@pytest.fixture(scope="module")
+def vsix() -> Path:
+    r = subprocess.run(["make", "vsix"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=1200)
+    if r.returncode != 0:
+        pytest.fail(f"make vsix failed:\n{r.stdout[-4000:]}")
+    version = json.loads((REPO / "client-vscode" / "package.json").read_text())["version"]
+    path = REPO / "client-vscode" / f"guildls-{version}.vsix"
+    assert path.exists(), r.stdout[-2000:]
+    # the server the .vsix runs: python3 + bundled/libs must answer initialize
+    libs = REPO / "client-vscode" / "bundled" / "libs"
+    if user_settings({}).get("guildls.importStrategy") == "fromEnvironment":
+        check_server(user_settings({}).get("guildls.python") or "python3", dict(os.environ))
+    else:
+        check_server("python3", dict(os.environ, PYTHONPATH=str(libs)))
+    say(f"built {path.name} ({path.stat().st_size // 1024} KiB)")
+    return path
+
+
+def user_settings(extra: dict) -> dict:
+    s = {
+        "workbench.startupEditor": "none", "workbench.tips.enabled": False,
+        "security.workspace.trust.enabled": False, "telemetry.telemetryLevel": "off",
+        "extensions.autoCheckUpdates": False, "extensions.autoUpdate": False,
+        "update.mode": "none", "editor.codeLens": True, "workbench.colorTheme": "Default Light Modern",
+        "git.enabled": False, "chat.disableAIFeatures": True, "workbench.secondarySideBar.defaultVisibility": "hidden",
+        "output.smartScroll.enabled": True,
+    }
+    s.update(extra)
+    if os.environ.get("GUILDLS_E2E_SETTINGS"):  # developer override, e.g. another guildls.python
+        s.update(json.loads(Path(os.environ["GUILDLS_E2E_SETTINGS"]).read_text()))
+    return s
+
+
+class CodeServer:
+    """code-server on a free loopback port with a fresh profile and the .vsix installed."""
+
+    def __init__(self, vsix: Path, workspace: Path, out: Path, settings: dict):
+        self.tmp = Path(tempfile.mkdtemp(prefix="guildls-cs-"))
+        self.user = self.tmp / "user"
+        self.ext = self.tmp / "ext"
+        (self.user / "User").mkdir(parents=True)
+        self.ext.mkdir()
+        (self.user / "User" / "settings.json").write_text(json.dumps(user_settings(settings), indent=2))
+        self.env = dict(os.environ, XDG_CONFIG_HOME=str(self.tmp / "xdg-config"),
+                        XDG_DATA_HOME=str(self.tmp / "xdg-data"), XDG_CACHE_HOME=str(self.tmp / "xdg-cache"))
+        self.out, self.workspace = out, workspace
+        r = subprocess.run([str(CS), "--user-data-dir", str(self.user), "--extensions-dir", str(self.ext),
+                            "--install-extension", str(vsix)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, env=self.env, timeout=300)
+        assert r.returncode == 0 and "successfully installed" in r.stdout.lower(), r.stdout
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.log = open(self.tmp / "code-server.log", "w")
+        self.proc = subprocess.Popen(
+            [str(CS), "--auth", "none", "--bind-addr", f"127.0.0.1:{self.port}", "--disable-telemetry",
+             "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override",
+             "--user-data-dir", str(self.user), "--extensions-dir", str(self.ext), str(workspace)],
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+
+        def up():
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status == 200
+            except OSError:
+                return False
+        assert wait_until(up, 60), (self.tmp / "code-server.log").read_text()[-3000:]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def logs(self) -> list:
+        return sorted(p for p in self.user.glob("logs/**/*.log") if p.is_file())
+
+    def close(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            if wait_until(lambda: self.proc.poll() is not None, 5) is None:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+        self.log.close()
+        logdir = self.out / "logs"
+        logdir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.tmp / "code-server.log", logdir)
+        for p in self.logs():
+            if "exthost" in str(p) or "guildls" in str(p):
+                shutil.copy(p, logdir / "_".join(p.relative_to(self.user / "logs").parts[1:]).replace(" ", "_"))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def node_env() -> dict:
+    return dict(os.environ, NODE_PATH=str(PW))
+
+
+def test_shared_probe(code_server, vsix, out_root, tmp_path):
+    """The shared harness against the .vsix: diagnostics, code lens, hover, completion, lens click."""
+    tools = shared_tools()
+    ws = tmp_path / "seed"
+    gy, planted = make_workspace(ws)
+    out = out_root / "vscode-probe"
+    shutil.rmtree(out, ignore_errors=True)
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps(user_settings({})))
+    # hover + completion on the planted attribute's line (1-based line, column 3)
+    env = dict(node_env(), REAL_CLIENTS_PREFIX=str(CACHE), PLAYWRIGHT_NODE_PATH=str(PW),
+               PROBE_LENS="Run workflow", PROBE_EXPECT_MESSAGE="Guild|step|running", PROBE_TIMEOUT_MS="60000")
+    r = subprocess.run([str(tools / "vscode_web_probe.sh"), str(vsix), str(ws), "guild.yml", str(planted + 1), "3",
+                        str(out), str(settings)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=env, timeout=600)
+    print(r.stdout[-4000:])
+    res = json.loads((out / "result.json").read_text())
+    say(f"shared probe: timings {res['timings_ms']}; lenses {res.get('code_lenses')}; "
+        f"problems {res.get('problems')}; notifications {res.get('notifications')}; errors {res['errors']}")
+    assert res.get("squiggles", 0) >= 1
+    assert "Run workflow" in (res.get("code_lenses") or [])
+    assert any("no-such-attribute" in p for p in res.get("problems") or []), res.get("problems")
+    assert res.get("completion"), "no completion items"
+    assert res.get("hover"), "no hover"
+    assert res["errors"] == [], res["errors"]
+
+
+def test_run_workflow(code_server, vsix, out_root, tmp_path):
+    """Planted error -> Problems; "Run workflow" lens -> progress + run output channel; cancel; cold start."""
+    ws = tmp_path / "seed"
+    gy, planted = make_workspace(ws)
+    out = out_root / "vscode"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    cs = CodeServer(vsix, ws, out, {})
+    try:
+        r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
+                            "--file", "guild.yml", "--out", str(out), "--planted-line", str(planted)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=900)
+        print(r.stdout[-4000:])
+        cold = []
+        for p in cs.logs():
+            for line in p.read_text(errors="replace").splitlines():
+                if "cold start:" in line:
+                    cold.append(line.split("cold start:", 1)[1].strip())
+    finally:
+        cs.close()
+    res = json.loads((out / "result.json").read_text())
+    steps = res["steps"]
+    say("vscode e2e: timings " + json.dumps(res["timings_ms"]))
+    for k in ("code_lenses", "problems", "progress_texts", "status_bar_ready", "status_bar_running",
+              "status_bar_after_run", "toasts_after_run", "output_channel"):
+        say(f"  {k}: {steps.get(k)}")
+    say("  run output:\n    " + "\n    ".join(steps.get("run_output") or []))
+    say("  cancelled run output:\n    " + "\n    ".join(steps.get("cancel_output") or []))
+    for i, c in enumerate(cold):
+        say(f"COLD START ({'fresh install, guild.yml opened after activation' if i == 0 else 'window reload, guild.yml open at activation'}): {c}")
+    assert res["errors"] == [], res["errors"]
+    # the planted error, where it was planted (Problems rows read "... [Ln N, Col M]")
+    assert any("no-such-attribute" in p and f"Ln {planted + 1}" in p for p in steps["problems"]), steps["problems"]
+    assert "Run workflow" in steps["code_lenses"]
+    assert any(re.search(r"step|running|%", t, re.I) for t in steps.get("progress_texts") or []), steps.get("progress_texts")
+    out_text = "\n".join(steps["run_output"])
+    assert re.search(r"running \S+", out_text), out_text
+    assert re.search(r"^■ .+ completed", out_text, re.M), out_text
+    assert any("Guild:" in s for s in steps["status_bar_running"]), steps["status_bar_running"]
+    assert re.search(r"^■ .+ (stopped|terminated|cancel+ed)", "\n".join(steps.get("cancel_output") or []), re.M), \
+        steps.get("cancel_output")
+    assert len(cold) >= 2, f"cold start lines in the extension log: {cold}"
+    ms = int(re.search(r"activation → first diagnostics (\d+) ms", cold[-1]).group(1))
+    say(f"cold start (activation → first diagnostics, file open at activation): {ms} ms; goal < {COLD_START_GOAL_MS} ms")

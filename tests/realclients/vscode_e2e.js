@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// vscode_e2e.js: the guildls extension in real VS Code (code-server), driven
+// through headless Debian Chromium with playwright-core, the way a person
+// works: open guild.yml, wait for the planted error's squiggle and the
+// "Run workflow" code lens, click it, watch the progress notification and the
+// run's output channel, cancel a second run from the notification, reload the
+// window to time a cold start with the file already open.
+// Builds on ../shared/tools/real-clients/vscode_web_probe.js (same selectors);
+// test_vscode.py starts code-server and reads result.json.
+//
+// usage: NODE_PATH=<playwright-core dir> node vscode_e2e.js --url URL --folder WS
+//          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
+//          [--run-timeout 180000] [--planted-line N] [--cancel 1] [--reload 1]
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+function parseArgs(argv) {
+  const a = {
+    url: '', folder: '', file: 'guild.yml', out: './vscode-e2e-out', lens: 'Run workflow',
+    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, cancel: 1, reload: 1,
+    chromium: '/usr/bin/chromium', width: 1280, height: 800,
+  };
+  for (let i = 2; i < argv.length; i += 2) {
+    const k = argv[i].replace(/^--/, '');
+    if (!(k in a)) throw new Error(`unknown option --${k}`);
+    a[k] = argv[i + 1];
+  }
+  for (const k of ['timeout', 'run-timeout', 'planted-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
+  return a;
+}
+
+const squeeze = (s) => String(s || '').replace(/\s+/g, ' ').trim();
+// monaco renders spaces as U+00A0
+const plain = (s) => String(s || '').replace(/\u00a0/g, ' ');
+
+async function main() {
+  const a = parseArgs(process.argv);
+  fs.mkdirSync(a.out, { recursive: true });
+  const res = { timings_ms: {}, errors: [], screenshots: [], steps: {}, console_errors: [] };
+  const t0 = Date.now();
+  const mark = (k) => { res.timings_ms[k] = Date.now() - t0; };
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-e2e-'));
+  const ctx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: a.chromium, headless: true, viewport: { width: a.width, height: a.height },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage'],
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.on('console', (m) => { if (m.type() === 'error' && res.console_errors.length < 30) res.console_errors.push(m.text()); });
+  const shot = async (name) => {
+    const p = path.join(a.out, name);
+    await page.screenshot({ path: p });
+    res.screenshots.push(p);
+  };
+  const toasts = page.locator('.notifications-toasts .notification-toast');
+  const toastTexts = async () => (await toasts.allInnerTexts().catch(() => [])).map(squeeze);
+  const statusTexts = async () => (await page.locator('.statusbar-item').allInnerTexts().catch(() => []))
+    .map(squeeze).filter((s) => /guild/i.test(s));
+  const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: a.lens });
+  const squiggle = page.locator('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning');
+  // the Output view's text (monaco renders only the visible lines: accumulate)
+  const outputSeen = [];
+  const readOutput = async () => {
+    const t = plain(await page.locator('#workbench\\.parts\\.panel .monaco-editor .view-lines').first().innerText().catch(() => ''));
+    for (const line of t.split('\n')) if (line.trim() && !outputSeen.includes(line)) outputSeen.push(line);
+    return outputSeen.join('\n');
+  };
+  const waitOutput = async (re, ms) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (re.test(await readOutput())) return true;
+      await page.waitForTimeout(300);
+    }
+    return false;
+  };
+  const openFile = async () => {
+    await page.locator('.monaco-workbench').click({ position: { x: 600, y: 400 } }).catch(() => {});
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
+    await page.keyboard.type(a.file);
+    await page.waitForTimeout(800);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`.tab[data-resource-name="${path.basename(a.file)}"]`, { timeout: a.timeout });
+  };
+  const runCommand = async (title) => {
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
+    await page.keyboard.type(title);
+    await page.waitForTimeout(600);
+    await page.keyboard.press('Enter');
+  };
+
+  let exitCode = 0;
+  try {
+    await page.goto(`${a.url.replace(/\/$/, '')}/?folder=${encodeURIComponent(a.folder)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: a.timeout });
+    await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: a.timeout });
+    mark('workbench');
+    await page.waitForTimeout(1000);
+    await openFile();
+    mark('file_opened');
+
+    // 1. the planted error: squiggle + Problems entry, and the code lenses
+    await squiggle.first().waitFor({ state: 'attached', timeout: a.timeout });
+    mark('diagnostic_squiggle');
+    await lens.first().waitFor({ timeout: a.timeout });
+    mark('code_lens');
+    res.steps.code_lenses = await page.locator('.monaco-editor .codelens-decoration a').allInnerTexts();
+    res.steps.squiggles = await squiggle.count();
+    res.steps.status_bar_ready = await statusTexts();
+    await page.waitForTimeout(500);
+    await shot('01-diagnostic-and-codelens.png');
+    await page.keyboard.press('Control+Shift+M');
+    const markers = page.locator('.markers-panel .monaco-list-row');
+    await markers.first().waitFor({ timeout: a.timeout }).catch((e) => res.errors.push('problems panel: ' + e.message.split('\n')[0]));
+    await page.waitForTimeout(500);
+    res.steps.problems = (await markers.allInnerTexts().catch(() => [])).map(squeeze);
+    await shot('02-problems.png');
+    await page.keyboard.press('Control+Shift+M');
+    await page.waitForTimeout(300);
+
+    // 2. click "Run workflow": progress notification, run output channel, status bar
+    const lensTarget = (await lens.first().innerText()).trim();
+    res.steps.clicked_lens = lensTarget;
+    await lens.first().click();
+    mark('run_clicked');
+    const progress = toasts.filter({ has: page.locator('.monaco-button, a.monaco-button', { hasText: /^Cancel$/ }) });
+    const gotProgress = await progress.first().waitFor({ timeout: a.timeout }).then(() => true, () => false);
+    if (gotProgress) {
+      mark('progress_notification');
+      res.steps.status_bar_running = await statusTexts();
+      res.steps.progress_texts = [];
+      // collect the progress messages while the run goes on
+      for (let i = 0; i < 6; i++) {
+        const t = squeeze(await progress.first().innerText().catch(() => ''));
+        if (t && !res.steps.progress_texts.includes(t)) res.steps.progress_texts.push(t);
+        if (i === 1) await shot('03-run-progress.png');
+        await page.waitForTimeout(400);
+      }
+    } else {
+      res.errors.push('no progress notification with a Cancel button after clicking the lens');
+      await shot('03-run-progress.png');
+    }
+    if (!res.steps.status_bar_running) res.steps.status_bar_running = await statusTexts();
+    const started = await waitOutput(/running/i, a.timeout);
+    mark('run_output_seen');
+    if (!started) res.errors.push('run output channel never showed a "running" line');
+    const finished = await waitOutput(/^■ .+ (completed|failed|error|stopped|terminated)/m, a['run-timeout']);
+    mark('run_finished');
+    if (!finished) res.errors.push('run output channel never showed the finish line');
+    await page.waitForTimeout(800);
+    res.steps.run_output = outputSeen.slice();
+    res.steps.output_channel = await page.locator('#workbench\\.parts\\.panel .monaco-select-box').first()
+      .evaluate((el) => el.value || el.title || el.textContent).catch(() => null);
+    res.steps.toasts_after_run = await toastTexts();
+    res.steps.status_bar_after_run = await statusTexts();
+    await shot('04-run-output.png');
+
+    // 3. a second run, cancelled from the progress notification
+    if (a.cancel) {
+      for (const t of await toasts.locator('.codicon-notifications-clear').all()) await t.click().catch(() => {});
+      outputSeen.length = 0;
+      await page.locator('.monaco-editor .view-lines').first().click(); // focus the editor again
+      await lens.first().click();
+      const p2 = toasts.filter({ has: page.locator('.monaco-button', { hasText: /^Cancel$/ }) }).first();
+      if (await p2.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
+        await page.waitForTimeout(1000);
+        await p2.locator('.monaco-button', { hasText: /^Cancel$/ }).first().click();
+        mark('cancel_clicked');
+        const ended = await waitOutput(/^■ .+ (completed|failed|error|stopped|terminated|cancel+ed)/m, a.timeout);
+        res.steps.cancel_output = outputSeen.slice();
+        if (!ended) res.errors.push('cancelled run never finished in its output channel');
+      } else {
+        res.steps.cancel_output = null;
+        res.errors.push('second run: no progress notification to cancel');
+      }
+      await shot('05-run-cancelled.png');
+    }
+
+    // 4. cold start with guild.yml already open: reload the window
+    if (a.reload) {
+      await runCommand('Developer: Reload Window');
+      mark('reload');
+      await page.waitForTimeout(1500);
+      await page.waitForSelector('.monaco-workbench', { timeout: a.timeout });
+      await squiggle.first().waitFor({ state: 'attached', timeout: a.timeout })
+        .catch((e) => res.errors.push('after reload: ' + e.message.split('\n')[0]));
+      mark('reload_squiggle');
+      await page.waitForTimeout(1000);
+      res.steps.status_bar_after_reload = await statusTexts();
+      await shot('06-after-reload.png');
+    }
+  } catch (e) {
+    res.errors.push(String(e && e.stack || e).split('\n').slice(0, 3).join(' | '));
+    await shot('99-failure.png').catch(() => {});
+    exitCode = 1;
+  } finally {
+    mark('total');
+    fs.writeFileSync(path.join(a.out, 'result.json'), JSON.stringify(res, null, 2));
+    await ctx.close().catch(() => {});
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify({ timings_ms: res.timings_ms, errors: res.errors }));
+  process.exit(exitCode || (res.errors.length ? 1 : 0));
+}
+
+main().catch((e) => { console.error(e); process.exit(2); });
