@@ -550,10 +550,9 @@ class _Loader:
             stack = self.include_stack + ((me,) if me else ())
             if target in stack:
                 cyc = stack[stack.index(target):] + (target,)
-                base0 = os.path.dirname(stack[0])
-                chain = " -> ".join(os.path.relpath(p, base0) for p in cyc)
+                chain = " -> ".join(_shown_path(p) for p in cyc)
                 self.problem("include-error", ERROR,
-                             f"cycle in 'includes': {os.path.relpath(stack[0], base0)} ({chain})", at)
+                             f"cycle in 'includes': {_shown_path(stack[0])} ({chain})", at)
                 continue
             try:
                 with open(target, encoding="utf-8") as f:
@@ -1045,6 +1044,12 @@ class _Loader:
 
 
 _OPEN = object()
+
+
+def _shown_path(p: str) -> str:
+    """A path as Guild shows it: relative to the working directory when below it."""
+    rel = os.path.relpath(p)
+    return p if rel.startswith("..") else rel
 
 
 def merge(child: Node, parent: Node, origin: Optional[str] = None, flag_defs: bool = False) -> Node:

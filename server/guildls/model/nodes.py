@@ -234,6 +234,8 @@ class _Converter:
             tag = ynode.tag
             ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
             if ctor is None:
+                if tag != _STR_TAG:
+                    self._unknown_tag(ynode)
                 value = ynode.value
             else:
                 try:
@@ -252,6 +254,8 @@ class _Converter:
             )
             return Node(SCALAR, None, sm.line, sm.column, em.line, em.column, None, None, self.src)
         self.active.add(nid)
+        if ynode.tag not in (_MAP_TAG, _SEQ_TAG) and ynode.tag not in _scalar_ctors:
+            self._unknown_tag(ynode)
         try:
             if isinstance(ynode, yaml.SequenceNode):
                 n = Node(SEQ, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
@@ -264,6 +268,12 @@ class _Converter:
         finally:
             self.active.discard(nid)
 
+    def _unknown_tag(self, ynode):
+        sm = ynode.start_mark
+        self.errors.append(SyntaxProblem(
+            f"could not determine a constructor for the tag '{ynode.tag}'",
+            Range(sm.line, sm.column, sm.line, sm.column + len(ynode.tag.split(":")[-1]) + 1)))
+
     def _mapping(self, ynode):
         pairs = []
         merges = []
@@ -274,6 +284,9 @@ class _Converter:
                 continue
             k = self.convert(yk)
             v = self.convert(yv)
+            if k.kind != SCALAR:
+                self.errors.append(SyntaxProblem(
+                    "found unhashable key (while constructing a mapping)", Range(k.sl, k.sc, k.sl, k.sc + 1)))
             if k.kind == SCALAR:
                 try:
                     first = seen.get(k.value)
