@@ -101,6 +101,23 @@ end-to-end:
                           capture_output=True, text=True, timeout=60)
     assert info.returncode == 0, info.stderr
     assert "lr: 0.2" in info.stdout and f"operation:prepare-data: {res.runs[1].id}" in info.stdout
+    assert "loss: 0.5" in info.stdout  # output scalar -> our tfevents file
+    info = subprocess.run([GUILD, "runs", "info", parent[:8]], cwd=project.root, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert "train/.guild#loss: 0.5" in info.stdout  # rolled up through the step link
     cat = subprocess.run([GUILD, "cat", "--output", train[:8]], cwd=project.root, env=env,
                          capture_output=True, text=True, timeout=60)
     assert "loss: 0.5" in cat.stdout
+
+
+def test_crc32c_and_scalar_patterns():
+    from guildls.executor import scalars as S
+
+    assert S.crc32c(b"123456789") == 0xE3069283
+    pats = S.patterns_for(None)
+    assert S.match_line("loss: 0.25", pats) == {"loss": 0.25}
+    assert S.match_line("acc: 0.5 (step 3)", pats) == {"acc": 0.5, "step": 3.0}
+    assert S.match_line("not a scalar", pats) == {}
+    assert S.patterns_for(False) == []
+    custom = S.patterns_for({"acc": r"accuracy=(\value)"})
+    assert S.match_line("val accuracy=0.75", custom) == {"acc": 0.75}

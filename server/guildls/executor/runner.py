@@ -47,6 +47,7 @@ from typing import Any, Callable, Optional
 from . import flagvals as fv
 from . import runs as R
 from .plan import PlanStep
+from .scalars import ScalarWriter, patterns_for
 
 GLOBALS_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_globals_main.py")
 
@@ -448,9 +449,12 @@ class Runner:
                     "parentId": parent.id if parent else None})
         sinks = ancestors + [run]
         done = threading.Event()
+        scalars = ScalarWriter(run.guild_path(), patterns_for(op.value("output-scalars")))
         readers = [
-            threading.Thread(target=self._pump, args=(proc.stdout, 0, sinks, run.id, done), daemon=True),
-            threading.Thread(target=self._pump, args=(proc.stderr, 1, sinks, run.id, done), daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stdout, 0, sinks, run.id, done, scalars),
+                             daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stderr, 1, sinks, run.id, done, scalars),
+                             daemon=True),
         ]
         for t in readers:
             t.start()
@@ -464,6 +468,10 @@ class Runner:
         done.set()
         for t in readers:
             t.join()
+        try:
+            scalars.close()
+        except OSError:
+            pass
         with self._lock:
             if proc in self._procs:
                 self._procs.remove(proc)
@@ -476,7 +484,8 @@ class Runner:
             raise _StepFailed(code)
         return info
 
-    def _pump(self, pipe, stream: int, sinks: list, run_id: str, done: threading.Event) -> None:
+    def _pump(self, pipe, stream: int, sinks: list, run_id: str, done: threading.Event,
+              scalars=None) -> None:
         """Copy a child's pipe to the run outputs and the callback until EOF, or until `done`
         is set and nothing is left to read (a grandchild that outlives the step and keeps
         the pipe open must not hang the workflow)."""
@@ -500,6 +509,9 @@ class Runner:
                     break
                 for s in sinks:
                     s.write_output(buf, stream)
+                if scalars is not None:
+                    with self._lock:
+                        scalars.feed(buf, stream)
                 if self.on_output:
                     try:
                         self.on_output(run_id, name, buf.decode("utf-8", "replace"))
