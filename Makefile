@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-python venv clean vsix test-client client-build
+.PHONY: demo test test-python venv clean oracle vsix test-client client-build
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,18 @@ demo: $(STAMP)
 	$(VENV)/bin/guildls check examples/seed
 	$(VENV)/bin/guildls run -C examples/seed end-to-end --yes
 
-test-python: $(STAMP)
-	$(PY) -m pytest -q --ignore=tests/realclients
+# Real Guild 0.9.0 as a test oracle, in a venv of its own (never a dependency of guildls).
+# Tests that compare with Guild skip with a printed reason when it could not be installed.
+GUILD_VENV := .venv-guild
+$(GUILD_VENV)/.installed:
+	-$(PYTHON) -m venv $(GUILD_VENV) && $(GUILD_VENV)/bin/pip install -q --disable-pip-version-check \
+	  guildai==0.9.0 'click<8.2' 'setuptools<80' && touch $@
+
+oracle: $(GUILD_VENV)/.installed
+
+test-python: $(STAMP) oracle
+	GUILD_EXE=$(CURDIR)/$(GUILD_VENV)/bin/guild GUILDLS_GUILD_PYTHON=$(CURDIR)/$(GUILD_VENV)/bin/python \
+	  $(PY) -m pytest -q -rs --ignore=tests/realclients
 
 test: test-python test-client
 
@@ -50,4 +60,4 @@ test-client: $(STAMP)
 	GUILDLS_REALCLIENTS=1 $(PY) -m pytest -v -rs tests/realclients
 
 clean:
-	rm -rf $(VENV) build *.egg-info $(CLIENT)/dist $(CLIENT)/bundled $(CLIENT)/*.vsix
+	rm -rf $(VENV) $(GUILD_VENV) build *.egg-info $(CLIENT)/dist $(CLIENT)/bundled $(CLIENT)/*.vsix
