@@ -62,3 +62,30 @@ def test_refuses_without_yes_when_not_a_tty(project, capsys, monkeypatch):
     assert cli_run(["-C", project.root, "ok"]) == 1
     assert "--yes" in capsys.readouterr().err
     assert project.run_ids() == []
+
+
+def test_interrupt_stops_the_run(project):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    project.write("long.py", "import time\nprint('started', flush=True)\ntime.sleep(60)\n")
+    project.guildfile("long: {main: long}\nwf:\n  steps: [long]\n")
+    env = project.env()
+    p = subprocess.Popen([sys.executable, "-m", "guildls", "run", "-C", project.root, "wf", "--yes"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    assert p.stdout.readline().strip() == "started"
+    t0 = time.time()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=10)
+    assert p.returncode == 130, err
+    assert time.time() - t0 < 5
+    assert "Traceback" not in err and "terminated" in err
+    import yaml
+
+    statuses = []
+    for rid in project.run_ids():
+        with open(os.path.join(project.runs_root, rid, ".guild", "attrs", "exit_status")) as f:
+            statuses.append(yaml.safe_load(f))
+    assert statuses == [-15, -15]

@@ -153,11 +153,15 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
     runner = Runner(plan, project_dir, path, python_exe=args.python, on_output=on_output)
     holder = {}
 
+    finished = threading.Event()
+
     def work():
         try:
             holder["result"] = runner.run()
         except BaseException as e:  # pragma: no cover - surfaced below
             holder["error"] = e
+        finally:
+            finished.set()
 
     t = threading.Thread(target=work, name="guildls-run", daemon=True)
     interrupted = False
@@ -166,9 +170,9 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
         old_term = signal.signal(signal.SIGTERM, lambda *_: runner.stop())
     t.start()
     try:
-        while t.is_alive():
+        while not finished.is_set():
             try:
-                t.join(0.1)
+                finished.wait(0.1)
             except KeyboardInterrupt:
                 if not interrupted:
                     _err("guildls: stopping (interrupted)")
