@@ -324,3 +324,25 @@ undef:
         project.plan("undef")
     assert e.value.message == ("invalid setting for operation: command contains invalid "
                                "reference 'not_a_flag'")
+
+
+def test_batches_are_refused(project):
+    project.guildfile("""
+op:
+  exec: echo ${x}
+  flags: {x: 1}
+wf-list:
+  steps:
+    - op x=[1,2]
+wf-opt:
+  steps:
+    - op --max-trials 3
+""")
+    with pytest.raises(PlanError) as e:
+        project.plan("wf-list")
+    assert "batch" in e.value.message and "x=[1, 2]" in e.value.message
+    with pytest.raises(PlanError) as e:
+        project.plan("wf-opt")
+    assert "max-trials" in e.value.message
+    with pytest.raises(PlanError):
+        project.plan("op", ["x=uniform[0:1]"])

@@ -538,18 +538,49 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
             f"operation '{op.fullname}' has an empty steps list: nothing to run "
             f"(Guild would run it as the Python module '{split_main(op)[0]}')", where)
     defs, dest, module, margs = effective_flags(op, project_dir)
+    _refuse_batch(op, defs, user_vals, options, where)
     flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where)
     _check_command_refs(op, kind, flags, defs, where)
     node = PlanStep(name=name, opspec=opspec, operation=op, kind=kind, flags=flags,
                     assigns=dict(assigns), options=dict(options), expect=list(expect),
                     isolate_runs=isolate_runs, index=index, path=path, user_flags=dict(user_vals),
                     flags_dest=dest, main_module=module, main_args=margs, force_flags=force)
+    for opt in IGNORED_OPTIONS:
+        if options.get(opt):
+            node.warnings.append(f"option {opt.replace('_', '-')} is ignored by guildls' executor")
     if kind == "steps":
         run_params = {"label": options.get("label"), "tags": list(options.get("tags") or [])}
         for i, step in enumerate(op.steps):
             node.steps.append(_build_step(gf, op, step, i, flags, run_params, project_dir,
                                           stack + [op.fullname], path))
     return node
+
+
+BATCH_OPTIONS = ("optimizer", "optimize", "max_trials", "opt_flags", "maximize", "minimize")
+IGNORED_OPTIONS = ("remote", "stop_after", "stage_trials", "batch_label", "batch_tags",
+                   "fail_on_trial_error")
+
+
+def _refuse_batch(op, defs, user_vals, options, where) -> None:
+    """Batches (list values, search functions, optimizers) are Guild's; we refuse them."""
+    why = None
+    for name, val in user_vals.items():
+        d = defs.get(name)
+        split = d is not None and d.attrs.get("arg-split") is not None
+        if isinstance(val, list) and not split:
+            why = f"flag {name} has a list of values ({fv.format_flag(val)}), which Guild runs as a batch"
+        elif fv.is_flag_function(val):
+            why = f"flag {name} has a search function ({val}), which Guild runs with an optimizer"
+        if why:
+            break
+    if why is None:
+        for opt in BATCH_OPTIONS:
+            if options.get(opt):
+                why = f"the option {opt.replace('_', '-')} starts a batch run"
+                break
+    if why is not None:
+        raise PlanError(f"{why}: batch runs are not supported by guildls' bundled executor "
+                        "- run this with Guild", where)
 
 
 def _has_empty_steps(op) -> bool:

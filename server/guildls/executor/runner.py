@@ -412,6 +412,12 @@ class Runner:
         flags.update(dep_flags)
         cmd, extra_env = self._command(node, run, flags)
         env.update(extra_env)
+        if node.options.get("no_gpus"):
+            env["CUDA_VISIBLE_DEVICES"] = ""
+        elif node.options.get("gpus") is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(node.options["gpus"])
+        for w in node.warnings:
+            self._say(f"WARNING: [guildls] {w}", ancestors + [run])
         R.init_common_attrs(
             run, opref=self._opref(op), flags=flags, user_flags=node.user_flags, cmd=cmd,
             label=self._label(node, flags), tags=node.options.get("tags") or [], env=env,
