@@ -568,9 +568,9 @@ def _refuse_batch(op, defs, user_vals, options, where) -> None:
         d = defs.get(name)
         split = d is not None and d.attrs.get("arg-split") is not None
         if isinstance(val, list) and not split:
-            why = f"flag {name} has a list of values ({fv.format_flag(val)}), which Guild runs as a batch"
+            why = f"{fv.flag_assign(name, val)} is a list of values, which Guild runs as a batch"
         elif fv.is_flag_function(val):
-            why = f"flag {name} has a search function ({val}), which Guild runs with an optimizer"
+            why = f"{name}={val} is a search function, which Guild runs with an optimizer"
         if why:
             break
     if why is None:
