@@ -65,7 +65,13 @@ def cmd_check(args) -> int:
         except OSError as e:
             print(f"guildls: {f}: {e.strerror or e}", file=sys.stderr)
             return 2
-        for p in diagnose(gf):
+        try:
+            problems = diagnose(gf)
+        except Exception as e:  # a bug of ours: say so plainly, keep checking other files
+            print(f"guildls: {f}: internal error while checking ({type(e).__name__}: {e}); "
+                  "please report this with the file", file=sys.stderr)
+            return 2
+        for p in problems:
             if p.severity in failing:
                 errors += 1
             if p.severity in shown:

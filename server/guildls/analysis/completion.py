@@ -101,20 +101,11 @@ def _edit(line: int, start: int, end: int, text: str) -> types.TextEdit:
         new_text=text)
 
 
-def _subsequence(prefix: str, label: str) -> bool:
-    it = iter(label)
-    return all(c in it for c in prefix)
-
-
 def _finish(items: List[types.CompletionItem], prefix: str = "") -> types.CompletionList:
     incomplete = False
     if len(items) > MAX_ITEMS:
-        p = prefix.lower()
-        if p:
-            items = [i for i in items if _subsequence(p, (i.filter_text or i.label).lower())]
-        if len(items) > MAX_ITEMS:
-            items = items[:MAX_ITEMS]
-        incomplete = True
+        kept, incomplete = _narrow([(i.filter_text or i.label, i) for i in items], prefix)
+        items = [i for _, i in kept]
     for n, it in enumerate(items):
         if it.sort_text is None:
             it.sort_text = f"{n:05d}"
@@ -160,17 +151,35 @@ def op_item(label: str, op: Operation, line: int, start: int, end: int, n: int) 
         label=label,
         kind=types.CompletionItemKind.Module if wf else types.CompletionItemKind.Function,
         detail=detail,
-        label_details=types.CompletionItemLabelDetails(description="workflow" if wf else None),
+        label_details=types.CompletionItemLabelDetails(description="workflow") if wf else None,
         text_edit=_edit(line, start, end, label),
         sort_text=f"{n:05d}",
         data={"kind": "operation", "model": op.model.name, "op": op.name},
     )
 
 
-def _op_items(gf, loc: Loc, line: int, start: int, end: int) -> List[types.CompletionItem]:
+def _narrow(labelled: List[Tuple[str, Any]], prefix: str) -> Tuple[List[Tuple[str, Any]], bool]:
+    """At most MAX_ITEMS candidates for a prefix: those starting with it first, then those
+    containing it. The second value tells whether the list was cut (the client asks again
+    as the user types)."""
+    if len(labelled) <= MAX_ITEMS:
+        return labelled, False
+    p = prefix.lower()
+    if p:
+        first = [c for c in labelled if c[0].lower().startswith(p)]
+        if len(first) < MAX_ITEMS:
+            first += [c for c in labelled if p in c[0].lower() and not c[0].lower().startswith(p)]
+        labelled = first
+    return labelled[:MAX_ITEMS], True
+
+
+def _op_items(gf, loc: Loc, line: int, start: int, end: int, prefix: str = "") -> types.CompletionList:
     exclude = (loc.model.name, loc.op_name) if loc.model is not None and loc.op_name else None
-    return [op_item(label, op, line, start, end, n)
-            for n, (label, op) in enumerate(step_targets(gf, loc.model, exclude))]
+    targets, cut = _narrow(step_targets(gf, loc.model, exclude), prefix)
+    items = [op_item(label, op, line, start, end, n) for n, (label, op) in enumerate(targets)]
+    res = _finish(items, prefix)
+    res.is_incomplete = res.is_incomplete or cut
+    return res
 
 
 # -------------------------------------------------------------------------------------
@@ -309,8 +318,7 @@ def _step_string(gf: Guildfile, loc: Loc, ctx: Context) -> types.CompletionList:
         cur_start, cur = words[-1]
         index = len(words) - 1
     if index == 0:
-        items = _op_items(gf, loc, line, cur_start, col)
-        return _finish(items, cur)
+        return _op_items(gf, loc, line, cur_start, col, cur)
     opspec = words[0][1]
     target = gf.find_operation(opspec, loc.model)
     prev = words[index - 1][1] if index >= 1 else ""
@@ -448,8 +456,9 @@ def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
         if (ctx.position == "key" and ctx.item) or (ctx.position == "value" and ctx.key in ("run", "opspec")):
             res = _step_string(gf, loc, ctx)
             if ctx.position == "key" and not re.search(r"\s", ctx.typed):
-                res.items.extend(_key_items("step", ctx, loc, sort_base=50000))
-                res = _finish(res.items, ctx.typed)
+                cut = res.is_incomplete
+                res = _finish(res.items + _key_items("step", ctx, loc, sort_base=50000), ctx.typed)
+                res.is_incomplete = res.is_incomplete or cut
             return res
 
     # flow sequence of steps: steps: [prep, train lr=1]
@@ -486,10 +495,7 @@ def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
             return _finish(items, ctx.typed)
         key = ctx.key
         if loc.section in ("dependency", "source") and key == "operation":
-            exclude = (loc.model.name, loc.op_name) if loc.model is not None and loc.op_name else None
-            items = [op_item(label, op, line, ctx.start, col, n)
-                     for n, (label, op) in enumerate(step_targets(gf, loc.model, exclude))]
-            return _finish(items, ctx.typed)
+            return _op_items(gf, loc, line, ctx.start, col, ctx.typed)
         if loc.section == "model" and key == "extends":
             names = [(n, "model") for n in gf.models if n and n != (loc.model.name if loc.model else None)]
             names += [(n, "config") for n in gf.configs if n and n not in gf.models]

@@ -177,6 +177,15 @@ class _Walker:
             for rule in v.value:
                 if rule.kind == MAP:
                     self.mapping(rule, "sourcecode-rule")
+                    if not rule.local:
+                        continue
+                    has_inc, has_exc = "include" in rule, "exclude" in rule
+                    if has_inc and has_exc:
+                        self.add("invalid-type", ERROR,
+                                 f"invalid file select spec {rule.py()!r}: cannot include both include and exclude "
+                                 "- use multiple select specs in the order you want to apply the filters", rule)
+                    elif not has_inc and not has_exc:
+                        self.add("invalid-type", ERROR, f"unsupported file select spec: {rule.py()!r}", rule)
 
     def sources(self, node: Optional[Node]):
         if node is None or node.kind != SEQ:
@@ -232,17 +241,17 @@ class _Walker:
         if root is None or not root.local:
             return self.out
         if gf.format == "operations":
-            old = [k for k, v in root.value if k.value in _OLD_FORMAT_KEYS and
+            old = [k for k, v in root.value if k.kind == SCALAR and k.value in _OLD_FORMAT_KEYS and
                    (k.value != "model" or v.kind == SCALAR) and (k.value != "operations" or v.kind == MAP)]
             oldish = "operations" in root or ("model" in root and root.get("model").kind == SCALAR)
             if oldish:
-                k = next(k for k, _ in root.value if k.value in ("operations", "model"))
+                k = next(k for k, _ in root.value if k.kind == SCALAR and k.value in ("operations", "model"))
                 self.add("old-format", WARNING,
                          "this file is a mapping, so Guild reads every top-level key as an operation name "
                          f"({', '.join(repr(x.value) for x in old)} included); write a list of '- model:' items "
                          "to define a model", k)
                 for k, v in root.value:
-                    if k.value not in _OLD_FORMAT_KEYS:
+                    if k.kind != SCALAR or k.value not in _OLD_FORMAT_KEYS:
                         self.operation(v)
                 return self.out
             for _, v in root.value:

@@ -466,11 +466,17 @@ class _Loader:
                     self.error(f"invalid guildfile item {item.py()!r}: expected a mapping with one of model, config, package or include", item)
                 continue
             types = [t for t in ITEM_TYPES if t in item]
-            if not types:
-                if "operations" in item:
-                    types = ["model"]
-                    items.append(("model", item))
+            if "operations" in item and not any(t in item for t in ("model", "config")):
+                if "package" in item:
+                    shown = dict(item.py(), model="")
+                    if isinstance(shown.get("operations"), dict):
+                        shown["operations"] = {k: ({"main": v} if isinstance(v, str) else v)
+                                               for k, v in shown["operations"].items()}
+                    self.error(f"multiple types (model, package) in {shown!r}", item, "multiple-types")
                     continue
+                items.append(("model", item))
+                continue
+            if not types:
                 self.error(
                     f"missing required type (one of: config, include, model, package) in {item.py()!r}",
                     item, "missing-type")
@@ -749,6 +755,12 @@ class _Loader:
             if extra:
                 node = Node(MAP, list(node.items()) + extra, node.sl, node.sc, node.el, node.ec, src=node.src)
         op = Operation(name, m, key, node)
+        if "optimizer" in node and "optimizers" in node:
+            self.error(f"conflicting optimizer configuration in operation '{name}' - cannot define both "
+                       "'optimizer' and 'optimizers'", node.get_pair("optimizers")[0])
+        opt = node.get("optimizer")
+        if opt is not None and opt.kind == MAP and "algorithm" not in opt:
+            self.error(f"missing required 'algorithm' attribute in {opt.py()!r}", opt)
         if not key.local:
             op.origin = "include"
         m.operations[name] = op

@@ -149,16 +149,25 @@ class Node:
     def get(self, key, default=None) -> Optional["Node"]:
         if self.kind != MAP:
             return default
-        pair = self._key_index().get(key)
+        try:
+            pair = self._key_index().get(key)
+        except TypeError:  # an unhashable key (a list or mapping used as key)
+            return default
         return pair[1] if pair else default
 
     def get_pair(self, key) -> Optional[Tuple["Node", "Node"]]:
         if self.kind != MAP:
             return None
-        return self._key_index().get(key)
+        try:
+            return self._key_index().get(key)
+        except TypeError:
+            return None
 
     def __contains__(self, key) -> bool:
-        return self.kind == MAP and key in self._key_index()
+        try:
+            return self.kind == MAP and key in self._key_index()
+        except TypeError:
+            return False
 
     def keys(self):
         return [k.value for k, _ in self.value] if self.kind == MAP else []
@@ -345,6 +354,17 @@ def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
     return SyntaxProblem(message, Range(line, col, line, end))
 
 
+def _python_loader_error(text: str):
+    """The error PyYAML's pure-Python loader gives (Guild's wording), if any."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        return err
+    except Exception:  # pragma: no cover - defensive
+        return None
+    return None
+
+
 def compose(text: str, src=None, max_retries: int = 8) -> Composed:
     """Compose ``text`` into positioned nodes; never raises."""
     errors: List[SyntaxProblem] = []
@@ -355,6 +375,8 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
         try:
             yroot = yaml.compose(current, Loader=_FastLoader)
         except yaml.YAMLError as err:
+            if not errors:
+                err = _python_loader_error(current) or err
             prob = _syntax_problem(err, lines)
             if not errors:
                 errors.append(prob)
