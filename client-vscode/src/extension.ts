@@ -137,9 +137,10 @@ async function doStartClient(): Promise<void> {
     pythonDesc += ', guildls from the environment';
   }
   const args = ['-m', 'guildls', 'serve', ...cfg.get<string[]>('serverArgs', [])];
-  log.info(`starting: ${python.command} ${args.join(' ')} — ${pythonDesc}`);
+  log.info(`starting: ${checked.executable || python.command} ${args.join(' ')} — ${pythonDesc}`);
   const serverOptions: ServerOptions = {
-    command: python.command,
+    // the interpreter itself (sys.executable), not a shim such as pyenv's: faster start
+    command: checked.executable || python.command,
     args,
     options: { env, cwd: resource?.scheme === 'file' ? resource.fsPath : undefined },
   };

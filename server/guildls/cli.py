@@ -67,7 +67,7 @@ def cmd_check(args) -> int:
             return 2
         try:
             problems = diagnose(gf)
-        except Exception as e:  # a bug of ours: say so plainly, keep checking other files
+        except Exception as e:  # a bug of ours: say so plainly, no traceback
             print(f"guildls: {f}: internal error while checking ({type(e).__name__}: {e}); "
                   "please report this with the file", file=sys.stderr)
             return 2

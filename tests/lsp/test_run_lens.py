@@ -207,3 +207,21 @@ async def test_plan_errors_are_reported(client: LanguageClient, tmp_path):
     with pytest.raises(Exception) as e:
         await _exec(client, "guildls.runWorkflow", {"uri": uri, "operation": "wf-bad"})
     assert "unsupported flag 'nope'" in str(e.value)
+
+
+async def test_cancel_progress_stops_run(client: LanguageClient, tmp_path):
+    root = _project(tmp_path)
+    col = Collector(client)
+    uri = _open(client, root / "guild.yml", GUILD_YML)
+    res = await _exec(client, "guildls.runWorkflow", {"uri": uri, "operation": "sleepy"})
+    run_id = res["runId"]
+    token = f"guildls-run-{run_id}"
+    for _ in range(200):
+        if client.progress_reports.get(token) and "sleeping" in "".join(col.output.get(run_id, [])):
+            break
+        await asyncio.sleep(0.05)
+    assert client.progress_reports.get(token), "no progress begun"
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    fin = await col.wait_finished(run_id, timeout=10)
+    assert fin["status"] == "terminated"
+    assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)

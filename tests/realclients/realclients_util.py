@@ -123,13 +123,25 @@ end-to-end:
     - test
 """
 
-PLANTED = "\nplanted-error:\n  main: planted\n  no-such-attribute: 1\n"
+SLOW_OP = """
+slow:
+  description: guildls e2e test operation that runs until it is stopped
+  main: slow
+"""
+SLOW_PY = """import time
+
+for i in range(1200):
+    print("slow: tick %d" % i, flush=True)
+    time.sleep(0.5)
+"""
+PLANTED = "  no-such-attribute: 1"
 
 
-def make_workspace(dest: Path) -> tuple:
-    """Copy examples/seed to DEST and plant an error: an operation with an
-    unknown attribute, appended at the end. Returns (guild.yml path, 0-based
-    line of the unknown attribute)."""
+def make_workspace(dest: Path) -> dict:
+    """Copy examples/seed to DEST, add an operation `slow` (runs until stopped)
+    at the end, and plant an error near the top, where the editor shows it
+    without scrolling: an unknown attribute in the first operation.
+    Returns the guild.yml path and 0-based lines."""
     if dest.exists():
         shutil.rmtree(dest)
     seed = REPO / "examples" / "seed"
@@ -139,14 +151,17 @@ def make_workspace(dest: Path) -> tuple:
         dest.mkdir(parents=True)
         (dest / "guild.yml").write_text(FALLBACK_SEED)
         say("examples/seed/guild.yml not found: using a fallback seed")
+    (dest / "slow.py").write_text(SLOW_PY)
     gy = dest / "guild.yml"
     text = gy.read_text()
     if not text.endswith("\n"):
         text += "\n"
-    text += PLANTED
-    gy.write_text(text)
-    line = text.splitlines().index("  no-such-attribute: 1")
-    return gy, line
+    text += SLOW_OP
+    lines = text.splitlines()
+    first_op = next(i for i, ln in enumerate(lines) if re.match(r"^[A-Za-z][\w-]*:\s*$", ln))
+    lines.insert(first_op + 1, PLANTED)
+    gy.write_text("\n".join(lines) + "\n")
+    return {"path": gy, "planted": lines.index(PLANTED), "slow": lines.index("slow:")}
 
 
 def line_of(path: Path, pattern: str) -> int:

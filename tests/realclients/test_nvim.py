@@ -30,7 +30,8 @@ def test_nvim_diagnostics_completion_hover(out_root, tmp_path):
     check_server(venv_python(), dict(os.environ))
     out_dir = out_root / "nvim"
     out_dir.mkdir(exist_ok=True)
-    gy, planted = make_workspace(tmp_path / "seed")
+    ws = make_workspace(tmp_path / "seed")
+    gy, planted = ws["path"], ws["planted"]
 
     # 1. the planted error + completion inside an operation (on the planted
     #    attribute's line, at its indentation) + code lenses and running one

@@ -156,7 +156,7 @@ def test_shared_probe(code_server, vsix, out_root, tmp_path):
     """The shared harness against the .vsix: diagnostics, code lens, hover, completion, lens click."""
     tools = shared_tools()
     ws = tmp_path / "seed"
-    gy, planted = make_workspace(ws)
+    planted = make_workspace(ws)["planted"]
     out = out_root / "vscode-probe"
     shutil.rmtree(out, ignore_errors=True)
     settings = tmp_path / "settings.json"
@@ -180,16 +180,20 @@ def test_shared_probe(code_server, vsix, out_root, tmp_path):
 
 
 def test_run_workflow(code_server, vsix, out_root, tmp_path):
-    """Planted error -> Problems; "Run workflow" lens -> progress + run output channel; cancel; cold start."""
+    """Planted error -> squiggle + Problems; "Run workflow" lens -> progress
+    notification + the run's output channel + status bar; Guild: Run Workflow on a slow op, cancelled from the
+    notification; cold start after a window reload."""
     ws = tmp_path / "seed"
-    gy, planted = make_workspace(ws)
+    w = make_workspace(ws)
+    planted = w["planted"]
     out = out_root / "vscode"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     cs = CodeServer(vsix, ws, out, {})
     try:
         r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
-                            "--file", "guild.yml", "--out", str(out), "--planted-line", str(planted)],
+                            "--file", "guild.yml", "--out", str(out), "--planted-line", str(planted),
+                            "--slow-line", str(w["slow"])],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=900)
         print(r.stdout[-4000:])
         cold = []
@@ -203,23 +207,27 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     steps = res["steps"]
     say("vscode e2e: timings " + json.dumps(res["timings_ms"]))
     for k in ("code_lenses", "problems", "progress_texts", "status_bar_ready", "status_bar_running",
-              "status_bar_after_run", "toasts_after_run", "output_channel"):
+              "status_bar_after_run", "toasts_after_run", "output_channel", "status_bar_slow",
+              "status_bar_after_cancel", "status_bar_after_reload"):
         say(f"  {k}: {steps.get(k)}")
     say("  run output:\n    " + "\n    ".join(steps.get("run_output") or []))
-    say("  cancelled run output:\n    " + "\n    ".join(steps.get("cancel_output") or []))
+    say("  cancelled run output:\n    " + "\n    ".join((steps.get("cancel_output") or [])[-6:]))
     for i, c in enumerate(cold):
         say(f"COLD START ({'fresh install, guild.yml opened after activation' if i == 0 else 'window reload, guild.yml open at activation'}): {c}")
     assert res["errors"] == [], res["errors"]
     # the planted error, where it was planted (Problems rows read "... [Ln N, Col M]")
     assert any("no-such-attribute" in p and f"Ln {planted + 1}" in p for p in steps["problems"]), steps["problems"]
     assert "Run workflow" in steps["code_lenses"]
-    assert any(re.search(r"step|running|%", t, re.I) for t in steps.get("progress_texts") or []), steps.get("progress_texts")
+    assert any(re.search(r"step \d+ of \d+", t) for t in steps.get("progress_texts") or []), steps.get("progress_texts")
     out_text = "\n".join(steps["run_output"])
     assert re.search(r"running \S+", out_text), out_text
-    assert re.search(r"^■ .+ completed", out_text, re.M), out_text
-    assert any("Guild:" in s for s in steps["status_bar_running"]), steps["status_bar_running"]
-    assert re.search(r"^■ .+ (stopped|terminated|cancel+ed)", "\n".join(steps.get("cancel_output") or []), re.M), \
-        steps.get("cancel_output")
+    assert re.search(r"^■ end-to-end completed", out_text, re.M), out_text
+    assert any(re.search(r"Guild: \S", s) for s in steps["status_bar_running"] or []), steps["status_bar_running"]
+    assert any("Guild: slow" in s for s in steps.get("status_bar_slow") or []), steps.get("status_bar_slow")
+    cancel_text = "\n".join(steps.get("cancel_output") or [])
+    assert re.search(r"^■ slow (stopped|terminated|cancel+ed)", cancel_text, re.M), cancel_text
+    assert not any("Guild: slow" in s for s in steps.get("status_bar_after_cancel") or [])
     assert len(cold) >= 2, f"cold start lines in the extension log: {cold}"
     ms = int(re.search(r"activation → first diagnostics (\d+) ms", cold[-1]).group(1))
-    say(f"cold start (activation → first diagnostics, file open at activation): {ms} ms; goal < {COLD_START_GOAL_MS} ms")
+    say(f"cold start (activation → first diagnostics, guild.yml open at activation): {ms} ms; "
+        f"goal < {COLD_START_GOAL_MS} ms{'' if ms < COLD_START_GOAL_MS else ' (MISSED)'}")

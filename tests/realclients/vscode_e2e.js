@@ -10,7 +10,9 @@
 //
 // usage: NODE_PATH=<playwright-core dir> node vscode_e2e.js --url URL --folder WS
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
-//          [--run-timeout 180000] [--planted-line N] [--cancel 1] [--reload 1]
+//          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--cancel 1] [--reload 1]
+// --planted-line: 0-based line of the planted error (an unknown attribute);
+// --slow-line: 0-based line of an operation that runs until stopped (cancel test).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -19,7 +21,7 @@ const { chromium } = require('playwright-core');
 function parseArgs(argv) {
   const a = {
     url: '', folder: '', file: 'guild.yml', out: './vscode-e2e-out', lens: 'Run workflow',
-    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, cancel: 1, reload: 1,
+    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, cancel: 1, reload: 1,
     chromium: '/usr/bin/chromium', width: 1280, height: 800,
   };
   for (let i = 2; i < argv.length; i += 2) {
@@ -27,7 +29,7 @@ function parseArgs(argv) {
     if (!(k in a)) throw new Error(`unknown option --${k}`);
     a[k] = argv[i + 1];
   }
-  for (const k of ['timeout', 'run-timeout', 'planted-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
+  for (const k of ['timeout', 'run-timeout', 'planted-line', 'slow-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
   return a;
 }
 
@@ -85,6 +87,14 @@ async function main() {
     await page.keyboard.press('Enter');
     await page.waitForSelector(`.tab[data-resource-name="${path.basename(a.file)}"]`, { timeout: a.timeout });
   };
+  const gotoLine = async (line1) => {
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
+    await page.keyboard.type(`:${line1}`);
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(300);
+  };
   const runCommand = async (title) => {
     await page.keyboard.press('F1');
     await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
@@ -125,24 +135,25 @@ async function main() {
     // 2. click "Run workflow": progress notification, run output channel, status bar
     const lensTarget = (await lens.first().innerText()).trim();
     res.steps.clicked_lens = lensTarget;
+    outputSeen.length = 0;
     await lens.first().click();
     mark('run_clicked');
-    const progress = toasts.filter({ has: page.locator('.monaco-button, a.monaco-button', { hasText: /^Cancel$/ }) });
-    const gotProgress = await progress.first().waitFor({ timeout: a.timeout }).then(() => true, () => false);
+    const progress = toasts.filter({ has: page.locator('.monaco-button', { hasText: /^Cancel$/ }) });
+    const gotProgress = await progress.first().waitFor({ timeout: 20000 }).then(() => true, () => false);
     if (gotProgress) {
       mark('progress_notification');
       res.steps.status_bar_running = await statusTexts();
       res.steps.progress_texts = [];
-      // collect the progress messages while the run goes on
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 8; i++) {
         const t = squeeze(await progress.first().innerText().catch(() => ''));
         if (t && !res.steps.progress_texts.includes(t)) res.steps.progress_texts.push(t);
-        if (i === 1) await shot('03-run-progress.png');
-        await page.waitForTimeout(400);
+        if (i === 1) await shot('04-run-progress.png');
+        if (!t) break;
+        await page.waitForTimeout(250);
       }
     } else {
       res.errors.push('no progress notification with a Cancel button after clicking the lens');
-      await shot('03-run-progress.png');
+      await shot('04-run-progress.png');
     }
     if (!res.steps.status_bar_running) res.steps.status_bar_running = await statusTexts();
     const started = await waitOutput(/running/i, a.timeout);
@@ -157,27 +168,33 @@ async function main() {
       .evaluate((el) => el.value || el.title || el.textContent).catch(() => null);
     res.steps.toasts_after_run = await toastTexts();
     res.steps.status_bar_after_run = await statusTexts();
-    await shot('04-run-output.png');
+    await shot('05-run-output.png');
 
-    // 3. a second run, cancelled from the progress notification
+    // 3. Guild: Run Workflow from the palette on the slow operation (cursor
+    //    inside it), cancelled from the progress notification
     if (a.cancel) {
       for (const t of await toasts.locator('.codicon-notifications-clear').all()) await t.click().catch(() => {});
       outputSeen.length = 0;
-      await page.locator('.monaco-editor .view-lines').first().click(); // focus the editor again
-      await lens.first().click();
+      await gotoLine(a['slow-line'] + 2);
+      await runCommand('Guild: Run Workflow');
       const p2 = toasts.filter({ has: page.locator('.monaco-button', { hasText: /^Cancel$/ }) }).first();
       if (await p2.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
-        await page.waitForTimeout(1000);
+        await waitOutput(/running/i, a.timeout);
+        res.steps.status_bar_slow = await statusTexts();
+        await shot('06-slow-run.png');
         await p2.locator('.monaco-button', { hasText: /^Cancel$/ }).first().click();
         mark('cancel_clicked');
         const ended = await waitOutput(/^■ .+ (completed|failed|error|stopped|terminated|cancel+ed)/m, a.timeout);
         res.steps.cancel_output = outputSeen.slice();
         if (!ended) res.errors.push('cancelled run never finished in its output channel');
+        mark('cancelled_run_finished');
       } else {
         res.steps.cancel_output = null;
-        res.errors.push('second run: no progress notification to cancel');
+        res.errors.push('Guild: Run Workflow on the slow operation: no progress notification to cancel');
       }
-      await shot('05-run-cancelled.png');
+      await page.waitForTimeout(500);
+      res.steps.status_bar_after_cancel = await statusTexts();
+      await shot('07-run-cancelled.png');
     }
 
     // 4. cold start with guild.yml already open: reload the window
@@ -186,9 +203,10 @@ async function main() {
       mark('reload');
       await page.waitForTimeout(1500);
       await page.waitForSelector('.monaco-workbench', { timeout: a.timeout });
-      await squiggle.first().waitFor({ state: 'attached', timeout: a.timeout })
+      // the code lens: the server answers again
+      await lens.first().waitFor({ timeout: a.timeout })
         .catch((e) => res.errors.push('after reload: ' + e.message.split('\n')[0]));
-      mark('reload_squiggle');
+      mark('reload_code_lens');
       await page.waitForTimeout(1000);
       res.steps.status_bar_after_reload = await statusTexts();
       await shot('06-after-reload.png');
