@@ -53,6 +53,12 @@ GLOBALS_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_global
 
 SOURCE_MAX_FILES = 100
 SOURCE_MAX_SIZE = 1024 * 1024
+SOURCE_MAX_EXAMINED = 2000  # stop scanning big data trees early
+BINARY_EXTS = (".pyc", ".pyo", ".so", ".o", ".a", ".dll", ".exe", ".bin", ".npy", ".npz", ".pt",
+               ".pth", ".ckpt", ".h5", ".hdf5", ".pkl", ".pickle", ".zip", ".gz", ".tgz", ".bz2",
+               ".xz", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".mp4",
+               ".wav", ".mp3", ".parquet", ".feather", ".arrow", ".onnx", ".tfrecord", ".db",
+               ".sqlite", ".pdf")
 SKIP_DIRS = {".git", ".guild", "__pycache__", "node_modules", ".hg", ".svn", ".venv", "venv",
              ".tox", ".mypy_cache", ".pytest_cache", "build", "dist", ".idea", ".vscode"}
 
@@ -427,6 +433,12 @@ class Runner:
         proc_env = dict(self.base_env)
         proc_env.update(env)
         pp = [run.path, self.project_dir]
+        extra_pp = op.value("python-path") if hasattr(op, "value") else None
+        if isinstance(extra_pp, str):
+            extra_pp = [extra_pp]
+        for entry in extra_pp or []:
+            if isinstance(entry, str):
+                pp.append(os.path.join(self.project_dir, entry))
         if self.base_env.get("PYTHONPATH"):
             pp.append(self.base_env["PYTHONPATH"])
         proc_env["PYTHONPATH"] = os.pathsep.join(pp)
@@ -821,6 +833,7 @@ def _source_files(project_dir: str):
     """Guild's default source-code selection: text files under 1 MB, at most 100, skipping
     hidden files, caches, virtual environments and `.guild`."""
     count = 0
+    examined = 0
     for root, dirs, files in os.walk(project_dir):
         dirs[:] = sorted(
             d for d in dirs
@@ -828,8 +841,11 @@ def _source_files(project_dir: str):
             and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))
             and not os.path.exists(os.path.join(root, d, "bin", "activate")))
         for f in sorted(files):
-            if f.startswith(".") or f.endswith((".pyc", ".pyo")):
+            if f.startswith(".") or f.lower().endswith(BINARY_EXTS):
                 continue
+            examined += 1
+            if examined > SOURCE_MAX_EXAMINED:
+                return
             p = os.path.join(root, f)
             if os.path.islink(p) or not os.path.isfile(p):
                 continue
