@@ -166,7 +166,9 @@ class PlanStep:
         pad = "  " * indent
         if self.index is None:
             flags = " ".join(fv.flag_assigns({k: v for k, v in self.flags.items() if v is not None}))
-            lines = [f"{pad}{self.opspec}" + (f" {flags}" if flags else "")]
+            kind = (f"workflow, {self.count()} step run{'s' if self.count() != 1 else ''}"
+                    if self.kind == "steps" else self.kind)
+            lines = [f"{pad}{self.opspec}" + (f" {flags}" if flags else "") + f"  ({kind})"]
         else:
             lines = [f"{pad}{self.index + 1}. {self.name}: {self.command_text()}"]
             extra = []
@@ -177,7 +179,7 @@ class PlanStep:
             if not self.isolate_runs:
                 extra.append("isolate-runs: no")
             for c in self.expect:
-                extra.append("expect " + ", ".join(f"{k}: {v}" for k, v in c.to_json().items()))
+                extra.append("expect " + ", ".join(f"{k} {v!r}" for k, v in c.to_json().items()))
             for e in extra:
                 lines.append(f"{pad}     {e}")
         for s in self.steps:
