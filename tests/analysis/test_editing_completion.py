@@ -210,3 +210,60 @@ def test_requires_operation_value():
 def test_comment_and_out_of_range():
     assert labels("# - tra\n", 0) == []
     assert complete(load(""), 5, 0).items == []
+
+
+def test_completion_in_the_middle_of_a_step_replaces_the_word():
+    text = OPS + "    - tr lr=1 opt=sgd"
+    got = items(text, 27, 8)
+    assert edit(got[1]) == (27, 6, 27, 8, "train")
+    text = OPS + "    - train l opt=sgd"
+    got = items(text, 27, 13)
+    # opt is assigned after the cursor: not offered
+    assert [(i.label, edit(i)) for i in got] == [("lr", (27, 12, 27, 13, "lr=")), ("fast", (27, 12, 27, 13, "fast="))]
+    text = OPS + "    - train lx=1"
+    got = items(text, 27, 13)
+    assert edit(got[0]) == (27, 12, 27, 14, "lr")
+    assert got[0].command is None
+    text = OPS + "    - train opt=sg --label x"
+    got = items(text, 27, 18)
+    assert edit(got[0]) == (27, 16, 27, 18, "adam")
+
+
+def test_reference_completion_inside_an_existing_reference():
+    text = OPS.replace("lr=${x}", "lr=${xyz}")
+    got = items(text, 23, len("    - run: train lr=${x"))
+    assert [edit(i) for i in got] == [(23, 22, 23, 25, "x")]
+
+
+def test_inherited_operations_through_extends():
+    text = """\
+- config: base
+  operations:
+    prep: prep
+- model: m
+  extends: base
+  operations:
+    wf:
+      steps:
+        - p
+"""
+    got = items(text, 8)
+    assert [i.label for i in got if i.kind.name == "Function"] == ["prep"]
+    assert "wf" not in [i.label for i in got]
+
+
+def test_extends_values_and_resource_keys():
+    text = "- config: base\n- model: m\n  extends: "
+    assert labels(text, 2) == ["base"]
+    text = "- model: m\n  resources:\n    data:\n      sources:\n        - file: x\n          \n      "
+    src = labels(text, 5)
+    assert "select" in src and "file" not in src and "url" not in src
+    res = labels(text, 6)
+    assert "target-path" in res and "sources" not in res
+
+
+def test_run_options():
+    text = OPS + "    - train --la"
+    got = items(text, 27)
+    assert "--label" in [i.label for i in got] and "--run-dir" not in [i.label for i in got]
+    assert edit([i for i in got if i.label == "--label"][0]) == (27, 12, 27, 16, "--label")

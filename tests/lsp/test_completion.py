@@ -73,8 +73,10 @@ async def test_resolve_adds_the_operation_documentation(client: LanguageClient):
 
 async def test_flag_names_after_the_operation(client: LanguageClient):
     open_doc(client, TEXT)
-    res = await complete(client, 17, len("    - prep "))
-    assert [(i.label, i.text_edit.new_text, i.detail) for i in res.items] == [("n", "n=", "int, default 1")]
+    res = await complete(client, 18, len("    - run: train "))
+    # opt is assigned after the cursor: only lr is offered
+    assert [(i.label, i.text_edit.new_text, i.detail) for i in res.items] == [("lr", "lr=", "float, default 0.1")]
+    assert res.items[0].text_edit.range == rng(18, 17, 18, 17)
 
 
 async def test_choice_values_default_first_and_references(client: LanguageClient):

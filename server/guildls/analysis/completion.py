@@ -14,7 +14,7 @@ from typing import Any, Iterable, List, Optional, Tuple
 from lsprotocol import types
 
 from ..model import runspec
-from ..model.guildfile import Flag, Guildfile, Model, Operation
+from ..model.guildfile import SOURCE_TYPES, Flag, Guildfile, Model, Operation
 from .context import (ITEM, Context, Loc, block_keys, classify, context_at, schema_section,
                       _unquote)
 
@@ -202,7 +202,7 @@ def _flag_items(target: Operation, assigned: Iterable[str], line: int, start: in
             text_edit=_edit(line, start, end, f"{f.name}{sep}"),
             filter_text=f.name,
             sort_text=f"{n:05d}",
-            command=_TRIGGER_SUGGEST,
+            command=_TRIGGER_SUGGEST if sep else None,
             label_details=types.CompletionItemLabelDetails(description=doc or None),
         ))
     return items
@@ -307,9 +307,19 @@ def step_target(gf: Guildfile, loc: Loc, ctx: Context) -> Optional[Operation]:
     return gf.find_operation(words[0], loc.model)
 
 
-def _step_string(gf: Guildfile, loc: Loc, ctx: Context) -> types.CompletionList:
-    line, col, start = ctx.line, ctx.col, ctx.start
-    typed = ctx.text[start:col]
+_WORD_END = re.compile(r"[^\s,\]'\"]*")
+_NAME_END = re.compile(r"[^\s,\]'\"=]*")
+_REF_NAME_END = re.compile(r"[\w.:-]*")
+
+
+def _end(text: str, col: int, pattern=_WORD_END) -> int:
+    """End of the word the cursor is in (what a completion replaces)."""
+    return pattern.match(text, col).end()
+
+
+def _step_string(gf: Guildfile, loc: Loc, ctx: Context, flow: bool = False) -> types.CompletionList:
+    line, col, start, text = ctx.line, ctx.col, ctx.start, ctx.text
+    typed = text[start:col]
     words = [(m.start() + start, m.group(0)) for m in re.finditer(r"\S+", typed)]
     if not words or not typed[-1:].strip():
         cur_start, cur = col, ""
@@ -318,7 +328,7 @@ def _step_string(gf: Guildfile, loc: Loc, ctx: Context) -> types.CompletionList:
         cur_start, cur = words[-1]
         index = len(words) - 1
     if index == 0:
-        return _op_items(gf, loc, line, cur_start, col, cur)
+        return _op_items(gf, loc, line, cur_start, _end(text, col), cur)
     opspec = words[0][1]
     target = gf.find_operation(opspec, loc.model)
     prev = words[index - 1][1] if index >= 1 else ""
@@ -326,19 +336,29 @@ def _step_string(gf: Guildfile, loc: Loc, ctx: Context) -> types.CompletionList:
     if opt is not None and opt[1] and "=" not in prev:
         return _finish([])  # the value of an option
     if cur.startswith("-"):
+        end = _end(text, col, _NAME_END)
         items = [types.CompletionItem(label=o, kind=types.CompletionItemKind.Keyword,
-                                      detail="run option", text_edit=_edit(line, cur_start, col, o))
+                                      detail="run option", text_edit=_edit(line, cur_start, end, o))
                  for o in STEP_RUN_OPTIONS]
         return _finish(items, cur)
     if "=" in cur:
         name, _, _val = cur.partition("=")
         vstart = cur_start + len(name) + 1
         f = target.find_flag(name) if target is not None else None
-        return _finish(_value_items(f, loc.operation, line, vstart, col))
+        return _finish(_value_items(f, loc.operation, line, vstart, _end(text, col)))
     if target is None:
         return _finish([])
-    assigned = [w.split("=", 1)[0] for _, w in words[1:] if "=" in w]
-    return _finish(_flag_items(target, assigned, line, cur_start, col, "="), cur)
+    # flags assigned anywhere in this step (before or after the cursor)
+    after = text[col:]
+    cut = re.search(r"[,\]]" if flow else r"\s#", after)
+    rest = after[:cut.start()] if cut else after
+    in_word = bool(cur) and not text[col:col + 1].isspace()
+    others = [w for _, w in words[1:index]] + rest.split()[1 if in_word else 0:]
+    assigned = [w.split("=", 1)[0] for w in others if "=" in w]
+    end = _end(text, col, _NAME_END) if cur else col
+    sep = "" if cur and text[end:end + 1] == "=" else "="
+    items = _flag_items(target, assigned, line, cur_start, end, sep)
+    return _finish(items, cur)
 
 
 # -------------------------------------------------------------------------------------
@@ -365,6 +385,10 @@ def _key_items(sec_name: str, ctx: Context, loc: Loc, sort_base: int = 0) -> Lis
         attrs = dict(names)
         names = [(k, attrs.get(k)) for k in _ITEM_KEYS] + [(n, a) for n, a in names if n not in _ITEM_KEYS]
     present = _present_keys(ctx)
+    if sec_name == "source" and present & set(SOURCE_TYPES):
+        present |= set(SOURCE_TYPES)  # a source has exactly one type key
+    if sec_name == "model" and len(ctx.path) == 1 and present & set(_ITEM_KEYS):
+        present |= set(_ITEM_KEYS)  # an item has exactly one type
     end = ctx.col
     # replace the whole key being typed (up to the colon if there is one)
     if ctx.key_range is not None and ctx.position == "key":
@@ -449,8 +473,9 @@ def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
                 extra = EXEC_NAMES
             elif ctx.key == "main":
                 extra = MAIN_NAMES
-        close = ctx.text[col:col + 1] != "}"
-        return _finish(_ref_items(scope, extra, line, ref_start, col, close))
+        end = _end(ctx.text, col, _REF_NAME_END)
+        close = ctx.text[end:end + 1] != "}"
+        return _finish(_ref_items(scope, extra, line, ref_start, end, close))
 
     if loc.kind == "section" and loc.section == "step":
         if (ctx.position == "key" and ctx.item) or (ctx.position == "value" and ctx.key in ("run", "opspec")):
@@ -472,7 +497,7 @@ def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
         if first < col and ctx.text[first] in "'\"":
             first += 1
         step_loc = dataclasses.replace(loc, section="step")
-        return _step_string(gf, step_loc, dataclasses.replace(ctx, start=first))
+        return _step_string(gf, step_loc, dataclasses.replace(ctx, start=first), flow=True)
 
     if loc.kind == "step-flags":
         target = step_target(gf, loc, ctx)
