@@ -122,3 +122,29 @@ async def test_utf16_columns_on_lines_with_astral_characters(client: LanguageCli
     # the rocket is 2 UTF-16 units: the cursor after "tr" is at code point 17, unit 18
     res = await complete(client, 4, 18, uri=URI + "2")
     assert [(i.label, i.text_edit.range) for i in res.items] == [("train", rng(4, 16, 4, 18))]
+
+
+FULL = """\
+- model: a
+  operations:
+    prep: prep
+    wf:
+      steps:
+        - 
+- model: b
+  operations:
+    train:
+      flags:
+        lr:
+          type: """
+
+
+async def test_full_format_model_qualified_names_and_enum_values(client: LanguageClient):
+    open_doc(client, FULL)
+    res = await complete(client, 5, 10)
+    ops = [(i.label, i.text_edit.range) for i in res.items
+           if i.kind in (types.CompletionItemKind.Function, types.CompletionItemKind.Module)]
+    assert ops == [("prep", rng(5, 10, 5, 10)), ("a:prep", rng(5, 10, 5, 10)), ("b:train", rng(5, 10, 5, 10))]
+    res = await complete(client, 11, 16)
+    assert [i.label for i in res.items] == [
+        "string", "int", "float", "number", "boolean", "path", "existing-path", "auto"]

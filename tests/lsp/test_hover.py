@@ -75,6 +75,13 @@ async def test_hover_flag_assignment(vscode: LanguageClient):
                                 "- type: `int`\n- default: `1`\n\nDefined on line 4.")
 
 
+async def test_hover_flag_definition(vscode: LanguageClient):
+    h = await hover(vscode, 9, 5)
+    assert h.range == rng(9, 4, 9, 7)
+    assert h.contents.value == ("**opt** · flag of operation `train`\n\n"
+                                "- type: `string`\n- default: `adam`\n- choices: `sgd`, `adam`\n\nDefined on line 10.")
+
+
 async def test_hover_reference(vscode: LanguageClient):
     h = await hover(vscode, 16, 15)
     assert h.range == rng(16, 13, 16, 17)

@@ -113,6 +113,19 @@ async def test_document_symbols(client: LanguageClient):
     assert wf.children[0].range == rng(10, 4, 10, 8)
 
 
+async def test_document_symbols_full_format(client: LanguageClient):
+    text = "- model: a\n  description: A\n  operations:\n    t:\n      flags: {x: 1}\n- config: c\n"
+    open_doc(client, text)
+    syms = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=URI)))
+    assert [(s.name, s.kind, s.detail, s.selection_range) for s in syms] == [
+        ("a", types.SymbolKind.Class, "model: A", rng(0, 9, 0, 10)),
+        ("c", types.SymbolKind.Interface, "config", rng(5, 10, 5, 11)),
+    ]
+    t = syms[0].children[0]
+    assert (t.name, t.range, [c.name for c in t.children]) == ("t", rng(3, 4, 5, 0), ["x"])
+
+
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=[sys.executable, "-m", "guildls", "serve"]),
 )
