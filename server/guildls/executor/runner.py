@@ -48,19 +48,9 @@ from . import flagvals as fv
 from . import runs as R
 from .plan import PlanStep
 from .scalars import ScalarWriter, patterns_for
+from .sourcecode import select_for
 
 GLOBALS_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_globals_main.py")
-
-SOURCE_MAX_FILES = 100
-SOURCE_MAX_SIZE = 1024 * 1024
-SOURCE_MAX_EXAMINED = 2000  # stop scanning big data trees early
-BINARY_EXTS = (".pyc", ".pyo", ".so", ".o", ".a", ".dll", ".exe", ".bin", ".npy", ".npz", ".pt",
-               ".pth", ".ckpt", ".h5", ".hdf5", ".pkl", ".pickle", ".zip", ".gz", ".tgz", ".bz2",
-               ".xz", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".mp4",
-               ".wav", ".mp3", ".parquet", ".feather", ".arrow", ".onnx", ".tfrecord", ".db",
-               ".sqlite", ".pdf")
-SKIP_DIRS = {".git", ".guild", "__pycache__", "node_modules", ".hg", ".svn", ".venv", "venv",
-             ".tox", ".mypy_cache", ".pytest_cache", "build", "dist", ".idea", ".vscode"}
 
 TERMINATED = -15
 READER_GRACE = 1.0  # seconds to drain a step's pipes after it exits
@@ -390,8 +380,8 @@ class Runner:
         # source code
         manifest = []
         digest = None
-        if self.copy_sourcecode and _sourcecode_enabled(op):
-            manifest, digest = self._copy_source(run.path)
+        if self.copy_sourcecode:
+            manifest, digest = self._copy_source(op, run.path)
         run.write_opref(self._opref(op))
         run.write_attr("sourcecode_digest", digest)
         # dependencies
@@ -620,14 +610,23 @@ class Runner:
         return out
 
     # -- source code ----------------------------------------------------------------------------------
-    def _copy_source(self, dest: str) -> tuple[list, Optional[str]]:
-        if self._source_cache is None:
-            self._source_cache = list(_source_files(self.project_dir))
+    def _copy_source(self, op, dest: str) -> tuple[list, Optional[str]]:
+        key = op.fullname
+        files = self._source_cache.get(key) if self._source_cache is not None else None
+        if files is None:
+            sel = select_for(op, self.project_dir)
+            files = (sel.root, sel.dest,
+                     [(rel, R.file_sha1(os.path.join(sel.root, rel))) for rel in sel.files()])
+            if self._source_cache is None:
+                self._source_cache = {}
+            self._source_cache[key] = files
+        root, dest_rel, entries = files
         manifest = []
         h = hashlib.md5()
-        for rel, sha in self._source_cache:
-            src = os.path.join(self.project_dir, rel)
-            dst = os.path.join(dest, rel)
+        for rel, sha in entries:
+            src = os.path.join(root, rel)
+            out_rel = os.path.normpath(os.path.join(dest_rel, rel))
+            dst = os.path.join(dest, out_rel)
             d = os.path.dirname(dst)
             if d and not os.path.isdir(d):
                 os.makedirs(d, exist_ok=True)
@@ -636,7 +635,7 @@ class Runner:
                 os.chmod(dst, 0o444)
             except OSError:
                 continue
-            manifest.append(f"s {_q(rel)} {sha} {_q(rel)}")
+            manifest.append(f"s {_q(out_rel)} {sha} {_q(rel)}")
             h.update(f"{rel}\0{sha}\n".encode())
         return manifest, (h.hexdigest() if manifest else None)
 
@@ -813,50 +812,3 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
         os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError, OSError):
         pass
-
-
-def _sourcecode_enabled(op) -> bool:
-    v = op.value("sourcecode") if hasattr(op, "value") else None
-    return not (v is False or v == [] or v == {})
-
-
-def _is_text(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            chunk = f.read(1024)
-    except OSError:
-        return False
-    return b"\0" not in chunk
-
-
-def _source_files(project_dir: str):
-    """Guild's default source-code selection: text files under 1 MB, at most 100, skipping
-    hidden files, caches, virtual environments and `.guild`."""
-    count = 0
-    examined = 0
-    for root, dirs, files in os.walk(project_dir):
-        dirs[:] = sorted(
-            d for d in dirs
-            if not d.startswith(".") and d not in SKIP_DIRS
-            and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))
-            and not os.path.exists(os.path.join(root, d, "bin", "activate")))
-        for f in sorted(files):
-            if f.startswith(".") or f.lower().endswith(BINARY_EXTS):
-                continue
-            examined += 1
-            if examined > SOURCE_MAX_EXAMINED:
-                return
-            p = os.path.join(root, f)
-            if os.path.islink(p) or not os.path.isfile(p):
-                continue
-            try:
-                if os.path.getsize(p) > SOURCE_MAX_SIZE:
-                    continue
-            except OSError:
-                continue
-            if not _is_text(p):
-                continue
-            count += 1
-            if count > SOURCE_MAX_FILES:
-                return
-            yield os.path.relpath(p, project_dir), R.file_sha1(p)
