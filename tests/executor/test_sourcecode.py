@@ -84,3 +84,16 @@ def test_same_as_guild(tree, op, tmp_path):
     with open(home / "runs" / runs[0] / ".guild" / "manifest") as f:
         guild = sorted(l.split()[1] for l in f if l.startswith("s "))
     assert guild == _ours(tree, op)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("git"), reason="git not installed")
+def test_git_checkout_uses_gits_rules(tree):
+    # In a git work tree Guild copies what git does not ignore: any type and size,
+    # hidden dirs included, but not .git* files and ignored paths.
+    subprocess.run(["git", "init", "-q", tree.root], check=True)
+    tree.write(".gitignore", "data/\n*.txt\n")
+    with open(os.path.join(tree.root, "blob.bin"), "wb") as f:
+        f.write(os.urandom(2048))
+    assert _ours(tree, "default") == [".hidden/h.py", "a.py", "blob.bin", "guild.yml", "img.png",
+                                      "sub/b.py"]
+    assert _ours(tree, "just-py") == [".hidden/h.py", "a.py", "sub/b.py"]

@@ -11,8 +11,11 @@ Port of Guild 0.9's selection (guild/op_util.py, guild/file_util.py, guildfile.p
 - `sourcecode: '*.py'` or a list of strings means "exclude everything, include these";
   `sourcecode: no` (or `[]`) copies nothing; the mapping form has `select`, `root`, `dest`.
 
-Not ported: Guild's VCS-based default (in a git checkout Guild copies what git tracks);
-we always use the default rules above. Workflows (`steps`) copy nothing, as in Guild.
+In a git checkout (and with `git` on PATH) the base rules are Guild's git rules instead:
+every file git does not ignore (`git ls-files -ioc --exclude-standard --directory`, plus
+the patterns of a `.guildignore`), any type or size, except `.git*` files, `.git` and
+ignored directories, `.guild` and `.guild-nocopy` directories. Workflows (`steps`) copy
+nothing, as in Guild.
 """
 
 from __future__ import annotations
@@ -148,6 +151,64 @@ def is_text(path: str) -> bool:
     return res
 
 
+class _NotIgnored(Rule):
+    """Guild's _GitignoreSelectRule: selects everything git does not ignore."""
+
+    def __init__(self, ignored: set):
+        super().__init__(True, [])
+        self.ignored = ignored
+
+    def test(self, root: str, relpath: str) -> Optional[bool]:
+        return None if os.path.normpath(relpath) in self.ignored else True
+
+
+def _find_up(name: str, start: str) -> Optional[str]:
+    cur = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(cur, name)):
+            return cur
+        parent = os.path.dirname(cur)
+        if parent == cur:
+            return None
+        cur = parent
+
+
+def git_rules(root: str) -> Optional[list]:
+    """Guild's VCS select rules for a project inside a git work tree, else None."""
+    import shutil
+    import subprocess
+
+    if _find_up(os.path.join(".git", "HEAD"), root) is None:
+        return None
+    git = shutil.which("git")
+    if git is None:
+        return None
+    cmd = [git, "ls-files", "-ioc", "--exclude-standard", "--directory"]
+    try:
+        with open(os.path.join(root, ".guildignore")) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    cmd += ["-x", line]
+    except OSError:
+        pass
+    try:
+        out = subprocess.run(cmd, cwd=root, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    ignored = [l for l in out.stdout.decode("utf-8", "replace").splitlines() if l]
+    dirs = [p.rstrip("/") for p in ignored if os.path.isdir(os.path.join(root, p))]
+    return [
+        Rule(False, [".guild"], type="dir"),
+        Rule(False, ["*"], type="dir", sentinel=".guild-nocopy"),
+        Rule(False, [".git"] + dirs, type="dir"),
+        _NotIgnored({os.path.normpath(p) for p in ignored}),
+        Rule(False, [".git*", ".guildignore"]),
+    ]
+
+
 def base_rules() -> list:
     return [
         Rule(False, [".*"], type="dir"),
@@ -230,7 +291,8 @@ def select_for(op, project_dir: str) -> Select:
     disabled = op_specs is False or (model_specs is False and not op_specs)
     if disabled:
         return Select(root, [], dest, disabled=True)
-    rules = base_rules() + _spec_rules(model_specs or [], root) + _spec_rules(op_specs or [], root)
+    rules = (git_rules(root) or base_rules()) + _spec_rules(model_specs or [], root) \
+        + _spec_rules(op_specs or [], root)
     sel = Select(root, rules, dest)
     disabled = False  # Guild's shortcut: an untyped exclude '*' not followed by an include
     for r in rules:
