@@ -440,3 +440,19 @@ wf:
     res = project.run("wf")
     assert res.exit_code == 0 and "next step" in res.stdout
     assert time.time() - t0 < 5
+
+
+def test_executor_failure_is_reported_and_runs_finalized(project, monkeypatch):
+    project.write("ok.py", "print('ok')\n")
+    project.guildfile("ok: {main: ok}\nwf:\n  steps: [ok]\n")
+    from guildls.executor import runner as runner_mod
+
+    def boom(*a, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runner_mod.Runner, "_command", boom)
+    res = project.run("wf")
+    assert res.exit_code == 1 and "No space left on device" in res.message
+    for rid in project.run_ids():
+        run = R.Run(rid, os.path.join(project.runs_root, rid))
+        assert run.status == "error", rid

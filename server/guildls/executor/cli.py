@@ -184,6 +184,8 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
     if "error" in holder:
         raise holder["error"]
     result = holder["result"]
+    if result.message:
+        _err(f"guildls: {result.message}")
     if json_mode:
         print(json.dumps({"exit_code": result.exit_code, "status": result.status,
                           "runs": [r.to_json() for r in result.runs],

@@ -163,6 +163,8 @@ class Runner:
             message = None
         except _StepFailed as e:
             code, message = e.code, e.message
+        except Exception as e:  # executor failure: reported, runs already finalized
+            code, message = 1, f"internal error: {type(e).__name__}: {e}"
         finally:
             self._root_id_ready.set()
         status = "completed" if code == 0 else ("terminated" if code < 0 else "error")
@@ -361,6 +363,25 @@ class Runner:
 
     # -- one operation ------------------------------------------------------------------------------
     def _run_op(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int) -> RunInfo:
+        before = len(self.runs)
+        try:
+            return self._run_op_(node, parent, ancestors, depth)
+        except _StepFailed:
+            raise
+        except BaseException as e:
+            # an executor failure (disk full, permissions...): never leave a run `running`
+            if len(self.runs) > before:
+                info = self.runs[-1]
+                if info.exit_status is None:
+                    run = R.Run(info.id, os.path.join(self.runs_root, info.id))
+                    self._say(f"guild: {type(e).__name__}: {e}", ancestors + [run])
+                    try:
+                        self._finish(run, info, 1)
+                    except OSError:
+                        pass
+            raise
+
+    def _run_op_(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int) -> RunInfo:
         op = node.operation
         if node.options.get("needed"):
             match = self._needed_match(node, parent)
