@@ -129,3 +129,12 @@ def test_document_symbols_full_format():
         ("b", "Class", "model", [("train", "Function")]),
     ]
     assert [c.name for c in syms[1].children[0].children] == ["lr"]
+
+
+def test_rename_updates_flags_a_workflow_passes_to_its_steps():
+    text = "train:\n  flags:\n    lr: 1\nwf:\n  flags:\n    train:lr: 0.5\n    'fit:lr': 2\n  steps:\n    - train\n    - name: fit\n      run: train\n"
+    gf = load(text)
+    assert nav.rename(gf, 2, 4, "rate") == [
+        (R(2, 4, 2, 6), "rate"), (R(5, 10, 5, 12), "rate"), (R(6, 9, 6, 11), "rate")]
+    assert nav.rename(gf, 0, 1, "learn") == [
+        (R(0, 0, 0, 5), "learn"), (R(5, 4, 5, 9), "learn"), (R(8, 6, 8, 11), "learn"), (R(10, 11, 10, 16), "learn")]

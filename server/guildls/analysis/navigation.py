@@ -193,6 +193,26 @@ def name_range(lines: List[str], r: Range, name: str) -> Range:
     return Range(r.start_line, r.start_col + i, r.start_line, r.start_col + i + len(name))
 
 
+def _passed_flags(op: Operation, st: Step):
+    """Workflow flags named ``<opspec>:<flag>`` or ``<step name>:<flag>``: Guild passes them to
+    that step (``guild run wf train:lr=0.5``). Yields ``(prefix, flag name, key range)``."""
+    prefixes = [p for p in (st.opspec, st.name) if p]
+    for f in op.flags.values():
+        if f.key is None or not f.key.local or ":" not in f.name:
+            continue
+        for p in prefixes:
+            if f.name.startswith(p + ":"):
+                yield p, f.name[len(p) + 1:], f.key.range
+                break
+
+
+def _key_part(lines: List[str], r: Range, start: int, end: int) -> Range:
+    """Range of ``key[start:end]`` for a key written plain or quoted on one line."""
+    text = lines[r.start_line][r.start_col:r.end_col] if r.start_line == r.end_line else ""
+    q = 1 if text[:1] in ("'", '"') else 0
+    return Range(r.start_line, r.start_col + q + start, r.start_line, r.start_col + q + end)
+
+
 def _op_refs(gf: Guildfile, target: Operation) -> List[Tuple[Range, str]]:
     """``(range of the whole opspec, kind)`` for every place that names ``target``."""
     out = []
@@ -201,6 +221,9 @@ def _op_refs(gf: Guildfile, target: Operation) -> List[Tuple[Range, str]]:
             if st.opspec_range is not None and st.run_node is not None and same_op(step_target(gf, st), target):
                 if (st.run_node.local or st.node.local):
                     out.append((st.opspec_range, "step"))
+                for prefix, _flag, krange in _passed_flags(op, st):
+                    if prefix == st.opspec:
+                        out.append((_key_part(gf.lines, krange, 0, len(prefix)), "flag-prefix"))
         for dep in op.requires:
             for src in dep.operation_sources:
                 for name, rng in _op_source_parts(gf, src):
@@ -219,13 +242,16 @@ def _flag_refs(gf: Guildfile, flag: Flag) -> List[Range]:
     for op in gf.local_operations():
         for st in op.steps or ():
             assigns = list(st.assigns) + list(st.flags_map or ())
-            if not any(a.name in names for a in assigns):
+            passed = [(p, n, r) for p, n, r in _passed_flags(op, st) if n == flag.name] if op.flags else []
+            if not passed and not any(a.name in names for a in assigns):
                 continue
             if not same_op(step_target(gf, st), owner):
                 continue
             for a in assigns:
                 if a.name == flag.name:
                     out.append(a.name_range)
+            for p, n, r in passed:
+                out.append(_key_part(gf.lines, r, len(p) + 1, len(p) + 1 + len(n)))
     for r in gf.refs:
         if r.name == flag.name and same_op(r.operation, owner):
             out.append(name_range(gf.lines, r.range, r.name))

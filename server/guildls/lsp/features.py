@@ -310,4 +310,30 @@ def register(server):
     Each handler's first parameter is named ``ls``, so pygls passes the server to it.
     """
     for method, options, handler in _features():
-        server.feature(method, options)(handler)
+        server.feature(method, options)(_guarded(handler))
+
+
+def _guarded(handler):
+    """An analysis bug answers "nothing" (and is logged) rather than an error popup;
+    deliberate refusals (rename) still reach the client."""
+
+    def guarded(ls, params):
+        try:
+            return handler(ls, params)
+        except JsonRpcException:
+            raise
+        except Exception as e:
+            log.exception("%s failed", handler.__name__)
+            try:
+                ls.window_log_message(types.LogMessageParams(
+                    types.MessageType.Error, f"guildls: internal error in {handler.__name__}: {e!r}"))
+            except Exception:  # pragma: no cover
+                pass
+            return item_or_none(handler, params)
+
+    guarded.__name__ = handler.__name__
+    return guarded
+
+
+def item_or_none(handler, params):
+    return params if handler is do_resolve else None
