@@ -181,6 +181,12 @@ async def test_stop_run_ends_process_group(client: LanguageClient, tmp_path):
             break
         await asyncio.sleep(0.05)
     assert "sleeping" in "".join(col.output.get(run_id, []))
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    stop = [l for l in lenses if l.command.arguments[0].get("operation") is None]
+    assert len(stop) == 1 and stop[0].command.title.startswith("Stop")
+    assert stop[0].command.command == "guildls.stopRun"
+    assert list(stop[0].command.arguments) == [{"runId": run_id}]
     stopped = await _exec(client, "guildls.stopRun", {"runId": run_id})
     assert stopped == {"stopped": True}
     fin = await col.wait_finished(run_id, timeout=10)

@@ -154,6 +154,14 @@ def code_lenses(ls, uri: str) -> List[types.CodeLens]:
             continue
         rng = to_lsp_range(op.key_range, gf.lines)
         arg = {"uri": uri, "operation": op.fullname}
+        running = [r for r in _active.values()
+                   if r.uri == uri and r.plan.opspec == op.fullname and not r.finished]
+        if running:
+            r = running[-1]
+            status = r.last_progress[0] if r.last_progress else "running"
+            lenses.append(types.CodeLens(range=rng, command=types.Command(
+                title=f"Stop ({status})", command=CMD_STOP, arguments=[{"runId": r.run_id}])))
+            continue
         if op.is_workflow:
             lenses.append(types.CodeLens(range=rng, command=types.Command(
                 title="Run workflow", command=CMD_RUN, arguments=[arg])))
@@ -287,6 +295,20 @@ class ActiveRun:
                                     f"(exit {payload['exitCode']}, run {self.run_id[:8]})"))
         finally:
             _active.pop(self.run_id, None)
+            _refresh_lenses(self.ls)
+
+
+def _refresh_lenses(ls) -> None:
+    """Ask the client to re-request code lenses (Run <-> Stop), if it supports that."""
+    caps = getattr(ls, "client_capabilities", None)
+    ws = getattr(caps, "workspace", None) if caps is not None else None
+    cl = getattr(ws, "code_lens", None) if ws is not None else None
+    if not getattr(cl, "refresh_support", False):
+        return
+    try:
+        ls.workspace_code_lens_refresh(None)
+    except Exception:
+        log.debug("codeLens refresh failed", exc_info=True)
 
 
 def _run_json(r) -> dict:
@@ -342,6 +364,7 @@ def register(server):
             type=types.MessageType.Info, message=f"guildls: running {plan.opspec} (run {run_id[:8]})"))
         active.thread.start()
         loop.create_task(active.start_progress())
+        _refresh_lenses(ls)
         return {"runId": run_id}
 
     @server.command(CMD_STOP)
