@@ -267,3 +267,11 @@ def test_run_options():
     got = items(text, 27)
     assert "--label" in [i.label for i in got] and "--run-dir" not in [i.label for i in got]
     assert edit([i for i in got if i.label == "--label"][0]) == (27, 12, 27, 16, "--label")
+
+
+def test_a_space_is_added_right_after_a_trigger_dash_or_colon():
+    text = OPS + "    -"
+    got = items(text, 27)
+    assert edit(got[0]) == (27, 5, 27, 5, " prep")
+    text = "train:\n  flags:\n    lr:\n      type:"
+    assert edit(items(text, 3)[0]) == (3, 11, 3, 11, " string")

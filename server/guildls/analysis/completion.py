@@ -457,6 +457,19 @@ def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
     if not (0 <= line < len(lines)):
         return _finish([])
     ctx = context_at(lines, line, col)
+    res = _complete(gf, ctx)
+    # right after a trigger "-" or ":" with no space yet: YAML needs one
+    s = ctx.start
+    if s > 0 and ctx.text[s - 1] in ":-" and (ctx.position == "value" or ctx.item):
+        for it in res.items:
+            te = it.text_edit
+            if isinstance(te, types.TextEdit) and te.range.start.character == s:
+                te.new_text = " " + te.new_text
+    return res
+
+
+def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
+    line, col, lines = ctx.line, ctx.col, ctx.lines
     if ctx.text[:col].lstrip().startswith("#"):
         return _finish([])
     loc = classify(gf, ctx)
