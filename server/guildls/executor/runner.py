@@ -199,7 +199,7 @@ class Runner:
         for p in procs:
             while p.poll() is None and time.time() < deadline:
                 time.sleep(0.02)
-            _signal_group(p, signal.SIGKILL)
+            _signal_group(p, getattr(signal, "SIGKILL", signal.SIGTERM))
 
     def _opref(self, op) -> str:
         model = op.model.name if op.model is not None else ""
@@ -460,7 +460,7 @@ class Runner:
         try:
             proc = subprocess.Popen(cmd, cwd=run.path, env=proc_env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    start_new_session=True)
+                                    **_NEW_GROUP)
         except OSError as e:
             self._say(f"guild: {e.strerror or e}: {cmd[0]}", ancestors + [run])
             self._finish(run, info, 1)
@@ -828,7 +828,19 @@ def _jsonable_flags(d: dict) -> dict:
     return out
 
 
+if os.name == "nt":  # untested: no process groups; kill the tree with taskkill
+    _NEW_GROUP = {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+else:
+    _NEW_GROUP = {"start_new_session": True}
+
+
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Signal the step's whole process group (its children and their children)."""
+    if os.name == "nt":
+        if proc.poll() is None:
+            subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)],
+                           capture_output=True)
+        return
     try:
         os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError, OSError):
