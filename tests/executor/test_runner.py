@@ -437,9 +437,9 @@ wf:
   steps: [bg, ok]
 """)
     t0 = time.time()
-    res = project.run("wf")
+    res = project.run("wf", reader_grace=0.2)
     assert res.exit_code == 0 and "next step" in res.stdout
-    assert time.time() - t0 < 5
+    assert time.time() - t0 < 3
 
 
 def test_executor_failure_is_reported_and_runs_finalized(project, monkeypatch):

@@ -110,7 +110,8 @@ class Runner:
                  *, runs_root: Optional[str] = None, python_exe: Optional[str] = None,
                  env: Optional[dict] = None, on_output: Optional[Callable] = None,
                  on_event: Optional[Callable] = None, kill_grace: float = 3.0,
-                 copy_sourcecode: bool = True, run_id: Optional[str] = None):
+                 copy_sourcecode: bool = True, run_id: Optional[str] = None,
+                 reader_grace: float = READER_GRACE):
         self.plan = plan
         self.project_dir = os.path.abspath(project_dir)
         self.guildfile_path = os.path.abspath(
@@ -121,6 +122,7 @@ class Runner:
         self.on_output = on_output
         self.on_event = on_event
         self.kill_grace = kill_grace
+        self.reader_grace = reader_grace
         self.copy_sourcecode = copy_sourcecode
         self.runs: list[RunInfo] = []
         self.total_steps = plan.count()
@@ -491,7 +493,7 @@ class Runner:
             _signal_group(proc, signal.SIGTERM)
             threading.Thread(target=self._kill_later, args=([proc],), daemon=True).start()
         code = proc.wait()
-        deadline = time.time() + READER_GRACE
+        deadline = time.time() + self.reader_grace
         for t in readers:
             t.join(max(0.0, deadline - time.time()))
         done.set()
