@@ -456,3 +456,16 @@ def test_executor_failure_is_reported_and_runs_finalized(project, monkeypatch):
     for rid in project.run_ids():
         run = R.Run(rid, os.path.join(project.runs_root, rid))
         assert run.status == "error", rid
+
+
+def test_utf8_output_split_across_reads(project):
+    # a multi-byte character written in two pieces must reach the callback intact
+    project.write("utf.py", """
+        import sys, time
+        data = "héllo ✓\\n".encode()
+        sys.stdout.buffer.write(data[:2]); sys.stdout.flush(); time.sleep(0.05)
+        sys.stdout.buffer.write(data[2:]); sys.stdout.flush()
+        """)
+    project.guildfile("utf: {main: utf}\n")
+    res = project.run("utf")
+    assert res.stdout == "héllo ✓\n"

@@ -28,7 +28,7 @@ How an operation runs (decisions, checked against Guild 0.9.0 where it matters):
 
 from __future__ import annotations
 
-import fnmatch
+import codecs
 import glob
 import hashlib
 import os
@@ -522,6 +522,7 @@ class Runner:
         the pipe open must not hang the workflow)."""
         name = "stdout" if stream == 0 else "stderr"
         fd = pipe.fileno()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:
             while True:
                 if done.is_set():
@@ -544,11 +545,19 @@ class Runner:
                     with self._lock:
                         scalars.feed(buf, stream)
                 if self.on_output:
-                    try:
-                        self.on_output(run_id, name, buf.decode("utf-8", "replace"))
-                    except Exception:
-                        pass
+                    text = decoder.decode(buf)
+                    if text:
+                        try:
+                            self.on_output(run_id, name, text)
+                        except Exception:
+                            pass
         finally:
+            tail = decoder.decode(b"", final=True)
+            if tail and self.on_output:
+                try:
+                    self.on_output(run_id, name, tail)
+                except Exception:
+                    pass
             try:
                 pipe.close()
             except OSError:
