@@ -26,9 +26,9 @@ def test_plan_json(project, capsys, monkeypatch):
     monkeypatch.setenv("GUILD_HOME", project.guild_home)
     assert cli_run(["-C", project.root, "wf", "m=yo", "--plan", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["operation"] == "wf" and data["flags"] == {"m": "yo"}
-    assert [s["name"] for s in data["steps"]] == ["ok", "boom", "ok"]
-    assert data["steps"][0]["flags"] == {"msg": "yo"}
+    assert [s["name"] for s in data] == ["ok", "boom", "ok"]
+    assert data[0]["flags"] == {"msg": "yo"} and data[0]["operation"] == "ok"
+    assert {"name", "operation", "flags", "options"} <= set(data[0])
     assert project.run_ids() == []
 
 

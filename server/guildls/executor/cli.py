@@ -116,9 +116,10 @@ def _run(args) -> int:
         return e.exit_code
     if args.plan:
         if args.format == "json":
+            # the shape: a list of steps (name, operation, flags, options, steps for
+            # nested workflows); a single operation is a list of one
             root = plan.to_json()
-            out = {"operation": plan.opspec, "flags": root["flags"], "steps": root.get("steps", []),
-                   "kind": plan.kind}
+            out = root.get("steps", []) if plan.kind == "steps" else [root]
             print(json.dumps(out, indent=2))
         else:
             print(plan.to_text())
