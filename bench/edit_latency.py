@@ -1,6 +1,6 @@
 """Editing latency through the real protocol: completion, hover and definition.
 
-Usage: python bench/edit_latency.py [--sizes 1000,5000] [--iterations 200]
+Usage: python bench/edit_latency.py [--sizes 1000,5000] [--iterations 200] [--full]
 
 For each size, a guild file of that many operations (flags, requires and workflows, from
 bench/gen.py) is opened in `python -m guildls serve`, started over stdio and driven by a
@@ -34,7 +34,7 @@ def step_lines(text):
     """(line, text) of every string step `- opN lr=${lr} epochs=${epochs}`."""
     out = []
     for i, line in enumerate(text.split("\n")):
-        if re.match(r"    - op\d+ lr=", line):
+        if re.match(r" +- op\d+ lr=", line):
             out.append((i, line))
     return out
 
@@ -56,17 +56,17 @@ def requests(text):
         return dict(text_document=doc, position=types.Position(line, col))
 
     out["completion: step operation"] = [
-        ("completion", types.CompletionParams(**at(ln, 8))) for ln, _ in steps]  # after "    - op"
+        ("completion", types.CompletionParams(**at(ln, t.index("- op") + 4))) for ln, t in steps]  # after "- op"
     out["completion: flag names"] = [
         ("completion", types.CompletionParams(**at(ln, t.index(" lr=") + 1))) for ln, t in steps]
     out["completion: flag values"] = [
         ("completion", types.CompletionParams(**at(ln, t.index(" lr=") + 4))) for ln, t in steps]
     out["hover: step operation"] = [
-        ("hover", types.HoverParams(**at(ln, 7))) for ln, _ in steps]
+        ("hover", types.HoverParams(**at(ln, t.index("- op") + 3))) for ln, t in steps]
     out["hover: flag assignment"] = [
         ("hover", types.HoverParams(**at(ln, t.index(" lr=") + 2))) for ln, t in steps]
     out["definition: step operation"] = [
-        ("definition", types.DefinitionParams(**at(ln, 7))) for ln, _ in steps]
+        ("definition", types.DefinitionParams(**at(ln, t.index("- op") + 3))) for ln, t in steps]
     out["definition: ${ref}"] = [
         ("definition", types.DefinitionParams(**at(ln, t.index("${lr}") + 2))) for ln, t in steps]
     out["reference: trivial request"] = [
@@ -82,8 +82,16 @@ async def send(client, method, params):
     return await client.text_document_definition_async(params)
 
 
-async def run_size(n_ops, iterations):
+def full_format(text):
+    """The same operations inside one `- model:` item of a full-format file."""
+    body = "\n".join(("    " + line) if line else line for line in text.split("\n"))
+    return "- model: m\n  operations:\n" + body
+
+
+async def run_size(n_ops, iterations, full=False):
     text = guildfile(n_ops)
+    if full:
+        text = full_format(text)
     client = LanguageClient("guildls-bench", "1")
 
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
@@ -121,18 +129,22 @@ async def run_size(n_ops, iterations):
         reqs = requests(text)["completion: flag names"]
         times = []
         version = 1
+        lines = text.split("\n")
+        dline = next(i for i, t in enumerate(lines) if "description: Operation number" in t)
         for i in range(max(10, iterations // 10)):
             version += 1
-            line1 = text.split("\n", 2)[1]
-            col = len(line1) + i
+            col = len(lines[dline]) + i  # type into a description
             client.text_document_did_change(types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version),
                 content_changes=[types.TextDocumentContentChangePartial(
-                    range=types.Range(start=types.Position(1, col), end=types.Position(1, col)), text="x")]))
+                    range=types.Range(start=types.Position(dline, col), end=types.Position(dline, col)),
+                    text="x")]))
             method, params = reqs[(i * 7919) % len(reqs)]
             t = time.perf_counter()
-            await send(client, method, params)
+            res = await send(client, method, params)
             times.append((time.perf_counter() - t) * 1000)
+            if not res or not res.items:
+                raise SystemExit("completion after an edit: empty answer")
         rows.append(("completion after an edit (*)", statistics.median(times), pct(times, 95), None))
         await client.shutdown_async(None)
         client.exit(None)
@@ -145,13 +157,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,5000")
     ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--full", action="store_true",
+                    help="also run the largest size as a full-format file (one model item)")
     args = ap.parse_args()
     print(f"Python {sys.version.split()[0]}; {args.iterations} requests per type; times in ms, "
           "client -> server -> client over stdio")
-    for n in (int(s) for s in args.sizes.split(",")):
-        text, t_open, rows = asyncio.run(run_size(n, args.iterations))
+    sizes = [(int(s), False) for s in args.sizes.split(",")]
+    if args.full:
+        sizes.append((sizes[-1][0], True))
+    for n, full in sizes:
+        text, t_open, rows = asyncio.run(run_size(n, args.iterations, full))
         print()
-        print(f"{n} operations, {text.count(chr(10))} lines: open + first answer {t_open * 1000:.0f} ms")
+        shape = "full format, one model" if full else "operation-only format"
+        print(f"{n} operations ({shape}), {text.count(chr(10))} lines: open + first answer {t_open * 1000:.0f} ms")
         print(f"  {'request':<30} {'median':>8} {'p95':>8} {'items':>6}")
         for name, med, p95, size in rows:
             print(f"  {name:<30} {med:8.2f} {p95:8.2f} {'' if size is None else size:>6}")

@@ -153,7 +153,7 @@ def context_at(lines: List[str], line: int, col: int) -> Context:
         if limit <= 0 and not first_is_item:
             break
         t = lines[ln]
-        if _is_blank(t):
+        if _indent(t) > limit or _is_blank(t):
             continue
         lels, lcontent = parse_line(t)
         first = lels[0].col if lels else lcontent
@@ -173,39 +173,41 @@ def context_at(lines: List[str], line: int, col: int) -> Context:
                    document_format(lines), lines)
 
 
-def block_keys(lines: List[str], seg_line: int, seg_col: int, is_item: bool) -> Dict[str, Tuple[int, Element]]:
+def _indent(t: str) -> int:
+    return len(t) - len(t.lstrip(" "))
+
+
+def block_keys(lines: List[str], seg_line: int, seg_col: int, is_item: bool,
+               want: Tuple[str, ...] = ()) -> Dict[str, Tuple[int, Element]]:
     """The keys of the mapping under a segment: ``key -> (line, element)``.
 
     For an item segment, the mapping starts on the dash's own line; for a key segment, on
-    the following lines, at the column of the first deeper line.
+    the following lines, at the column of the first deeper line. With ``want``, the scan
+    stops as soon as one of those keys is found.
     """
     out: Dict[str, Tuple[int, Element]] = {}
     key_col = None
     if is_item:
-        els, content = parse_line(lines[seg_line])
-        for e in els:
-            if e.kind == "item" and e.col == seg_col:
-                key_col = e.col + 2
-                break
+        els, _ = parse_line(lines[seg_line])
         for i, e in enumerate(els):
             if e.kind == "item" and e.col == seg_col:
                 rest = els[i + 1:]
                 if rest and rest[0].kind == "key":
                     key_col = rest[0].col
-                    out.setdefault(rest[0].key, (seg_line, rest[0]))
+                    out[rest[0].key] = (seg_line, rest[0])
+                    if rest[0].key in want:
+                        return out
                 break
-        start = seg_line + 1
-        stop_col = seg_col
-    else:
-        start = seg_line + 1
-        stop_col = seg_col
-    for ln in range(start, len(lines)):
+    for ln in range(seg_line + 1, len(lines)):
         t = lines[ln]
+        ind = _indent(t)
+        if key_col is not None and ind > key_col:
+            continue  # deeper content: no need to parse it
         if _is_blank(t):
             continue
         els, content = parse_line(t)
         first = els[0].col if els else content
-        if first < stop_col or (first == stop_col and (is_item or not (els and els[0].kind == "item"))):
+        if first < seg_col or (first == seg_col and (is_item or not (els and els[0].kind == "item"))):
             break
         if key_col is None:
             if els and els[0].kind == "key":
@@ -214,6 +216,8 @@ def block_keys(lines: List[str], seg_line: int, seg_col: int, is_item: bool) -> 
                 break
         if first == key_col and els and els[0].kind == "key":
             out.setdefault(els[0].key, (ln, els[0]))
+            if els[0].key in want:
+                break
     return out
 
 
@@ -222,6 +226,10 @@ def block_end(lines: List[str], line: int, col: int) -> int:
     last = line
     for ln in range(line + 1, len(lines)):
         t = lines[ln]
+        if _indent(t) > col and t.strip():
+            if not t.lstrip().startswith("#"):
+                last = ln
+            continue
         if _is_blank(t):
             continue
         els, content = parse_line(t)
@@ -255,7 +263,7 @@ _ITEM_TYPES = ("model", "config", "package", "include")
 
 def item_type(lines: List[str], seg: Segment) -> Tuple[Optional[str], Optional[str]]:
     """Type and name of a top-level item (``model``, ``config``...)."""
-    keys = block_keys(lines, seg.line, seg.col, True)
+    keys = block_keys(lines, seg.line, seg.col, True, want=_ITEM_TYPES)
     for t in _ITEM_TYPES:
         if t in keys:
             return t, _unquote(keys[t][1].value.strip())
