@@ -469,3 +469,78 @@ def test_utf8_output_split_across_reads(project):
     project.guildfile("utf: {main: utf}\n")
     res = project.run("utf")
     assert res.stdout == "héllo ✓\n"
+
+
+def test_file_dependencies(project):
+    """`requires: file:` copies (default) or links project files into the run dir; named
+    resources, select, target-path, rename (checked against Guild 0.9.0)."""
+    project.write("data.csv", "a\n")
+    project.write("dir/b.txt", "b\n")
+    project.write("dir/sub/c.txt", "c\n")
+    project.write("show.py", """
+        import os
+        for r, d, f in sorted(os.walk(".")):
+            if ".guild" in r:
+                continue
+            for n in sorted(f):
+                p = os.path.join(r, n)
+                print("sees", p, "link" if os.path.islink(p) else "file")
+        """)
+    project.guildfile(r"""
+- model: m
+  resources:
+    data:
+      - file: data.csv
+      - file: dir
+        select: .*c\.txt
+  operations:
+    plain:
+      main: show
+      sourcecode: show.py
+      requires:
+        - file: data.csv
+        - file: dir
+    typed:
+      main: show
+      sourcecode: show.py
+      requires:
+        - file: dir
+          target-path: inputs
+          select: .*\.txt
+          target-type: link
+        - file: data.csv
+          rename: data train
+    named:
+      main: show
+      sourcecode: show.py
+      requires: data
+    missing:
+      main: show
+      requires:
+        - file: nope.csv
+    remote:
+      main: show
+      requires:
+        - url: https://example.com/x.zip
+    undefined:
+      main: show
+      requires: nope
+""")
+    out = project.run("m:plain").stdout
+    assert "sees ./data.csv file" in out and "sees ./dir/sub/c.txt file" in out
+    out = project.run("m:typed").stdout
+    assert "sees ./inputs/b.txt link" in out and "sees ./inputs/c.txt link" in out
+    assert "sees ./train.csv file" in out
+    res = project.run("m:named")
+    assert "sees ./c.txt file" in res.stdout and "sees ./data.csv file" in res.stdout
+    assert "Resolving data" in res.stderr
+    res = project.run("m:missing")
+    assert res.exit_code == 1
+    assert ("could not resolve 'file:nope.csv' in file:nope.csv resource: cannot find source "
+            "file 'nope.csv'") in res.stderr
+    with pytest.raises(PlanError) as e:
+        project.plan("m:remote")
+    assert "url sources" in e.value.message
+    with pytest.raises(PlanError) as e:
+        project.plan("m:undefined")
+    assert "resource 'nope' required by operation 'm:undefined' is not defined" in e.value.message

@@ -111,6 +111,8 @@ class PlanStep:
     main_args: list = field(default_factory=list)
     force_flags: bool = False
     warnings: list = field(default_factory=list)
+    # resolved `requires`: [(resource name, [(source name, effective attrs, Source)])]
+    deps: list = field(default_factory=list)
 
     # -- display ---------------------------------------------------------------------------
     def option_args(self) -> list[str]:
@@ -547,6 +549,8 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
                     assigns=dict(assigns), options=dict(options), expect=list(expect),
                     isolate_runs=isolate_runs, index=index, path=path, user_flags=dict(user_vals),
                     flags_dest=dest, main_module=module, main_args=margs, force_flags=force)
+    if kind != "steps":
+        node.deps = [dependency_sources(gf, op, dep, where, flags) for dep in op.requires or []]
     for opt in IGNORED_OPTIONS:
         if options.get(opt):
             node.warnings.append(f"option {opt.replace('_', '-')} is ignored by guildls' executor")
@@ -583,6 +587,62 @@ def _refuse_batch(op, defs, user_vals, options, where) -> None:
     if why is not None:
         raise PlanError(f"{why}: batch runs are not supported by guildls' bundled executor "
                         "- run this with Guild", where)
+
+
+SUPPORTED_SOURCES = ("operation", "file", "module")
+
+
+def dependency_sources(gf, op, dep, where, flags) -> tuple:
+    """(resource name, [(source name, effective attrs, Source)]) for one `requires` item.
+    Refuses (PlanError) what the executor cannot resolve: undefined named resources and
+    source types other than operation, file and module."""
+    if dep.kind == "resource":
+        ref = str(dep.resource or "")
+        model, rname = op.model, ref
+        if ":" in ref:
+            mname, rname = ref.split(":", 1)
+            model = gf.models.get(mname)
+            if model is None:
+                raise PlanError(f"invalid definition for operation '{op.fullname}': model "
+                                f"'{mname}' in resource '{ref}' required by operation "
+                                f"'{op.fullname}' is not defined", where)
+        res = model.resources.get(rname) if model is not None else None
+        if res is None:
+            raise PlanError(f"invalid definition for operation '{op.fullname}': resource "
+                            f"'{ref}' required by operation '{op.fullname}' is not defined", where)
+        rattrs = dict(res.attrs or {})
+        sources = res.sources
+        name = ref
+    else:
+        many = "sources" in (dep.attrs or {})
+        rattrs = dict(dep.attrs) if many else {}
+        sources = dep.sources
+        name = None
+        if many:
+            name = rattrs.get("name") if isinstance(rattrs.get("name"), str) else \
+                f"{op.model.name if op.model else ''}:inline"
+    out = []
+    for src in sources:
+        if src.kind not in SUPPORTED_SOURCES:
+            what = f"{src.kind} sources" if src.kind != "unknown" else "this source"
+            raise PlanError(f"{what} in the requirements of '{op.fullname}' are not supported "
+                            "by guildls' bundled executor - run this with Guild", where)
+        attrs = {k: v for k, v in rattrs.items()
+                 if k in ("target-path", "path", "target-type", "preserve-path")}
+        attrs.update(src.attrs or {})
+        spec = src.spec
+        if isinstance(spec, str) and "${" in spec:
+            try:
+                spec = fv.resolve_refs(spec, flags)
+            except fv.UndefinedReferenceError as e:
+                raise PlanError(f"run failed because a dependency was not met: cannot resolve "
+                                f"'{src.spec}': undefined reference '{e.reference}'", where)
+            src = type(src)(src.kind, spec, src.attrs, src.node, src.spec_node)
+        sname = attrs.get("name") if isinstance(attrs.get("name"), str) else f"{src.kind}:{spec}"
+        out.append((sname, attrs, src))
+    if name is None:
+        name = out[0][0] if out else "?"
+    return name, out
 
 
 def _has_empty_steps(op) -> bool:

@@ -692,42 +692,114 @@ class Runner:
         return best
 
     def _resolve_deps(self, node: PlanStep, run: R.Run, parent: Optional[R.Run], ancestors: list):
+        """Resolve `requires`: operation and file sources (others are refused by the plan)."""
         op = node.operation
         deps_attr: dict = {}
         dep_flags: dict = {}
         manifest: list = []
-        for dep in getattr(op, "requires", []) or []:
-            for src in dep.operation_sources:
-                spec = str(src.spec)
-                attrs = dict(src.attrs)
-                if dep.kind == "inline" and len(dep.sources) == 1:
-                    for k, v in (dep.attrs or {}).items():
-                        attrs.setdefault(k, v)
-                res_name = attrs.get("name") if isinstance(attrs.get("name"), str) else f"operation:{spec}"
-                fname = attrs.get("flag-name")
-                flag_name = None if fname is False else (
-                    fname if isinstance(fname, str) else
-                    (attrs.get("name") if isinstance(attrs.get("name"), str) else f"operation:{spec}"))
-                pinned = node.flags.get(flag_name) if flag_name else None
-                upstream = self._find_upstream(spec, op, node, parent, pinned)
-                if upstream is None:
-                    if pinned is None:
-                        self._say(f"WARNING: cannot find a suitable run for required resource "
-                                  f"'{res_name}'", ancestors)
-                    self._say(f"Resolving {res_name}", ancestors)
-                    opname = spec.split(":")[-1]
-                    raise _StepFailed(1, f"run failed because a dependency was not met: could not "
-                                         f"resolve '{res_name}' in {res_name} resource: no suitable "
-                                         f"run for {opname}")
-                self._say(f"Resolving {res_name}", ancestors)
-                self._say(f"Using run {upstream.id} for {res_name}", ancestors)
-                paths, lines = self._link_dep_files(upstream, run, attrs, res_name)
-                manifest += lines
-                deps_attr.setdefault(res_name, {})[res_name] = {
-                    "config": upstream.id, "paths": paths, "uri": f"operation:{spec}"}
-                if flag_name:
-                    dep_flags[flag_name] = upstream.id
+        for res_name, sources in node.deps:
+            announced = False
+            for src_name, attrs, src in sources:
+                if src.kind == "operation":
+                    spec = str(src.spec)
+                    fname = attrs.get("flag-name")
+                    flag_name = None if fname is False else (
+                        fname if isinstance(fname, str) else src_name)
+                    pinned = node.flags.get(flag_name) if flag_name else None
+                    upstream = self._find_upstream(spec, op, node, parent, pinned)
+                    if upstream is None:
+                        if pinned is None:
+                            self._say(f"WARNING: cannot find a suitable run for required resource "
+                                      f"'{res_name}'", ancestors)
+                        self._say(f"Resolving {res_name}", ancestors)
+                        opname = spec.split(":")[-1]
+                        raise _StepFailed(1, f"run failed because a dependency was not met: could "
+                                             f"not resolve '{src_name}' in {res_name} resource: no "
+                                             f"suitable run for {opname}")
+                    if not announced:
+                        self._say(f"Resolving {res_name}", ancestors)
+                        announced = True
+                    self._say(f"Using run {upstream.id} for {src_name}", ancestors)
+                    entries = self._upstream_entries(upstream, attrs)
+                    paths, lines = self._place(entries, run, attrs, src_name)
+                    manifest += lines
+                    deps_attr.setdefault(res_name, {})[src_name] = {
+                        "config": upstream.id, "paths": paths, "uri": f"operation:{spec}"}
+                    if flag_name:
+                        dep_flags[flag_name] = upstream.id
+                elif src.kind == "file":
+                    if not announced:
+                        self._say(f"Resolving {res_name}", ancestors)
+                        announced = True
+                    rel = str(src.spec)
+                    path = os.path.join(self.project_dir, rel)
+                    if not os.path.exists(path):
+                        raise _StepFailed(1, f"run failed because a dependency was not met: could "
+                                             f"not resolve '{src_name}' in {res_name} resource: "
+                                             f"cannot find source file '{rel}'")
+                    entries = _file_entries(path, attrs)
+                    paths, lines = self._place(entries, run, attrs, src_name, origin=self.project_dir)
+                    manifest += lines
+                    deps_attr.setdefault(res_name, {})[src_name] = {
+                        "paths": paths, "uri": f"file:{rel}"}
+                # module sources: nothing to place (Guild only checks the import)
         return deps_attr, dep_flags, manifest
+
+    def _upstream_entries(self, upstream: R.Run, attrs: dict) -> list:
+        """(absolute path, path relative to the upstream run) of the files an operation
+        dependency provides: the upstream's own outputs, not its source or dependencies."""
+        select = _as_list(attrs.get("select"))
+        source = upstream.source_paths()
+        out = []
+        if select:
+            for rel in _walk_rel(upstream.path, skip_top=(".guild",)):
+                if rel in source:
+                    continue
+                if any(_select_match(p, rel) for p in select):
+                    out.append((os.path.join(upstream.path, rel), rel))
+        else:
+            for name in sorted(os.listdir(upstream.path)):
+                if name.startswith(".guild") or name in source:
+                    continue
+                p = os.path.join(upstream.path, name)
+                if os.path.islink(p):
+                    continue
+                out.append((p, name))
+        return out
+
+    def _place(self, entries: list, run: R.Run, attrs: dict, src_name: str,
+               origin: Optional[str] = None) -> tuple[list, list]:
+        """Copy (default) or link dependency files into the run dir; manifest `d` lines."""
+        target_path = attrs.get("target-path") or attrs.get("path") or ""
+        target_type = attrs.get("target-type") or "copy"
+        if target_type not in ("copy", "link"):
+            raise _StepFailed(1, f"unsupported target-type '{target_type}' in source {src_name} "
+                                 "(expected 'link' or 'copy')")
+        preserve = bool(attrs.get("preserve-path"))
+        rename = attrs.get("rename")
+        paths, lines = [], []
+        for src, rel in entries:
+            base = _renamed(os.path.basename(rel), rename)
+            sub = os.path.dirname(rel) if preserve else target_path
+            dest_rel = os.path.normpath(os.path.join(sub, base)) if sub else base
+            dst = os.path.join(run.path, dest_rel)
+            os.makedirs(os.path.dirname(dst) or run.path, exist_ok=True)
+            if os.path.lexists(dst):
+                if os.path.isdir(dst) and not os.path.islink(dst):
+                    shutil.rmtree(dst)
+                else:
+                    os.remove(dst)
+            if target_type == "link":
+                os.symlink(os.path.relpath(src, os.path.dirname(dst)), dst)
+            elif os.path.isdir(src):
+                shutil.copytree(src, dst, symlinks=True)
+            else:
+                shutil.copy2(src, dst)
+            paths.append(os.path.relpath(src, run.path))
+            label = src_name if origin is None else f"file:{os.path.relpath(src, origin)}"
+            sha = R.file_sha1(src) if os.path.isfile(src) else "-"
+            lines.append(f"d {_q(dest_rel)} {sha} {_q(label)}")
+        return paths, lines
 
     def _find_upstream(self, spec: str, op, node: PlanStep, parent: Optional[R.Run],
                        pinned: Any) -> Optional[R.Run]:
@@ -761,56 +833,67 @@ class Runner:
                 best = r
         return best
 
-    def _link_dep_files(self, upstream: R.Run, run: R.Run, attrs: dict, res_name: str):
-        select = attrs.get("select")
-        if isinstance(select, str):
-            select = [select]
-        target_path = attrs.get("target-path") or attrs.get("path") or ""
-        target_type = attrs.get("target-type") or "copy"
-        preserve = bool(attrs.get("preserve-path"))
-        source = upstream.source_paths()
-        picked: list[tuple[str, str]] = []  # (rel in upstream, rel in run)
-        if select:
-            for root, dirs, files in os.walk(upstream.path):
-                rel_root = os.path.relpath(root, upstream.path)
-                if rel_root == ".":
-                    dirs[:] = [d for d in dirs if d != ".guild"]
-                    rel_root = ""
-                for f in files:
-                    rel = os.path.join(rel_root, f) if rel_root else f
-                    if rel in source:
-                        continue
-                    if any(re.fullmatch(s, rel) for s in select):
-                        dest = rel if preserve else os.path.basename(rel)
-                        picked.append((rel, os.path.join(target_path, dest) if target_path else dest))
+
+def _as_list(v) -> list:
+    if v is None:
+        return []
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def _select_match(pattern: str, rel: str) -> bool:
+    try:
+        return re.match(pattern + "$", rel) is not None
+    except re.error:
+        return False
+
+
+def _walk_rel(root: str, skip_top=()) -> list:
+    """Relative paths of files and directories under root (Guild's _all_dir_files)."""
+    out = []
+    for cur, dirs, files in os.walk(root):
+        rel_root = os.path.relpath(cur, root)
+        rel_root = "" if rel_root == "." else rel_root
+        if not rel_root:
+            dirs[:] = [d for d in dirs if d not in skip_top]
+        for name in sorted(dirs) + sorted(files):
+            out.append(os.path.join(rel_root, name) if rel_root else name)
+    return sorted(out)
+
+
+def _file_entries(path: str, attrs: dict) -> list:
+    if not os.path.isdir(path):
+        return [(path, os.path.basename(path))]
+    select = _as_list(attrs.get("select"))
+    if not select:  # the directory itself (copied or linked whole)
+        return [(path, os.path.basename(os.path.normpath(path)))]
+    chosen = []
+    for rel in _walk_rel(path):
+        if any(_select_match(p, rel) for p in select):
+            chosen.append((os.path.join(path, rel), rel))
+    return chosen
+
+
+def _renamed(name: str, spec) -> str:
+    """Guild's `rename`: "PATTERN REPL", "NAME", {pattern, repl}, or a list of those."""
+    if not spec:
+        return name
+    for item in spec if isinstance(spec, list) else [spec]:
+        if isinstance(item, dict):
+            pat, repl = item.get("pattern"), item.get("repl", "")
+        elif isinstance(item, str):
+            parts = item.split(None, 1)
+            if len(parts) == 1:
+                return parts[0]
+            pat, repl = parts
         else:
-            for name in sorted(os.listdir(upstream.path)):
-                if name == ".guild" or name in source:
-                    continue
-                p = os.path.join(upstream.path, name)
-                if os.path.islink(p):
-                    continue
-                picked.append((name, os.path.join(target_path, name) if target_path else name))
-        paths, lines = [], []
-        for rel, dest_rel in picked:
-            src = os.path.join(upstream.path, rel)
-            dst = os.path.join(run.path, dest_rel)
-            os.makedirs(os.path.dirname(dst) or run.path, exist_ok=True)
-            if os.path.lexists(dst):
-                if os.path.isdir(dst) and not os.path.islink(dst):
-                    shutil.rmtree(dst)
-                else:
-                    os.remove(dst)
-            if target_type == "link":
-                os.symlink(os.path.relpath(src, os.path.dirname(dst)), dst)
-            elif os.path.isdir(src):
-                shutil.copytree(src, dst, symlinks=True)
-            else:
-                shutil.copy2(src, dst)
-            paths.append(os.path.relpath(src, run.path))
-            if os.path.isfile(src):
-                lines.append(f"d {_q(dest_rel)} {R.file_sha1(src)} {_q(res_name)}")
-        return paths, lines
+            continue
+        try:
+            new = re.sub(str(pat), str(repl), name)
+        except re.error:
+            continue
+        if new != name:
+            return new
+    return name
 
 
 class _CheckFailed(Exception):
