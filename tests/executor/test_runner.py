@@ -544,3 +544,23 @@ def test_file_dependencies(project):
     with pytest.raises(PlanError) as e:
         project.plan("m:undefined")
     assert "resource 'nope' required by operation 'm:undefined' is not defined" in e.value.message
+
+
+def test_script_targets(project):
+    # `guild run train.py` and a step `- train.py lr=0.5` (operation-only guild file)
+    project.write("train.py", "lr = 0.1\nepochs = 1\nprint(f'train lr={lr} epochs={epochs}')\n")
+    project.guildfile("""
+wf:
+  steps:
+    - train.py lr=0.5
+""")
+    assert "train lr=0.2 epochs=1" in project.run("train.py", ["lr=0.2"]).stdout
+    res = project.run("wf")
+    assert res.exit_code == 0 and "train lr=0.5 epochs=1" in res.stdout
+    assert "INFO: [guild] running train.py: train.py lr=0.5" in res.stderr
+    with pytest.raises(PlanError) as e:
+        project.plan("train.py", ["nope=1"])
+    assert e.value.message == "unsupported flag 'nope'"
+    with pytest.raises(PlanError) as e:
+        project.plan("train.py", ["lr=abc"])
+    assert "invalid value for type 'number'" in e.value.message

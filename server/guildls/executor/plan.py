@@ -242,12 +242,72 @@ def find_operation(gf, opspec: str, from_model=None, where: Optional[str] = None
     return op
 
 
-def find_root_operation(gf, opspec: str):
-    """`guild run OPSPEC` lookup: an unqualified name is looked up in the default model only."""
+class _ScriptFlag:
+    def __init__(self, name, attrs):
+        self.name = name
+        self.attrs = attrs
+
+
+class _Anonymous:
+    name = ""
+    resources: dict = {}
+    data = None
+
+
+class ScriptOperation:
+    """A `*.py` file run as an operation (Guild's python_script plugin): `guild run
+    train.py` or a step `- train.py` in an operation-only guild file. Flags are the script's
+    global assignments (typed), or an open set when it uses argparse/click."""
+
+    def __init__(self, name: str, path: str, model=None):
+        self.name = name
+        self.model = model if model is not None else _Anonymous()
+        self.path = path
+        info = script_info(path)
+        self.flags_open = info["dest"] != "globals"
+        self.flags = {} if self.flags_open else {
+            n: _ScriptFlag(n, {"default": v, "type": _type_for_val(v)})
+            for n, v in info["globals"].items()}
+        self.requires: list = []
+        self.steps = None
+        self.exec = None
+        self.main = name[:-3] if name.endswith(".py") else name
+        self.is_workflow = False
+        self.label = None
+        self.env: dict = {}
+        self.key_range = None
+
+    @property
+    def fullname(self) -> str:
+        return self.name
+
+    def value(self, key, default=None):
+        return default
+
+    def attr(self, key):
+        return None
+
+
+def script_operation(gf, opspec: str, project_dir: Optional[str]):
+    """A ScriptOperation for `X.py` (anonymous model only, as in Guild), else None."""
+    if not project_dir or not opspec.endswith(".py") or ":" in opspec:
+        return None
+    path = os.path.join(project_dir, opspec)
+    if not os.path.isfile(path):
+        return None
+    return ScriptOperation(opspec, path, gf.models.get(""))
+
+
+def find_root_operation(gf, opspec: str, project_dir: Optional[str] = None):
+    """`guild run OPSPEC` lookup: an unqualified name is looked up in the default model only;
+    an existing `*.py` file runs as a script operation."""
     if ":" in opspec:
         return find_operation(gf, opspec)
     m = gf.default_model
     if m is None or opspec not in m.operations:
+        script = script_operation(gf, opspec, project_dir)
+        if script is not None:
+            return script
         raise _not_found(gf, opspec, m)
     return m.operations[opspec]
 
@@ -511,7 +571,7 @@ def build_plan(gf, opspec: str, user_flags: Any = None, *, label: Optional[str] 
         raise PlanError(f"guild file contains an error (line {line}): {p.message}",
                         hint=f"{len(errors)} error(s) in {gf.path or 'the guild file'}")
     project_dir = project_dir or (gf.dir if getattr(gf, "path", None) else None)
-    op = find_root_operation(gf, opspec)
+    op = find_root_operation(gf, opspec, project_dir)
     if isinstance(user_flags, dict):
         uvals = dict(user_flags)
     else:
@@ -672,6 +732,8 @@ def _build_step(gf, parent_op, step, i, parent_flags, parent_run_params, project
     resolved_spec = apply_default_model(written, parent_op.model.name)
     name = step.name or written
     target = gf.find_operation(resolved_spec, parent_op.model)
+    if target is None and not parent_op.model.name:
+        target = script_operation(gf, resolved_spec, project_dir)
     if target is None:
         raise _not_found(gf, written if ":" in written else resolved_spec,
                          parent_op.model if ":" not in written else None, where)
