@@ -45,13 +45,10 @@ $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
 client-build: $(CLIENT)/node_modules/.package-lock.json
 	cd $(CLIENT) && npm run typecheck && npm run bundle
 
-# guildls + its pure-Python dependencies into bundled/libs (see
-# client-vscode/bundle-constraints.txt), then guildls-<version>.vsix
+# guildls + its dependencies into bundled/libs, for any CPython >= 3.9 (see
+# client-vscode/scripts/bundle_python.py), then guildls-<version>.vsix
 vsix: $(STAMP) $(CLIENT)/node_modules/.package-lock.json
-	rm -rf $(CLIENT)/bundled/libs
-	$(PY) -m pip install -q --disable-pip-version-check --target $(CLIENT)/bundled/libs \
-	  -c $(CLIENT)/bundle-constraints.txt . exceptiongroup typing_extensions
-	rm -rf $(CLIENT)/bundled/libs/bin
+	$(PY) $(CLIENT)/scripts/bundle_python.py . $(CLIENT)/bundled/libs
 	cd $(CLIENT) && npx vsce package --no-dependencies --no-rewrite-relative-links -o guildls-$(CLIENT_VERSION).vsix
 
 # npm ci + typecheck + bundle, then VS Code (code-server) and Neovim end to end

@@ -113,7 +113,7 @@ async function doStartClient(): Promise<void> {
   const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
   const cfg = vscode.workspace.getConfiguration('guildls', resource);
   const python = await resolvePython(resource);
-  const checked = await checkPython(python.command);
+  const checked = await checkPythonCached(python.command);
   if (!checked.ok) {
     const msg = `Guild: cannot start the language server: the Python interpreter "${python.command}" (${python.source}) ${checked.problem}. guildls needs Python ${MIN_PYTHON.join('.')} or newer.`;
     log.error(msg);
@@ -128,15 +128,20 @@ async function doStartClient(): Promise<void> {
 
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1' };
   const libs = path.join(ctx.extensionPath, 'bundled', 'libs');
+  const launcher = path.join(ctx.extensionPath, 'python', 'guildls_launcher.py');
   const strategy = cfg.get<string>('importStrategy', 'useBundled');
-  if (strategy === 'useBundled' && fs.existsSync(path.join(libs, 'guildls'))) {
-    env.PYTHONPATH = env.PYTHONPATH ? `${libs}${path.delimiter}${env.PYTHONPATH}` : libs;
+  const serverArgs = cfg.get<string[]>('serverArgs', []);
+  let args: string[];
+  if (strategy === 'useBundled' && fs.existsSync(path.join(libs, 'guildls')) && fs.existsSync(launcher)) {
+    // the launcher puts bundled/libs first on the server's sys.path (not on
+    // PYTHONPATH, which would leak into the user's operations during runs)
+    args = [launcher, 'serve', ...serverArgs];
     pythonDesc += ', bundled guildls';
   } else {
     if (strategy === 'useBundled') log.warn(`no bundled guildls in ${libs}: using the one installed for ${python.command}`);
+    args = ['-m', 'guildls', 'serve', ...serverArgs];
     pythonDesc += ', guildls from the environment';
   }
-  const args = ['-m', 'guildls', 'serve', ...cfg.get<string[]>('serverArgs', [])];
   log.info(`starting: ${checked.executable || python.command} ${args.join(' ')} — ${pythonDesc}`);
   const serverOptions: ServerOptions = {
     // the interpreter itself (sys.executable), not a shim such as pyenv's: faster start
@@ -191,6 +196,7 @@ async function doStartClient(): Promise<void> {
     log.info(`server ready ${Date.now() - tActivate} ms after activation`);
     setServerState('ready');
   } catch (e) {
+    await ctx.globalState.update(`pythonCheck:${python.command}`, undefined); // check the interpreter again next time
     const msg = `Guild: the language server failed to start: ${errText(e)}`;
     log.error(msg);
     setServerState('error', msg);
@@ -282,6 +288,31 @@ async function watchPythonExtension(context: vscode.ExtensionContext): Promise<v
   } catch {
     // the Python extension is optional
   }
+}
+
+// The interpreter check costs a process start (a few hundred ms in a busy
+// editor): remember a good answer per command, while the interpreter file is unchanged.
+async function checkPythonCached(command: string): Promise<PythonCheck> {
+  const key = `pythonCheck:${command}`;
+  const cached = ctx.globalState.get<{ version: string; executable: string; mtime: number }>(key);
+  if (cached) {
+    try {
+      if (fs.statSync(cached.executable).mtimeMs === cached.mtime) return { ok: true, version: cached.version, executable: cached.executable };
+    } catch {
+      // gone: check again
+    }
+  }
+  const res = await checkPython(command);
+  if (res.ok) {
+    try {
+      await ctx.globalState.update(key, { version: res.version, executable: res.executable, mtime: fs.statSync(res.executable).mtimeMs });
+    } catch {
+      // not cached
+    }
+  } else if (cached) {
+    await ctx.globalState.update(key, undefined);
+  }
+  return res;
 }
 
 type PythonCheck = { ok: true; version: string; executable: string } | { ok: false; problem: string };

@@ -72,12 +72,16 @@ def npm_registry_reachable() -> bool:
 
 # ------------------------------------------------------------------ the server
 
-def check_server(python: str, env: dict) -> None:
-    """`python -m guildls serve` must answer `initialize`; skip while it is not implemented at all."""
+def check_server(cmd, env: dict) -> None:
+    """CMD (`python -m guildls serve` when CMD is a python path) must answer
+    `initialize`; skip while `serve` is not implemented at all."""
+    if isinstance(cmd, str):
+        cmd = [cmd, "-m", "guildls", "serve"]
+    python = " ".join(cmd)
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                        "params": {"processId": None, "rootUri": None, "capabilities": {}}})
     msg = f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
-    p = subprocess.Popen([python, "-m", "guildls", "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=env, cwd=str(REPO))
     try:
         out, err = p.communicate(msg, timeout=20)
@@ -89,9 +93,9 @@ def check_server(python: str, env: dict) -> None:
     if '"capabilities"' in text:
         return
     if "Traceback" not in errtext and p.returncode not in (None, 0, -9):
-        pytest.skip(f"`{python} -m guildls serve` is not implemented in this checkout yet "
+        pytest.skip(f"`{python}` is not implemented in this checkout yet "
                     f"(exit {p.returncode}: {errtext.strip()[-300:]})")
-    pytest.fail(f"`{python} -m guildls serve` did not answer initialize (exit {p.returncode}):\n"
+    pytest.fail(f"`{python}` did not answer initialize (exit {p.returncode}):\n"
                 f"stdout: {text[-1000:]}\nstderr: {errtext[-3000:]}")
 
 
@@ -137,11 +141,12 @@ for i in range(1200):
 PLANTED = "  no-such-attribute: 1"
 
 
-def make_workspace(dest: Path) -> dict:
+def make_workspace(dest: Path, near_workflow: bool = False) -> dict:
     """Copy examples/seed to DEST, add an operation `slow` (runs until stopped)
-    at the end, and plant an error near the top, where the editor shows it
-    without scrolling: an unknown attribute in the first operation.
-    Returns the guild.yml path and 0-based lines."""
+    at the end, and plant an error: an unknown attribute in the first
+    operation (the editor shows it without scrolling), or with NEAR_WORKFLOW in
+    the operation just above the first workflow (both in one screen once the
+    editor reveals the workflow). Returns the guild.yml path and 0-based lines."""
     if dest.exists():
         shutil.rmtree(dest)
     seed = REPO / "examples" / "seed"
@@ -156,12 +161,18 @@ def make_workspace(dest: Path) -> dict:
     text = gy.read_text()
     if not text.endswith("\n"):
         text += "\n"
-    text += SLOW_OP
-    lines = text.splitlines()
-    first_op = next(i for i, ln in enumerate(lines) if re.match(r"^[A-Za-z][\w-]*:\s*$", ln))
-    lines.insert(first_op + 1, PLANTED)
+    lines = (text + SLOW_OP).splitlines()
+    heads = [i for i, ln in enumerate(lines) if re.match(r"^[A-Za-z][\w-]*:\s*$", ln)]
+
+    def is_workflow(h):
+        nxt = min([j for j in heads if j > h] or [len(lines)])
+        return any(re.match(r"^  steps:", ln) for ln in lines[h:nxt])
+    workflow = next(h for h in heads if is_workflow(h))
+    target = max(h for h in heads if h < workflow) if near_workflow else heads[0]
+    lines.insert(target + 1, PLANTED)
     gy.write_text("\n".join(lines) + "\n")
-    return {"path": gy, "planted": lines.index(PLANTED), "slow": lines.index("slow:")}
+    return {"path": gy, "planted": lines.index(PLANTED), "slow": lines.index("slow:"),
+            "workflow": workflow + 1 if workflow > target else workflow}
 
 
 def line_of(path: Path, pattern: str) -> int:

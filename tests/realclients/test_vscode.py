@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from realclients_util import (CACHE, REPO, HERE, apt_install, check_server, make_workspace, npm_registry_reachable,
+from realclients_util import (CACHE, REPO, HERE, apt_install, check_server, line_of, make_workspace, npm_registry_reachable,
                       say, shared_tools, wait_until)
 
 CS = CACHE / "cs" / "node_modules" / ".bin" / "code-server"
@@ -66,12 +66,14 @@ def vsix() -> Path:
     version = json.loads((REPO / "client-vscode" / "package.json").read_text())["version"]
     path = REPO / "client-vscode" / f"guildls-{version}.vsix"
     assert path.exists(), r.stdout[-2000:]
-    # the server the .vsix runs: python3 + bundled/libs must answer initialize
-    libs = REPO / "client-vscode" / "bundled" / "libs"
+    # the server the .vsix runs: python3 + the launcher + bundled/libs must answer
+    # initialize, also without site-packages (-S): the bundle is complete
+    launcher = REPO / "client-vscode" / "python" / "guildls_launcher.py"
     if user_settings({}).get("guildls.importStrategy") == "fromEnvironment":
         check_server(user_settings({}).get("guildls.python") or "python3", dict(os.environ))
     else:
-        check_server("python3", dict(os.environ, PYTHONPATH=str(libs)))
+        check_server(["python3", "-S", str(launcher), "serve"], dict(os.environ))
+    say((REPO / "client-vscode" / "bundled" / "libs" / "BUNDLE.txt").read_text().strip())
     say(f"built {path.name} ({path.stat().st_size // 1024} KiB)")
     return path
 
@@ -153,18 +155,19 @@ def node_env() -> dict:
 
 
 def test_shared_probe(code_server, vsix, out_root, tmp_path):
-    """The shared harness against the .vsix: diagnostics, code lens, hover, completion, lens click."""
+    """The shared harness against the .vsix: diagnostics, code lens, hover,
+    completion, and a click on the first "Run" lens (prepare-data) -> progress."""
     tools = shared_tools()
     ws = tmp_path / "seed"
-    planted = make_workspace(ws)["planted"]
+    w = make_workspace(ws)
+    main_line = line_of(w["path"], r"^  main: ")  # hover + completion on the first `main:`
     out = out_root / "vscode-probe"
     shutil.rmtree(out, ignore_errors=True)
     settings = tmp_path / "settings.json"
     settings.write_text(json.dumps(user_settings({})))
-    # hover + completion on the planted attribute's line (1-based line, column 3)
     env = dict(node_env(), REAL_CLIENTS_PREFIX=str(CACHE), PLAYWRIGHT_NODE_PATH=str(PW),
-               PROBE_LENS="Run workflow", PROBE_EXPECT_MESSAGE="Guild|step|running", PROBE_TIMEOUT_MS="60000")
-    r = subprocess.run([str(tools / "vscode_web_probe.sh"), str(vsix), str(ws), "guild.yml", str(planted + 1), "3",
+               PROBE_LENS="Run", PROBE_EXPECT_MESSAGE="guild run|step|running", PROBE_TIMEOUT_MS="60000")
+    r = subprocess.run([str(tools / "vscode_web_probe.sh"), str(vsix), str(ws), "guild.yml", str(main_line + 1), "4",
                         str(out), str(settings)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        env=env, timeout=600)
     print(r.stdout[-4000:])
@@ -172,10 +175,11 @@ def test_shared_probe(code_server, vsix, out_root, tmp_path):
     say(f"shared probe: timings {res['timings_ms']}; lenses {res.get('code_lenses')}; "
         f"problems {res.get('problems')}; notifications {res.get('notifications')}; errors {res['errors']}")
     assert res.get("squiggles", 0) >= 1
-    assert "Run workflow" in (res.get("code_lenses") or [])
+    # the first operation's "Run" lens is in view (the workflow's is further down)
+    assert "Run" in (res.get("code_lenses") or [])
     assert any("no-such-attribute" in p for p in res.get("problems") or []), res.get("problems")
     assert res.get("completion"), "no completion items"
-    assert res.get("hover"), "no hover"
+    assert "main" in " ".join(res.get("hover_all") or [res.get("hover") or ""]), res.get("hover_all")
     assert res["errors"] == [], res["errors"]
 
 
@@ -184,7 +188,7 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     notification + the run's output channel + status bar; Guild: Run Workflow on a slow op, cancelled from the
     notification; cold start after a window reload."""
     ws = tmp_path / "seed"
-    w = make_workspace(ws)
+    w = make_workspace(ws, near_workflow=True)
     planted = w["planted"]
     out = out_root / "vscode"
     shutil.rmtree(out, ignore_errors=True)
@@ -193,7 +197,7 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     try:
         r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
                             "--file", "guild.yml", "--out", str(out), "--planted-line", str(planted),
-                            "--slow-line", str(w["slow"])],
+                            "--slow-line", str(w["slow"]), "--workflow-line", str(w["workflow"])],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=900)
         print(r.stdout[-4000:])
         cold = []

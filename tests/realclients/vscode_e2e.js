@@ -12,6 +12,7 @@
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--cancel 1] [--reload 1]
 // --planted-line: 0-based line of the planted error (an unknown attribute);
+// --workflow-line: 0-based line of the workflow operation (revealed before the lens is looked for);
 // --slow-line: 0-based line of an operation that runs until stopped (cancel test).
 const fs = require('fs');
 const os = require('os');
@@ -21,7 +22,7 @@ const { chromium } = require('playwright-core');
 function parseArgs(argv) {
   const a = {
     url: '', folder: '', file: 'guild.yml', out: './vscode-e2e-out', lens: 'Run workflow',
-    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, cancel: 1, reload: 1,
+    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, cancel: 1, reload: 1,
     chromium: '/usr/bin/chromium', width: 1280, height: 800,
   };
   for (let i = 2; i < argv.length; i += 2) {
@@ -29,7 +30,7 @@ function parseArgs(argv) {
     if (!(k in a)) throw new Error(`unknown option --${k}`);
     a[k] = argv[i + 1];
   }
-  for (const k of ['timeout', 'run-timeout', 'planted-line', 'slow-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
+  for (const k of ['timeout', 'run-timeout', 'planted-line', 'slow-line', 'workflow-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
   return a;
 }
 
@@ -79,13 +80,25 @@ async function main() {
     return false;
   };
   const openFile = async () => {
-    await page.locator('.monaco-workbench').click({ position: { x: 600, y: 400 } }).catch(() => {});
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
-    await page.keyboard.type(a.file);
-    await page.waitForTimeout(800);
-    await page.keyboard.press('Enter');
-    await page.waitForSelector(`.tab[data-resource-name="${path.basename(a.file)}"]`, { timeout: a.timeout });
+    const base = path.basename(a.file);
+    const tab = `.tab[data-resource-name="${base}"]`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt === 0) {
+        // the explorer row, as a person clicks it
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: base }).first().click().catch(() => {});
+      } else {
+        // Quick Open, once its result list shows the file
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Control+P');
+        await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
+        await page.keyboard.type(a.file);
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first()
+          .waitFor({ timeout: 10000 }).catch(() => {});
+        await page.keyboard.press('Enter');
+      }
+      if (await page.waitForSelector(tab, { timeout: 10000 }).then(() => true, () => false)) return;
+    }
+    await page.waitForSelector(tab, { timeout: a.timeout });
   };
   const gotoLine = async (line1) => {
     await page.locator('.monaco-editor .view-lines').first().click();
@@ -114,6 +127,7 @@ async function main() {
     mark('file_opened');
 
     // 1. the planted error: squiggle + Problems entry, and the code lenses
+    await gotoLine(a['workflow-line'] + 1); // reveals the workflow (and the planted error above it)
     await squiggle.first().waitFor({ state: 'attached', timeout: a.timeout });
     mark('diagnostic_squiggle');
     await lens.first().waitFor({ timeout: a.timeout });
@@ -145,7 +159,7 @@ async function main() {
       res.steps.status_bar_running = await statusTexts();
       res.steps.progress_texts = [];
       for (let i = 0; i < 8; i++) {
-        const t = squeeze(await progress.first().innerText().catch(() => ''));
+        const t = squeeze(await progress.first().innerText({ timeout: 500 }).catch(() => ''));
         if (t && !res.steps.progress_texts.includes(t)) res.steps.progress_texts.push(t);
         if (i === 1) await shot('04-run-progress.png');
         if (!t) break;
@@ -179,7 +193,7 @@ async function main() {
       await runCommand('Guild: Run Workflow');
       const p2 = toasts.filter({ has: page.locator('.monaco-button', { hasText: /^Cancel$/ }) }).first();
       if (await p2.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
-        await waitOutput(/running/i, a.timeout);
+        await waitOutput(/slow: tick/, a.timeout);
         res.steps.status_bar_slow = await statusTexts();
         await shot('06-slow-run.png');
         await p2.locator('.monaco-button', { hasText: /^Cancel$/ }).first().click();
@@ -204,6 +218,8 @@ async function main() {
       await page.waitForTimeout(1500);
       await page.waitForSelector('.monaco-workbench', { timeout: a.timeout });
       // the code lens: the server answers again
+      await page.waitForSelector('.monaco-editor .view-lines', { timeout: a.timeout }).catch(() => {});
+      await gotoLine(a['workflow-line'] + 1).catch(() => {});
       await lens.first().waitFor({ timeout: a.timeout })
         .catch((e) => res.errors.push('after reload: ' + e.message.split('\n')[0]));
       mark('reload_code_lens');
