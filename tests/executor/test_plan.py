@@ -346,3 +346,27 @@ wf-opt:
     assert "max-trials" in e.value.message
     with pytest.raises(PlanError):
         project.plan("op", ["x=uniform[0:1]"])
+
+
+def test_globals_flags_import(project):
+    # flags-import with a globals script: the imported flags are known (C21)
+    project.write("train_globals.py", "lr = 0.01\nepochs = 1\nopt = 'sgd'\n_private = 1\n")
+    project.guildfile("""
+globs:
+  main: train_globals
+  flags-import: all
+globs-override:
+  main: train_globals
+  flags-import: [lr]
+  flags:
+    epochs:
+      default: 7
+""")
+    assert project.plan("globs").flags == {"lr": 0.01, "epochs": 1, "opt": "sgd"}
+    assert project.plan("globs-override").flags == {"lr": 0.01, "epochs": 7}
+    with pytest.raises(PlanError) as e:
+        project.plan("globs-override", ["opt=adam"])
+    assert e.value.message == "unsupported flag 'opt'"
+    with pytest.raises(PlanError) as e:
+        project.plan("globs", ["lr=fast"])
+    assert e.value.message == "invalid value fast for lr: invalid value for type 'number'"

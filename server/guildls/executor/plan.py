@@ -113,6 +113,8 @@ class PlanStep:
     warnings: list = field(default_factory=list)
     # resolved `requires`: [(resource name, [(source name, effective attrs, Source)])]
     deps: list = field(default_factory=list)
+    flags_open: bool = False
+    flag_defs: dict = field(default_factory=dict)  # name -> attrs (guild file + script)
 
     # -- display ---------------------------------------------------------------------------
     def option_args(self) -> list[str]:
@@ -428,9 +430,14 @@ class FlagDef:
         return attrs.get(item)
 
 
-def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional[str], list]:
-    """(flag defs by name, flags dest, main module, main args) for an operation."""
+def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional[str], list, bool]:
+    """(flag defs by name, flags dest, main module, main args, open flag set) for an op.
+
+    For a `main` script using globals (no argparse/click) the flags Guild imports are
+    knowable: its top-level literal assignments. So `flags-import: all` / a list yields a
+    closed, typed flag set, as in Guild (C21); argparse/click scripts stay open."""
     defs = {name: FlagDef(name, dict(f.attrs)) for name, f in op.flags.items()}
+    open_ = bool(op.flags_open)
     kind = op_kind(op)
     dest = "args"
     module = None
@@ -441,6 +448,18 @@ def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional
         if not module.startswith("guild."):
             info = script_info(module_source(project_dir, module))
             dest = explicit_dest if isinstance(explicit_dest, str) else info["dest"]
+            fi = op.value("flags-import") if hasattr(op, "value") else None
+            if dest == "globals" and (fi is True or fi == "all" or isinstance(fi, list)) \
+                    and not (op.value("notebook") if hasattr(op, "value") else None):
+                skip = op.value("flags-import-skip") or []
+                skip = set(skip) if isinstance(skip, list) else {skip}
+                for name, val in info["globals"].items():
+                    if name in defs or name in skip:
+                        continue
+                    if isinstance(fi, list) and name not in fi:
+                        continue
+                    defs[name] = FlagDef(name, {"default": val})
+                open_ = bool(getattr(op.model, "open", False))
             if dest == "globals":
                 for name, d in defs.items():
                     if d.attrs.get("type") is None and name in info["globals"]:
@@ -452,7 +471,7 @@ def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional
                                 d.attrs["default"] = info["globals"][name]
     elif isinstance(explicit_dest, str):
         dest = explicit_dest
-    return defs, dest, module, margs
+    return defs, dest, module, margs, open_
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,7 +479,9 @@ def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional
 
 
 def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
-                     where: Optional[str]) -> dict:
+                     where: Optional[str], open_: Optional[bool] = None) -> dict:
+    if open_ is None:
+        open_ = bool(op.flags_open)
     vals = dict(user_vals)
     # aliases
     for d in defs.values():
@@ -488,7 +509,7 @@ def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
             if not force:
                 raise PlanError(f"invalid value {fv.encode_flag_val(val) if not isinstance(val, str) else val} for {name}: {e}", where)
     if not force:
-        if not op.flags_open:
+        if not open_:
             for name in vals:
                 if name not in defs:
                     raise PlanError(
@@ -520,7 +541,8 @@ def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
     return vals
 
 
-def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[str]) -> None:
+def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[str],
+                        open_: bool = False) -> None:
     known = set(flags) | set(EXEC_SPECIAL_REFS)
     texts = []
     if kind == "exec":
@@ -530,7 +552,7 @@ def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[
     for v in (op.env or {}).values():
         if isinstance(v, str):
             texts.append(v)
-    if op.flags_open:
+    if open_:
         return
     for t in texts:
         for ref in fv.refs_in(t):
@@ -576,7 +598,7 @@ def build_plan(gf, opspec: str, user_flags: Any = None, *, label: Optional[str] 
         uvals = dict(user_flags)
     else:
         raw = parse_user_flags(user_flags or [])
-        defs, _, _, _ = effective_flags(op, project_dir)
+        defs, _, _, _, _ = effective_flags(op, project_dir)
         types = {n: d.attrs.get("type") for n, d in defs.items()}
         for d in defs.values():
             if d.attrs.get("alias"):
@@ -601,14 +623,15 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
         raise PlanError(
             f"operation '{op.fullname}' has an empty steps list: nothing to run "
             f"(Guild would run it as the Python module '{split_main(op)[0]}')", where)
-    defs, dest, module, margs = effective_flags(op, project_dir)
+    defs, dest, module, margs, open_ = effective_flags(op, project_dir)
     _refuse_batch(op, defs, user_vals, options, where)
-    flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where)
-    _check_command_refs(op, kind, flags, defs, where)
+    flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where, open_)
+    _check_command_refs(op, kind, flags, defs, where, open_)
     node = PlanStep(name=name, opspec=opspec, operation=op, kind=kind, flags=flags,
                     assigns=dict(assigns), options=dict(options), expect=list(expect),
                     isolate_runs=isolate_runs, index=index, path=path, user_flags=dict(user_vals),
-                    flags_dest=dest, main_module=module, main_args=margs, force_flags=force)
+                    flags_dest=dest, main_module=module, main_args=margs, force_flags=force,
+                    flags_open=open_, flag_defs={n: d.attrs for n, d in defs.items()})
     if kind != "steps":
         node.deps = [dependency_sources(gf, op, dep, where, flags) for dep in op.requires or []]
     for opt in IGNORED_OPTIONS:
@@ -772,7 +795,7 @@ def _build_step(gf, parent_op, step, i, parent_flags, parent_run_params, project
     # 5. cross the process boundary as text, re-decoded with the target's flag types
     defs_preview = {n: f.attrs for n, f in target.flags.items()}
     if op_kind(target) == "main":
-        defs_full, _, _, _ = effective_flags(target, project_dir)
+        defs_full, _, _, _, _ = effective_flags(target, project_dir)
         defs_preview = {n: d.attrs for n, d in defs_full.items()}
     user_vals = {}
     for fname, fval in resolved.items():

@@ -566,7 +566,7 @@ class Runner:
     # -- command line ---------------------------------------------------------------------------------
     def _command(self, node: PlanStep, run: R.Run, flags: dict) -> tuple[list, dict]:
         op = node.operation
-        defs = {n: f.attrs for n, f in op.flags.items()}
+        defs = dict(node.flag_defs) or {n: f.attrs for n, f in op.flags.items()}
         env: dict = {}
         for name, val in flags.items():
             attrs = defs.get(name) or {}
@@ -619,7 +619,7 @@ class Runner:
         default_skip = node.operation.value("default-flag-arg-skip") if hasattr(node.operation, "value") else None
         for name, val in sorted(flags.items()):
             attrs = defs.get(name)
-            if attrs is None and not (node.force_flags or node.operation.flags_open):
+            if attrs is None and not (node.force_flags or node.flags_open):
                 continue
             attrs = attrs or {}
             skip = attrs.get("arg-skip")
