@@ -370,3 +370,33 @@ globs-override:
     with pytest.raises(PlanError) as e:
         project.plan("globs", ["lr=fast"])
     assert e.value.message == "invalid value fast for lr: invalid value for type 'number'"
+
+
+def test_argparse_flags_read_statically(project):
+    project.write("train_argparse.py", """
+import argparse
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float, default=0.01, help="learning rate")
+p.add_argument("--epochs", type=int, default=1)
+p.add_argument("--opt", default="sgd", choices=["sgd", "adam"])
+p.add_argument("--fast", action="store_true")
+p.parse_args()
+""")
+    project.guildfile("""
+argp:
+  main: train_argparse
+  flags-import: all
+argp-some:
+  main: train_argparse
+  flags-import: [lr]
+""")
+    assert project.plan("argp").flags == {"lr": 0.01, "epochs": 1, "opt": "sgd", "fast": False}
+    assert project.plan("argp-some").flags == {"lr": 0.01}
+    with pytest.raises(PlanError) as e:
+        project.plan("argp", ["opt=bad"])  # C20
+    assert e.value.message.startswith("Unsupported value for 'opt' - supported values are:")
+    with pytest.raises(PlanError) as e:
+        project.plan("argp", ["epochs=1.5"])
+    assert e.value.message == "invalid value 1.5 for epochs: invalid value for type 'int'"
+    # the set stays open (a helper could add arguments): unknown names are passed through
+    assert project.plan("argp", ["extra=1"]).flags["extra"] == 1

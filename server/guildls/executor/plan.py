@@ -392,6 +392,8 @@ def script_info(path: Optional[str]) -> dict:
             info["dest"] = "args"
         elif "click" in imports:
             info["dest"] = "args:click"
+        if info["dest"] == "args":
+            info["argparse"] = _argparse_flags(tree)
         for node in tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 try:
@@ -403,6 +405,58 @@ def script_info(path: Optional[str]) -> dict:
                     info["globals"][name] = val
     _script_cache[key] = info
     return info
+
+
+_ARG_TYPES = {"str": "string", "float": "float", "int": "int", "bool": "boolean"}
+
+
+def _argparse_flags(tree) -> dict:
+    """Flags Guild would import from `parser.add_argument(...)` calls, read statically (we
+    never run user code to plan): long options with literal arguments only."""
+    flags: dict = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_argument"):
+            continue
+        opts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        name = next((o[2:] for o in opts if o.startswith("--")), None)
+        if not name:
+            continue
+        kw = {}
+        for k in node.keywords:
+            if k.arg is None:
+                continue
+            try:
+                kw[k.arg] = ast.literal_eval(k.value)
+            except Exception:
+                if k.arg == "type" and isinstance(k.value, ast.Name):
+                    kw["type"] = ("name", k.value.id)
+                else:
+                    kw[k.arg] = ("?",)
+        action = kw.get("action", "store")
+        attrs: dict = {}
+        if action == "store_true":
+            attrs.update({"arg-switch": True, "choices": [True, False], "default": False})
+        elif action == "store_false":
+            attrs.update({"arg-switch": False, "choices": [True, False], "default": True})
+        elif action != "store":
+            continue
+        if isinstance(kw.get("help"), str):
+            attrs["description"] = kw["help"]
+        if "default" in kw and kw["default"] != ("?",) and kw["default"] is not None:
+            attrs["default"] = kw["default"]
+        if isinstance(kw.get("choices"), (list, tuple)):
+            attrs["choices"] = list(kw["choices"])
+        if kw.get("required") is True:
+            attrs["required"] = True
+        t = kw.get("type")
+        if isinstance(t, tuple) and t[:1] == ("name",) and t[1] in _ARG_TYPES:
+            attrs["type"] = _ARG_TYPES[t[1]]
+        nargs = kw.get("nargs")
+        if nargs in ("+", "*") or (isinstance(nargs, int) and nargs > 1):
+            attrs["arg-split"] = True
+        flags[name] = attrs
+    return flags
 
 
 def _type_for_val(val: Any) -> Optional[str]:
@@ -460,6 +514,18 @@ def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional
                         continue
                     defs[name] = FlagDef(name, {"default": val})
                 open_ = bool(getattr(op.model, "open", False))
+            if dest == "args" and info.get("argparse"):
+                imported = info["argparse"]
+                skip = op.value("flags-import-skip") or []
+                skip = set(skip) if isinstance(skip, list) else {skip}
+                for name, attrs in imported.items():
+                    if name in defs:  # declared: enriched with the script's type/default
+                        for k, v in attrs.items():
+                            defs[name].attrs.setdefault(k, v)
+                    elif (fi is True or fi == "all" or (isinstance(fi, list) and name in fi)) \
+                            and name not in skip:
+                        defs[name] = FlagDef(name, dict(attrs))
+                # the set stays open: a helper may add arguments we cannot see statically
             if dest == "globals":
                 for name, d in defs.items():
                     if d.attrs.get("type") is None and name in info["globals"]:
