@@ -564,3 +564,15 @@ wf:
     with pytest.raises(PlanError) as e:
         project.plan("train.py", ["lr=abc"])
     assert "invalid value for type 'number'" in e.value.message
+
+
+def test_multi_value_argparse_flag(project):
+    project.write("multi.py", """
+import argparse
+p = argparse.ArgumentParser()
+p.add_argument("--layers", type=int, nargs="+", default=[1, 2])
+print("layers", p.parse_args().layers)
+""")
+    project.guildfile("multi: {main: multi, flags-import: all}\n")
+    assert "layers [1, 2]" in project.run("multi").stdout
+    assert "layers [3, 4, 5]" in project.run("multi", ["layers=3 4 5"]).stdout

@@ -292,6 +292,13 @@ def coerce_flag_value(val: Any, flag: Any) -> Any:
         return val
     if isinstance(val, list):
         return [coerce_flag_value(x, flag) for x in val]
+    split = _attr(flag, "arg_split")
+    if split is not None and split is not False and isinstance(val, str):
+        parts = split_flag_val(val, split)
+        coerced = [coerce_flag_value(decode_flag_val(p), dict(_flag_dict(flag), **{"arg-split": None}))
+                   for p in parts]
+        return " ".join(encode_flag_val(c) for c in coerced) if split in (True, "yes", "shlex") \
+            else str(split).join(encode_flag_val(c) for c in coerced)
     msg = f"invalid value for type '{ftype}'"
     if ftype == "string":
         return str(val)
@@ -321,7 +328,25 @@ def coerce_flag_value(val: Any, flag: Any) -> Any:
     return val  # path, existing-path, unknown types: not coerced here
 
 
+def split_flag_val(val: str, split: Any) -> list:
+    import shlex
+
+    if split in (True, "yes", "shlex"):
+        return shlex.split(val)
+    return [p for p in val.split(str(split)) if p]
+
+
+def _flag_dict(flag: Any) -> dict:
+    return dict(flag) if isinstance(flag, dict) else dict(getattr(flag, "attrs", {}) or {})
+
+
 def check_flag_value(val: Any, flag: Any, name: str) -> None:
+    split = _attr(flag, "arg_split")
+    if split is not None and split is not False and isinstance(val, str):
+        sub = dict(_flag_dict(flag), **{"arg-split": None})
+        for part in split_flag_val(val, split):
+            check_flag_value(decode_flag_val(part), sub, name)
+        return
     if isinstance(val, list):
         for x in val:
             check_flag_value(x, flag, name)

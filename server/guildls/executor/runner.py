@@ -637,8 +637,18 @@ class Runner:
                 continue
             if val is None:
                 continue
-            enc = fv.encode_yaml(val, default_flow_style=True) if for_globals else fv.encode_arg(val)
-            out += [f"--{arg}", enc]
+            if for_globals:
+                out += [f"--{arg}", fv.encode_yaml(val, default_flow_style=True)]
+            elif isinstance(val, list):  # arg-split / nargs: one word per item
+                if val:
+                    out += [f"--{arg}"] + [fv.encode_arg(x) for x in val]
+            elif attrs.get("arg-split") and isinstance(val, str):
+                parts = shlex.split(val) if attrs.get("arg-split") in (True, "shlex", "yes") \
+                    else [p for p in val.split(str(attrs.get("arg-split"))) if p]
+                if parts:
+                    out += [f"--{arg}"] + parts
+            else:
+                out += [f"--{arg}", fv.encode_arg(val)]
         return out
 
     # -- source code ----------------------------------------------------------------------------------
