@@ -149,25 +149,36 @@ def context_at(lines: List[str], line: int, col: int) -> Context:
         limit = els[0].col if els else content
         first_is_item = bool(els) and els[0].kind == "item"
     above: List[Segment] = []
-    for ln in range(line - 1, -1, -1):
+    inds, prev_le, prev_lt = _outline(lines)
+    ln = line - 1
+    while ln >= 0:
         if limit <= 0 and not first_is_item:
             break
-        t = lines[ln]
-        if _indent(t) > limit or _is_blank(t):
+        ind = inds[ln]
+        if ind < 0:  # blank or comment
+            ln -= 1
             continue
-        lels, lcontent = parse_line(t)
-        first = lels[0].col if lels else lcontent
-        if first > limit or not lels:
+        if ind > limit:  # deeper: jump over the whole deeper block
+            ln = prev_le[ln]
+            continue
+        if ind == limit and not first_is_item:  # a sibling (and its siblings)
+            ln = prev_lt[ln]
+            continue
+        lels, _ = parse_line(lines[ln])
+        if not lels:
+            ln -= 1
             continue
         last = lels[-1]
         compact = (first_is_item and last.kind == "key" and last.col == limit and not last.value)
-        if first == limit and not compact:
-            continue  # a sibling
+        if ind == limit and not compact:
+            ln = prev_le[ln]  # a sibling item
+            continue
         for e in reversed(lels):
             if e.col < limit or (compact and e is last):
                 above.append(Segment(e.key if e.kind == "key" else ITEM, ln, e.col))
-        limit = first
+        limit = ind
         first_is_item = lels[0].kind == "item"
+        ln = prev_le[ln]
     path = list(reversed(above)) + here
     return Context(line, col, text, path, position, key, key_range, item, start,
                    document_format(lines), lines)
@@ -175,6 +186,42 @@ def context_at(lines: List[str], line: int, col: int) -> Context:
 
 def _indent(t: str) -> int:
     return len(t) - len(t.lstrip(" "))
+
+
+_OUTLINES: List[Tuple[List[str], Tuple[List[int], List[int], List[int]]]] = []
+
+
+def _outline(lines: List[str]) -> Tuple[List[int], List[int], List[int]]:
+    """Per line: its indent (-1 for blank and comment lines), and the nearest previous
+    non-blank line with an indent <= / < its own (-1 if none). Built once per text (a few
+    recent ones are kept) so that the upward scan jumps over deeper blocks and siblings."""
+    for cached_lines, data in _OUTLINES:
+        if cached_lines is lines:
+            return data
+    inds: List[int] = []
+    prev_le: List[int] = []
+    prev_lt: List[int] = []
+    stack: List[int] = []
+    for i, t in enumerate(lines):
+        s = t.lstrip(" ")
+        if not s.strip() or s.startswith("#"):
+            inds.append(-1)
+            prev_le.append(-1)
+            prev_lt.append(-1)
+            continue
+        ind = len(t) - len(s)
+        inds.append(ind)
+        while stack and inds[stack[-1]] > ind:
+            stack.pop()
+        prev_le.append(stack[-1] if stack else -1)
+        while stack and inds[stack[-1]] == ind:
+            stack.pop()
+        prev_lt.append(stack[-1] if stack else -1)
+        stack.append(i)
+    data = (inds, prev_le, prev_lt)
+    _OUTLINES.insert(0, (lines, data))
+    del _OUTLINES[4:]
+    return data
 
 
 def block_keys(lines: List[str], seg_line: int, seg_col: int, is_item: bool,
