@@ -96,7 +96,7 @@ def user_settings(extra: dict) -> dict:
 class CodeServer:
     """code-server on a free loopback port with a fresh profile and the .vsix installed."""
 
-    def __init__(self, vsix: Path, workspace: Path, out: Path, settings: dict):
+    def __init__(self, vsix: Path, workspace: Path, out: Path, settings: dict, trust: bool = True):
         self.tmp = Path(tempfile.mkdtemp(prefix="guildls-cs-"))
         self.user = self.tmp / "user"
         self.ext = self.tmp / "ext"
@@ -117,7 +117,8 @@ class CodeServer:
         self.log = open(self.tmp / "code-server.log", "w")
         self.proc = subprocess.Popen(
             [str(CS), "--auth", "none", "--bind-addr", f"127.0.0.1:{self.port}", "--disable-telemetry",
-             "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override",
+             "--disable-update-check", *(["--disable-workspace-trust"] if trust else []),
+             "--disable-getting-started-override",
              "--user-data-dir", str(self.user), "--extensions-dir", str(self.ext), str(workspace)],
             stdout=self.log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
 
@@ -235,3 +236,45 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     ms = int(re.search(r"activation → first diagnostics (\d+) ms", cold[-1]).group(1))
     say(f"cold start (activation → first diagnostics, guild.yml open at activation): {ms} ms; "
         f"goal < {COLD_START_GOAL_MS} ms{'' if ms < COLD_START_GOAL_MS else ' (MISSED)'}")
+
+
+def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True) -> dict:
+    ws = tmp_path / "seed"
+    w = make_workspace(ws, near_workflow=True)
+    out = out_root / f"vscode-{name}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    cs = CodeServer(vsix, ws, out, settings, trust=trust)
+    try:
+        r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
+                            "--file", "guild.yml", "--out", str(out), "--scenario", name,
+                            "--workflow-line", str(w["workflow"]), "--timeout", "30000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=600)
+        print(r.stdout[-4000:])
+    finally:
+        cs.close()
+    res = json.loads((out / "result.json").read_text())
+    say(f"vscode {name}: {json.dumps(res['steps'], ensure_ascii=False)}")
+    assert res["errors"] == [], res["errors"]
+    return res["steps"]
+
+
+def test_untrusted_workspace_refuses_runs(code_server, vsix, out_root, tmp_path):
+    """Restricted Mode: the server still analyses, a "Run workflow" click is refused with the reason."""
+    steps = run_scenario("untrusted", vsix, out_root, tmp_path, {
+        "security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "never",
+        "security.workspace.trust.banner": "never"}, trust=False)
+    assert steps["restricted_mode"], "the window is not in Restricted Mode"
+    assert "not trusted" in steps["refusal"] and "end-to-end" in steps["refusal"], steps["refusal"]
+    assert "Manage Workspace Trust" in steps["refusal_buttons"], steps["refusal_buttons"]
+    assert not any(c.startswith("Guild Run") for c in steps["run_channels"]), steps["run_channels"]
+
+
+def test_missing_interpreter_is_reported(code_server, vsix, out_root, tmp_path):
+    """guildls.python names no interpreter: a notification says so; its button opens the setting."""
+    steps = run_scenario("nopython", vsix, out_root, tmp_path, {"guildls.python": "/nonexistent/bin/python3"})
+    assert "/nonexistent/bin/python3" in steps["notification"] and "was not found" in steps["notification"], \
+        steps["notification"]
+    assert "3.9" in steps["notification"]
+    assert any("error" in s.lower() for s in steps["status_bar"]), steps["status_bar"]
+    assert steps["setting_shown"], steps.get("setting_text")

@@ -11,6 +11,11 @@
 // usage: NODE_PATH=<playwright-core dir> node vscode_e2e.js --url URL --folder WS
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--cancel 1] [--reload 1]
+//          [--scenario main|untrusted|nopython]
+// --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
+//   "Run workflow" must be refused with a message saying why;
+// --scenario nopython: guildls.python names a missing interpreter: a notification
+//   says so, and its "Open Setting" button opens the setting.
 // --planted-line: 0-based line of the planted error (an unknown attribute);
 // --workflow-line: 0-based line of the workflow operation (revealed before the lens is looked for);
 // --slow-line: 0-based line of an operation that runs until stopped (cancel test).
@@ -23,7 +28,7 @@ function parseArgs(argv) {
   const a = {
     url: '', folder: '', file: 'guild.yml', out: './vscode-e2e-out', lens: 'Run workflow',
     timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, cancel: 1, reload: 1,
-    chromium: '/usr/bin/chromium', width: 1280, height: 800,
+    chromium: '/usr/bin/chromium', width: 1280, height: 800, scenario: 'main',
   };
   for (let i = 2; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
@@ -116,6 +121,37 @@ async function main() {
     await page.keyboard.press('Enter');
   };
 
+  const scenario = async (name) => {
+    if (name === 'untrusted') {
+      res.steps.restricted_mode = await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first()
+        .waitFor({ timeout: a.timeout }).then(() => true, () => false);
+      await gotoLine(a['workflow-line'] + 1);
+      await lens.first().waitFor({ timeout: a.timeout });
+      await lens.first().click();
+      const refusal = toasts.filter({ hasText: /not trusted/ }).first();
+      await refusal.waitFor({ timeout: a.timeout }).catch(() => res.errors.push('no "not trusted" message after the lens click'));
+      await page.waitForTimeout(800);
+      res.steps.refusal = squeeze(await refusal.innerText({ timeout: 1000 }).catch(() => ''));
+      res.steps.refusal_buttons = await refusal.locator('.monaco-button').allInnerTexts().catch(() => []);
+      res.steps.run_channels = await page.locator('#workbench\\.parts\\.panel .monaco-select-box').first()
+        .evaluate((el) => [...el.options].map((o) => o.text)).catch(() => []);
+      await shot('untrusted-refused.png');
+    } else {
+      const note = toasts.filter({ hasText: /Python interpreter/ }).first();
+      await note.waitFor({ timeout: a.timeout }).catch(() => res.errors.push('no notification about the missing interpreter'));
+      await page.waitForTimeout(800);
+      res.steps.notification = squeeze(await note.innerText({ timeout: 1000 }).catch(() => ''));
+      res.steps.status_bar = await statusTexts();
+      await shot('nopython-notification.png');
+      await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().click()
+        .catch((e) => res.errors.push('Open Setting: ' + e.message.split('\n')[0]));
+      const setting = page.locator('.settings-editor .setting-item-contents', { hasText: /guildls|Python interpreter/ }).first();
+      res.steps.setting_shown = await setting.waitFor({ timeout: a.timeout }).then(() => true, () => false);
+      res.steps.setting_text = squeeze(await setting.innerText({ timeout: 1000 }).catch(() => ''));
+      await shot('nopython-setting.png');
+    }
+  };
+
   let exitCode = 0;
   try {
     await page.goto(`${a.url.replace(/\/$/, '')}/?folder=${encodeURIComponent(a.folder)}`);
@@ -125,6 +161,11 @@ async function main() {
     await page.waitForTimeout(1000);
     await openFile();
     mark('file_opened');
+
+    if (a.scenario === 'untrusted' || a.scenario === 'nopython') {
+      await scenario(a.scenario);
+      throw null; // done: skip the main flow
+    }
 
     // 1. the planted error: squiggle + Problems entry, and the code lenses
     await gotoLine(a['workflow-line'] + 1); // reveals the workflow (and the planted error above it)
@@ -228,9 +269,11 @@ async function main() {
       await shot('06-after-reload.png');
     }
   } catch (e) {
+    if (e === null) { /* a scenario finished */ } else {
     res.errors.push(String(e && e.stack || e).split('\n').slice(0, 3).join(' | '));
     await shot('99-failure.png').catch(() => {});
     exitCode = 1;
+    }
   } finally {
     mark('total');
     fs.writeFileSync(path.join(a.out, 'result.json'), JSON.stringify(res, null, 2));
