@@ -131,6 +131,7 @@ class Runner:
         self._lock = threading.Lock()
         self._procs: list[subprocess.Popen] = []
         self._opref_version = None
+        self._vcs_commit: Optional[str] = None
         self._source_cache = None
         self.root_id: Optional[str] = run_id
         self._preset_root_id = run_id
@@ -407,6 +408,10 @@ class Runner:
             manifest, digest = self._copy_source(op, run.path)
         run.write_opref(self._opref(op))
         run.write_attr("sourcecode_digest", digest)
+        if self._vcs_commit is None:
+            self._vcs_commit = R.vcs_commit(self.project_dir) or ""
+        if self._vcs_commit:
+            run.write_attr("vcs_commit", self._vcs_commit)
         # dependencies
         try:
             deps_attr, dep_flags, dep_manifest = self._resolve_deps(node, run, parent, ancestors)

@@ -387,6 +387,39 @@ def init_common_attrs(run: Run, *, opref: str, flags: dict, user_flags: dict, cm
         run.write_attr(name, val)
 
 
+def vcs_commit(project_dir: str) -> Optional[str]:
+    """Guild's `vcs_commit` attribute: `git:<last commit touching the dir>`, `*` if the work
+    tree has changes; None outside git (the runner asks once per run)."""
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        return None
+    cur = os.path.abspath(project_dir)
+    head = None
+    while True:
+        if os.path.exists(os.path.join(cur, ".git", "HEAD")):
+            head = os.path.join(cur, ".git", "HEAD")
+            break
+        parent = os.path.dirname(cur)
+        if parent == cur:
+            return None
+        cur = parent
+    try:
+        out = subprocess.run([git, "log", "-1", "."], cwd=project_dir, capture_output=True,
+                             timeout=10)
+        m = re.match(r"commit ([a-f0-9]+)", out.stdout.decode("ascii", "replace"))
+        if out.returncode != 0 or not m:
+            return None
+        st = subprocess.run([git, "status", "-s"], cwd=project_dir, capture_output=True,
+                            timeout=10)
+        dirty = bool(st.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"git:{m.group(1)}" + ("*" if dirty else "")
+
+
 def iter_runs(root: str, ids: Optional[Iterable[str]] = None) -> list[Run]:
     names: Iterable[str]
     if ids is not None:
