@@ -138,3 +138,30 @@ def test_rename_updates_flags_a_workflow_passes_to_its_steps():
         (R(2, 4, 2, 6), "rate"), (R(5, 10, 5, 12), "rate"), (R(6, 9, 6, 11), "rate")]
     assert nav.rename(gf, 0, 1, "learn") == [
         (R(0, 0, 0, 5), "learn"), (R(5, 4, 5, 9), "learn"), (R(8, 6, 8, 11), "learn"), (R(10, 11, 10, 16), "learn")]
+
+
+def test_definition_of_extends_parents_and_named_resources():
+    text = """\
+- config: base
+  resources:
+    data:
+      - file: data.csv
+- model: m
+  extends: base
+  operations:
+    train:
+      requires:
+        - data
+        - resource: other:more
+- model: other
+  extends:
+    - base
+  resources:
+    more: [x.csv]
+"""
+    gf = load(text)
+    assert nav.definition(gf, 5, 12) == [R(0, 10, 0, 14)]
+    assert nav.definition(gf, 13, 7) == [R(0, 10, 0, 14)]
+    assert nav.definition(gf, 9, 11) == [R(2, 4, 2, 8)]
+    assert nav.definition(gf, 10, 28) == [R(15, 4, 15, 8)]
+    assert nav.definition(gf, 5, 4) == []

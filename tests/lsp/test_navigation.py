@@ -58,6 +58,14 @@ async def test_definition_of_step_operation_flag_and_reference(client: LanguageC
     assert await client.text_document_definition_async(types.DefinitionParams(**pos(10, 7))) is None
 
 
+async def test_definition_of_extends_and_named_resource(client: LanguageClient):
+    text = "- config: base\n  resources:\n    data: [d.csv]\n- model: m\n  extends: base\n" \
+           "  operations:\n    t:\n      requires: [data]\n"
+    open_doc(client, text)
+    got = await client.text_document_definition_async(types.DefinitionParams(**pos(4, 12)))
+    assert got == [types.Location(uri=URI, range=rng(0, 10, 0, 14))]
+
+
 async def test_references(client: LanguageClient):
     open_doc(client)
     got = await client.text_document_references_async(types.ReferenceParams(

@@ -165,10 +165,51 @@ def flag_def_range(f: Flag) -> Optional[Range]:
     return None
 
 
+_NAME_AT = re.compile(r"[^\s,\[\]'\"{}]+")
+
+
+def _word_at(text: str, col: int) -> Optional[str]:
+    for m in _NAME_AT.finditer(text):
+        if m.start() <= col <= m.end():
+            return m.group(0)
+    return None
+
+
+def _named_definition(gf: Guildfile, line: int, col: int) -> List[Range]:
+    """Definition of an ``extends`` parent or a named resource in ``requires``."""
+    from .context import ITEM, classify, context_at
+
+    ctx = context_at(gf.lines, line, col)
+    if ctx.position == "value" and ctx.key_range and col <= ctx.key_range[1]:
+        return []
+    name = _word_at(ctx.text, col)
+    if not name:
+        return []
+    loc = classify(gf, ctx)
+    keys = ctx.keys
+    if (ctx.position == "value" and ctx.key == "extends" and loc.section == "model") or (
+            ctx.item and ctx.position == "key" and keys[1:] == ["extends", ITEM]):
+        m = gf.models.get(name) or gf.configs.get(name)
+        if m is not None and m.node.local:
+            nn = m.name_node
+            return [nn.range if nn is not None and nn.local else Range(m.node.sl, m.node.sc, m.node.sl, m.node.sc)]
+        return []
+    if loc.section == "dependency" and ((ctx.item and ctx.position == "key") or
+                                        (ctx.position == "value" and ctx.key == "resource")):
+        model = loc.model
+        if ":" in name:
+            mname, name = name.split(":", 1)
+            model = gf.models.get(mname)
+        res = model.resources.get(name) if model is not None else None
+        if res is not None and res.key.local:
+            return [res.key.range]
+    return []
+
+
 def definition(gf: Guildfile, line: int, col: int) -> List[Range]:
     sym = symbol_at(gf, line, col)
     if sym is None:
-        return []
+        return _named_definition(gf, line, col)
     if sym.kind == "operation":
         op = sym.operation
         return [op.key.range] if op is not None and op.key.local else []
