@@ -132,6 +132,7 @@ class Runner:
         self._procs: list[subprocess.Popen] = []
         self._opref_version = None
         self._vcs_commit: Optional[str] = None
+        self._git_cache: dict = {}
         self._source_cache = None
         self.root_id: Optional[str] = run_id
         self._preset_root_id = run_id
@@ -661,7 +662,7 @@ class Runner:
         key = op.fullname
         files = self._source_cache.get(key) if self._source_cache is not None else None
         if files is None:
-            sel = select_for(op, self.project_dir)
+            sel = select_for(op, self.project_dir, self._git_cache)
             files = (sel.root, sel.dest,
                      [(rel, R.file_sha1(os.path.join(sel.root, rel))) for rel in sel.files()])
             if self._source_cache is None:

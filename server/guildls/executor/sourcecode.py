@@ -209,6 +209,15 @@ def git_rules(root: str) -> Optional[list]:
     ]
 
 
+def _fresh(rule: Rule) -> Rule:
+    """A copy with its match counter reset (rules count matches for max_matches)."""
+    import copy
+
+    r = copy.copy(rule)
+    r.matches = 0
+    return r
+
+
 def base_rules() -> list:
     return [
         Rule(False, [".*"], type="dir"),
@@ -270,8 +279,9 @@ def _spec_rules(specs: list, root: str) -> list:
     return rules
 
 
-def select_for(op, project_dir: str) -> Select:
-    """The file selection Guild would use for `op` (a guildls.model Operation)."""
+def select_for(op, project_dir: str, cache: Optional[dict] = None) -> Select:
+    """The file selection Guild would use for `op` (a guildls.model Operation).
+    `cache` (a dict the caller keeps for one run) avoids asking git once per step."""
     op_data = _coerce(op.value("sourcecode") if hasattr(op, "value") else None) or {}
     model_data = None
     mdata = getattr(getattr(op, "model", None), "data", None)
@@ -291,7 +301,14 @@ def select_for(op, project_dir: str) -> Select:
     disabled = op_specs is False or (model_specs is False and not op_specs)
     if disabled:
         return Select(root, [], dest, disabled=True)
-    rules = (git_rules(root) or base_rules()) + _spec_rules(model_specs or [], root) \
+    if cache is not None:
+        if root not in cache:
+            cache[root] = git_rules(root)
+        vcs = cache[root]
+        vcs = [_fresh(r) for r in vcs] if vcs else None
+    else:
+        vcs = git_rules(root)
+    rules = (vcs or base_rules()) + _spec_rules(model_specs or [], root) \
         + _spec_rules(op_specs or [], root)
     sel = Select(root, rules, dest)
     disabled = False  # Guild's shortcut: an untyped exclude '*' not followed by an include
