@@ -148,3 +148,69 @@ async def test_full_format_model_qualified_names_and_enum_values(client: Languag
     res = await complete(client, 11, 16)
     assert [i.label for i in res.items] == [
         "string", "int", "float", "number", "boolean", "path", "existing-path", "auto"]
+
+
+LEVELS = """\
+- config: base
+  operations:
+    prep:
+      description: Prepare
+- model: m
+  extends: base
+  resources:
+    data:
+      sources:
+        - file: d.csv
+      
+  operations:
+    fit:
+      flags:
+        quick:
+          description: Go fast
+          type: boolean
+    wf:
+      steps:
+        - fit 
+        - run: prep
+          
+    all:
+      steps:
+        - 
+        - fit quick=
+- """
+
+
+async def test_inherited_operations_and_workflows_marked(client: LanguageClient):
+    open_doc(client, LEVELS)
+    res = await complete(client, 24, 10)
+    ops = [(i.label, i.kind, i.detail) for i in res.items
+           if i.kind in (types.CompletionItemKind.Function, types.CompletionItemKind.Module)]
+    assert ops == [("fit", types.CompletionItemKind.Function, "operation"),
+                   ("wf", types.CompletionItemKind.Module, "workflow"),
+                   ("prep", types.CompletionItemKind.Function, "Prepare")]
+
+
+async def test_boolean_values_and_flag_documentation(client: LanguageClient):
+    open_doc(client, LEVELS)
+    res = await complete(client, 25, len("        - fit quick="))
+    assert [i.label for i in res.items] == ["true", "false"]
+    res = await complete(client, 19, len("        - fit "))
+    assert [(i.label, i.detail, i.documentation) for i in res.items] == [("quick", "boolean", "Go fast")]
+
+
+async def test_attribute_keys_at_each_level(client: LanguageClient):
+    open_doc(client, LEVELS)
+
+    async def keys(line, character):
+        return [i.label for i in (await complete(client, line, character)).items]
+
+    top = await keys(26, 2)  # a new top-level item
+    assert top[:4] == ["model", "config", "package", "include"]
+    resource = await keys(10, 6)  # under resources: data:
+    assert "target-path" in resource and "sources" not in resource
+    flag = await keys(16, 10)  # on the key "type" of flag quick: other keys may replace it
+    assert "default" in flag and "type" in flag and "description" not in flag
+    step = await keys(21, 10)  # in the step mapping after run:
+    assert "flags" in step and "run" not in step
+    op = await keys(22, 4)  # on an operation name (a mapping of names): nothing to offer
+    assert op == []
