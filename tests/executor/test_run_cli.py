@@ -89,3 +89,12 @@ def test_interrupt_stops_the_run(project):
         with open(os.path.join(project.runs_root, rid, ".guild", "attrs", "exit_status")) as f:
             statuses.append(yaml.safe_load(f))
     assert statuses == [-15, -15]
+
+
+def test_missing_guild_home_is_an_error(project, capsys, monkeypatch):
+    _project(project)
+    missing = os.path.join(project.guild_home, "nope")
+    monkeypatch.setenv("GUILD_HOME", missing)
+    assert cli_run(["-C", project.root, "ok", "--yes"]) == 1
+    assert f"guild: directory '{missing}' does not exist" in capsys.readouterr().err
+    assert not os.path.exists(missing)

@@ -186,7 +186,7 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
         raise holder["error"]
     result = holder["result"]
     if result.message:
-        _err(f"guildls: {result.message}")
+        _err(f"guild: {result.message}")
     if json_mode:
         print(json.dumps({"exit_code": result.exit_code, "status": result.status,
                           "runs": [r.to_json() for r in result.runs],

@@ -156,6 +156,11 @@ class Runner:
         return self._stop.is_set()
 
     def run(self) -> Result:
+        home = self.base_env.get("GUILD_HOME")
+        if home and not os.path.isdir(home):  # as Guild: never create a mistyped home
+            self._root_id_ready.set()
+            return Result(exit_code=1, status="error", runs=[],
+                          message=f"directory '{home}' does not exist")
         os.makedirs(self.runs_root, exist_ok=True)
         try:
             self._opref_version = R.file_md5(self.guildfile_path)
