@@ -8,9 +8,10 @@ How an operation runs (decisions, checked against Guild 0.9.0 where it matters):
   to every ancestor workflow run's output (Guild's parent captures all step output), and to
   the `on_output` callback.
 - Like Guild, the working directory is the *run directory*: the project's source code is
-  copied there first (text files, Guild's default limits; manifest `s` lines) and files from
-  `requires: operation:` dependencies are copied or linked in. The project directory is
-  also on PYTHONPATH (after the run dir), so modules the copy skipped still import.
+  copied there first (Guild's selection rules, see sourcecode.py; manifest `s` lines) and
+  `requires` (operation and file sources, resolved by the plan) are copied or linked in
+  (manifest `d` lines). The project directory is also on PYTHONPATH (after the run dir), so
+  modules the copy skipped still import.
 - `exec`: shell-split (no shell), `${flag}` substituted per argument after splitting, so a
   flag value can never inject shell syntax; `${flag_args}` expands to `--name value` words;
   `${python_exe}`, `${project_dir}` as in Guild.
