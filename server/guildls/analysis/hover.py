@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 from ..model.guildfile import Flag, Guildfile, Operation
 from ..model.nodes import Range
 from .completion import EXEC_NAMES, flag_type, fmt_value
-from .context import ITEM, classify, context_at, schema_describe, schema_section
+from .context import classify, context_at, schema_describe, schema_section
 from .navigation import Symbol, symbol_at
 
 

@@ -15,7 +15,7 @@ from lsprotocol import types
 
 from ..model.guildfile import Flag, Guildfile, Model, Operation, Ref, Step
 from ..model.nodes import Range
-from ..model.textpos import sub_range, value_offset
+from ..model.textpos import sub_range
 
 # -------------------------------------------------------------------------------------
 # an index of the document's operations by line (built once per model)

@@ -10,7 +10,7 @@ converted at this boundary, and only lines with non-ASCII text need any work.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, List, Optional
+from typing import Iterable, List, Optional
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
