@@ -270,6 +270,7 @@ class ActiveRun:
         except Exception:
             return
         if self.finished:
+            self.ls.work_done_progress.tokens.pop(self.token, None)
             return
         fut = self.ls.work_done_progress.tokens.get(self.token)
         if fut is not None:
