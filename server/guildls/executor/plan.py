@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from . import flagvals as fv
+from ..model import flagvals as fv
 
 STEP_OPTION_ORDER = [
     # (param, option string, kind) in the order Guild's steps_main emits them

@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from . import flagvals as fv
+from ..model import flagvals as fv
 from . import runs as R
 from .plan import PlanStep
 from .scalars import ScalarWriter, patterns_for

@@ -99,7 +99,7 @@ def _doc_path(uri: str) -> Optional[str]:
 def _flags_arg(a: dict) -> list:
     flags = a.get("flags") or []
     if isinstance(flags, dict):
-        from ..executor import flagvals as fv
+        from ..model import flagvals as fv
 
         return [f"{k}={v if isinstance(v, str) else fv.encode_flag_val(v)}" for k, v in flags.items()]
     if isinstance(flags, list):
