@@ -64,9 +64,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status = vscode.window.createStatusBarItem('guildls.status', vscode.StatusBarAlignment.Right, 100);
   status.name = 'Guild';
   context.subscriptions.push(log, status);
-  log.info(`guildls extension ${context.extension.packageJSON.version} activated`);
-
   if (vscode.workspace.textDocuments.some(isGuildDocument)) tDocOpen = 0;
+  // the server first: everything else is set up while it starts
+  const started = startClient();
+  log.info(`guildls extension ${context.extension.packageJSON.version} activated`);
   context.subscriptions.push(
     vscode.workspace.onDidOpenTextDocument((d) => {
       if (tDocOpen === undefined && isGuildDocument(d)) tDocOpen = Date.now() - tActivate;
@@ -87,8 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidGrantWorkspaceTrust(() => updateStatus()),
   );
   void watchPythonExtension(context);
-  updateStatus();
-  await startClient();
+  await started;
 }
 
 export async function deactivate(): Promise<void> {

@@ -213,7 +213,7 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     say("vscode e2e: timings " + json.dumps(res["timings_ms"]))
     for k in ("code_lenses", "problems", "progress_texts", "status_bar_ready", "status_bar_running",
               "status_bar_after_run", "toasts_after_run", "output_channel", "status_bar_slow",
-              "status_bar_after_cancel", "status_bar_after_reload"):
+              "status_bar_after_cancel", "status_bar_after_reload", "plan_tab", "plan_text"):
         say(f"  {k}: {steps.get(k)}")
     say("  run output:\n    " + "\n    ".join(steps.get("run_output") or []))
     say("  cancelled run output:\n    " + "\n    ".join((steps.get("cancel_output") or [])[-6:]))
@@ -227,7 +227,7 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     out_text = "\n".join(steps["run_output"])
     assert re.search(r"running \S+", out_text), out_text
     assert re.search(r"^■ end-to-end completed", out_text, re.M), out_text
-    assert any(re.search(r"Guild: \S", s) for s in steps["status_bar_running"] or []), steps["status_bar_running"]
+    # (the seed workflow takes well under a second: the running status bar is checked on `slow` below)
     assert any("Guild: slow" in s for s in steps.get("status_bar_slow") or []), steps.get("status_bar_slow")
     cancel_text = "\n".join(steps.get("cancel_output") or [])
     assert re.search(r"^■ slow (stopped|terminated|cancel+ed)", cancel_text, re.M), cancel_text

@@ -225,6 +225,33 @@ async function main() {
     res.steps.status_bar_after_run = await statusTexts();
     await shot('05-run-output.png');
 
+    // 2b. "Show plan": the plan opens beside the guild file
+    {
+      const planLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Show plan' }).first();
+      if (await planLens.isVisible().catch(() => false)) {
+        await planLens.click();
+        const planTab = page.locator('.tab', { hasText: /\.plan/ }).first();
+        if (await planTab.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
+          res.steps.plan_tab = squeeze(await planTab.innerText());
+          const planLines = page.locator('.editor-group-container').last().locator('.view-lines').first();
+          for (let i = 0; i < 20; i++) {
+            res.steps.plan_text = plain(await planLines.innerText({ timeout: 1000 }).catch(() => ''));
+            if (res.steps.plan_text.split('\n').length > 2) break;
+            await page.waitForTimeout(250);
+          }
+          await shot('05b-show-plan.png');
+          // close the plan (its tab's close button; the guild file keeps the focus)
+          await planTab.hover();
+          await planTab.locator('.codicon-close').first().click().catch((e) => res.errors.push('closing the plan: ' + e.message.split('\n')[0]));
+          await page.waitForTimeout(300);
+        } else {
+          res.errors.push('"Show plan" opened no plan document');
+        }
+      } else {
+        res.errors.push('no "Show plan" lens in view');
+      }
+    }
+
     // 3. Guild: Run Workflow from the palette on the slow operation (cursor
     //    inside it), cancelled from the progress notification
     if (a.cancel) {
