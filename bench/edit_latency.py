@@ -174,7 +174,8 @@ def main():
         for name, med, p95, size in rows:
             print(f"  {name:<30} {med:8.2f} {p95:8.2f} {'' if size is None else size:>6}")
     print()
-    print("(*) the first request after a change includes parsing the new version into the model")
+    print("(*) the first request after a change; on documents over 3,000 lines completion answers from the\n"
+          "    last parsed version while the new one is parsed after the typing pause (lsp/server.py)")
 
 
 if __name__ == "__main__":

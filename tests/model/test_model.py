@@ -180,3 +180,27 @@ def test_never_raises_on_hostile_input():
     for text in ["", "\x00\x01", "- - - -", "[" * 5000, "a: &a [*a]", "\t- x", "- 1\n- 2", "123", "a:\n\tb: 1"]:
         gf = load(text)
         assert gf is not None
+
+
+def test_dispose_frees_the_model_without_the_cyclic_collector():
+    import gc
+    import weakref
+
+    gf = L("""
+        prep: {main: prep, flags: {rows: 5}}
+        train:
+          main: train
+          requires: [{operation: prep}]
+        wf:
+          flags: {x: 1}
+          steps: [prep rows=${x}, train]
+        """)
+    op = weakref.ref(gf.models[""].operations["wf"])
+    flag = weakref.ref(gf.models[""].operations["prep"].flags["rows"])
+    gc.disable()
+    try:
+        gf.dispose()
+        del gf
+        assert op() is None and flag() is None  # freed by reference counting alone
+    finally:
+        gc.enable()

@@ -452,8 +452,11 @@ def _open_ref(text: str, col: int) -> Optional[int]:
     return i + 2
 
 
-def complete(gf: Guildfile, line: int, col: int) -> types.CompletionList:
-    lines = gf.lines
+def complete(gf: Guildfile, line: int, col: int, lines: Optional[List[str]] = None) -> types.CompletionList:
+    """Completion items at (line, col). ``lines`` is the current text when ``gf`` was
+    parsed from an earlier version (names come from the model, the cursor context from
+    the text)."""
+    lines = gf.lines if lines is None else lines
     if not (0 <= line < len(lines)):
         return _finish([])
     ctx = context_at(lines, line, col)
@@ -474,7 +477,7 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
         return _finish([])
     loc = classify(gf, ctx)
     scope = loc.operation
-    if scope is None and loc.op_name is None:
+    if scope is None and loc.op_name is None and lines is gf.lines:
         scope = gf.operation_at(line)
 
     # ${ anywhere a value is

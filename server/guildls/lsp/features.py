@@ -153,11 +153,15 @@ def _workspace_edit(uri: str, cols: Columns, edits) -> types.WorkspaceEdit:
 
 def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     uri = params.text_document.uri
-    gf, cols = _doc(ls, uri)
+    getter = getattr(ls, "guild_model_for_completion", None) or ls.guild_model
+    gf = getter(uri)
     if gf is None:
         return types.CompletionList(is_incomplete=False, items=[])
+    text = ls.workspace.get_text_document(uri).source
+    lines = gf.lines if text == gf.text else text.split("\n")
+    cols = Columns(lines, _encoding(ls))
     line, col = _at(cols, params.position)
-    result = completion.complete(gf, line, col)
+    result = completion.complete(gf, line, col, lines=lines)
     for it in result.items:
         if isinstance(it.documentation, types.MarkupContent):
             it.documentation = _markup(ls, "completion", it.documentation.value)

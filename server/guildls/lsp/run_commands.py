@@ -351,10 +351,11 @@ def register(server):
     @server.command(CMD_RUN)
     async def _run_workflow(ls, *args):
         a = _args(args)
-        plan, _gf, project_dir, path = build_plan_for(ls, a)
+        plan, gf, project_dir, path = build_plan_for(ls, a)
         run_id = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
         active = ActiveRun(ls, loop, run_id, a["uri"], plan, project_dir, path)
+        active.guildfile = gf  # keeps the model alive (and intact) while the run uses it
         _active[run_id] = active
         from ..executor.runs import runs_dir
 

@@ -9,7 +9,9 @@ registered on the server here and read the cached model through ``guild_model``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import sys
 from typing import Dict, List, Optional, Tuple
 
 from lsprotocol import types
@@ -31,6 +33,9 @@ SEVERITY = {
 }
 
 DEFAULT_DEBOUNCE = 0.15
+# Above this many lines a parse takes tens of milliseconds or more (see bench/), so
+# completion while typing uses the last parsed version (see guild_model_for_completion).
+LARGE_DOCUMENT_LINES = 3000
 
 
 class GuildServer(LanguageServer):
@@ -40,6 +45,7 @@ class GuildServer(LanguageServer):
         self._diags: Dict[str, Tuple[int, List[Problem]]] = {}
         self._pending: Dict[str, asyncio.Task] = {}
         self.debounce = DEFAULT_DEBOUNCE
+        self._builds = 0
 
     # -- the cached model ----------------------------------------------------------
     def guild_model(self, uri: str) -> Optional[Guildfile]:
@@ -57,8 +63,54 @@ class GuildServer(LanguageServer):
         except Exception:
             path = None
         gf = load(doc.source, path)
+        old = cached[1] if cached is not None else None
+        cached = None
         self._models[uri] = (version, gf)
+        if old is not None:
+            # `old` and getrefcount's argument are the only references left unless a
+            # running workflow still uses that version
+            if sys.getrefcount(old) <= 2:
+                old.dispose()
+            old = None
+        self._after_build()
         return gf
+
+    def guild_model_for_completion(self, uri: str) -> Optional[Guildfile]:
+        """The model to complete against while the user types.
+
+        Small documents: the current version. Large ones: the last parsed version when
+        the current one is not parsed yet; the cursor context is read from the current
+        text and names are looked up in that model, which differs from the current one
+        by at most the keystrokes since the last pause (the debounced check parses the
+        new version then). A keystroke in a 5,000-operation file would otherwise wait
+        for a full re-parse (about a second) before completion could answer."""
+        cached = self._models.get(uri)
+        if cached is not None:
+            try:
+                doc = self.workspace.get_text_document(uri)
+            except Exception:  # pragma: no cover
+                return cached[1]
+            if cached[0] != doc.version and len(doc.lines) > LARGE_DOCUMENT_LINES:
+                if uri not in self._pending:
+                    self.schedule_publish(uri)
+                return cached[1]
+        return self.guild_model(uri)
+
+    def _after_build(self):
+        """Free a replaced model promptly and keep the live one out of GC scans.
+
+        A model is a graph of ~200 objects per operation with back-references; left to the
+        cyclic collector, each replaced version costs a full collection later (seen: 0.8 s
+        at 5,000 operations, landing on whatever request comes next). So: break the cycles
+        of the old version when nobody else holds it (a running workflow may), and freeze
+        what is alive now, so that collections do not rescan the current model. Every so
+        often the frozen set is released and collected once, in case anything cyclic was
+        frozen along the way."""
+        self._builds += 1
+        if self._builds % 200 == 0:
+            gc.unfreeze()
+            gc.collect()
+        gc.freeze()
 
     def guild_diagnostics(self, uri: str) -> List[Problem]:
         gf = self.guild_model(uri)
@@ -78,7 +130,11 @@ class GuildServer(LanguageServer):
         return problems
 
     def forget(self, uri: str):
-        self._models.pop(uri, None)
+        cached = self._models.pop(uri, None)
+        old = cached[1] if cached is not None else None
+        cached = None
+        if old is not None and sys.getrefcount(old) <= 2:
+            old.dispose()
         self._diags.pop(uri, None)
         task = self._pending.pop(uri, None)
         if task is not None:
