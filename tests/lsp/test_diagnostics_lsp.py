@@ -113,3 +113,13 @@ async def test_server_survives_hostile_documents(client: LanguageClient):
     # still answering
     open_doc(client, GOOD, uri="file:///tmp/guildls-test/after/guild.yml")
     assert await wait_diags(client, "file:///tmp/guildls-test/after/guild.yml", 1) == []
+
+
+async def test_ranges_are_utf16_on_lines_with_astral_characters(client: LanguageClient):
+    track(client)
+    uri = "file:///tmp/guildls-test/utf16/guild.yml"
+    open_doc(client, 'op: {main: x}\nwf:\n  steps: ["\U0001F600", nope]\n', uri=uri)
+    diags = await wait_diags(client, uri, 1)
+    starts = sorted((d.range.start.character, d.range.end.character) for d in diags)
+    # code points: the emoji is at 11-12 and nope at 15-19; in UTF-16 the emoji takes 2 units
+    assert starts == [(11, 13), (16, 20)]

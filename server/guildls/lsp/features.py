@@ -17,6 +17,8 @@ from pygls.exceptions import JsonRpcException
 
 from ..analysis import codeactions, completion, hover, navigation
 from ..model.nodes import Range
+from .positions import Columns
+from .positions import encoding_of as _encoding
 
 log = logging.getLogger(__name__)
 
@@ -26,77 +28,6 @@ REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
 
 def _refuse(message: str) -> JsonRpcException:
     return JsonRpcException(message, code=REQUEST_FAILED)
-
-
-# -------------------------------------------------------------------------------------
-# positions: code points <-> client units
-
-
-class Columns:
-    """Column conversion for one document in the negotiated position encoding."""
-
-    def __init__(self, lines: List[str], encoding: str = "utf-16"):
-        self.lines = lines
-        self.encoding = str(encoding or "utf-16").lower()
-
-    def _units(self, ch: str) -> int:
-        o = ord(ch)
-        if self.encoding == "utf-8":
-            return 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
-        return 2 if o > 0xFFFF else 1
-
-    def _plain(self, line: int) -> Optional[str]:
-        """The line's text when it needs conversion, None when columns are the same."""
-        if self.encoding == "utf-32" or not (0 <= line < len(self.lines)):
-            return None
-        text = self.lines[line]
-        if text.isascii():
-            return None
-        if self.encoding != "utf-8" and all(ord(c) <= 0xFFFF for c in text):
-            return None
-        return text
-
-    def to_client(self, line: int, col: int) -> int:
-        text = self._plain(line)
-        if text is None:
-            return col
-        return sum(self._units(c) for c in text[:col]) + max(0, col - len(text))
-
-    def from_client(self, line: int, units: int) -> int:
-        text = self._plain(line)
-        if text is None:
-            return units
-        n = 0
-        for i, c in enumerate(text):
-            if n >= units:
-                return i
-            n += self._units(c)
-        return len(text)
-
-    def position(self, line: int, col: int) -> types.Position:
-        return types.Position(line=line, character=self.to_client(line, col))
-
-    def range(self, r: Range) -> types.Range:
-        return types.Range(start=self.position(r.start_line, r.start_col),
-                           end=self.position(r.end_line, r.end_col))
-
-    def fix(self, r: types.Range) -> types.Range:
-        """A protocol range built with code-point columns, in client units."""
-        return types.Range(start=self.position(r.start.line, r.start.character),
-                           end=self.position(r.end.line, r.end.character))
-
-    def model_range(self, r: types.Range) -> Range:
-        """A client range in code-point columns."""
-        return Range(r.start.line, self.from_client(r.start.line, r.start.character),
-                     r.end.line, self.from_client(r.end.line, r.end.character))
-
-
-def _encoding(ls) -> str:
-    try:
-        enc = ls.server_capabilities.position_encoding
-    except Exception:
-        enc = None
-    return str(enc.value if hasattr(enc, "value") else enc or "utf-16")
 
 
 def _markup_kind(ls, where: str) -> types.MarkupKind:

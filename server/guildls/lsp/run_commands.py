@@ -142,17 +142,18 @@ def build_plan_for(ls, a: dict, refuse_errors: bool = True):
 
 
 def code_lenses(ls, uri: str) -> List[types.CodeLens]:
-    from .positions import to_lsp_range
+    from .positions import Columns, encoding_of
 
     gf = _model(ls, uri)
     if gf is None:
         return []
+    cols = Columns(gf.lines, encoding_of(ls))
     lenses: List[types.CodeLens] = []
     model_ids = {id(m) for m in gf.models.values()}
     for op in gf.local_operations():
         if id(op.model) not in model_ids or op.key_range is None:
             continue
-        rng = to_lsp_range(op.key_range, gf.lines)
+        rng = cols.range(op.key_range)
         arg = {"uri": uri, "operation": op.fullname}
         running = [r for r in _active.values()
                    if r.uri == uri and r.plan.opspec == op.fullname and not r.finished]

@@ -21,7 +21,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..analysis.diagnostics import diagnose
 from ..model import Guildfile, Problem, load
-from .positions import to_lsp_range
+from .positions import Columns, encoding_of
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,8 @@ class GuildServer(LanguageServer):
             return
         problems = self.guild_diagnostics(uri)
         gf = self.guild_model(uri)
-        lines = gf.lines if gf is not None else []
-        diags = [to_lsp_diagnostic(p, lines) for p in problems]
+        cols = Columns(gf.lines if gf is not None else [], encoding_of(self))
+        diags = [to_lsp_diagnostic(p, cols) for p in problems]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=diags))
 
@@ -173,9 +173,9 @@ class GuildServer(LanguageServer):
             self.publish(uri)
 
 
-def to_lsp_diagnostic(p: Problem, lines) -> types.Diagnostic:
+def to_lsp_diagnostic(p: Problem, cols: Columns) -> types.Diagnostic:
     d = types.Diagnostic(
-        range=to_lsp_range(p.range, lines),
+        range=cols.range(p.range),
         message=p.message,
         severity=SEVERITY.get(p.severity, types.DiagnosticSeverity.Warning),
         code=p.code,
