@@ -13,7 +13,7 @@ import re
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..model import ERROR, HINT, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
-from ..model.runspec import decode_flag_value
+from ..model import flagvals as fv
 
 PLUGIN_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".qmd")
 BUILTIN_TARGETS = {"random", "gp", "forest", "gbrt", "bayesian", "gaussian", "queue",
@@ -190,88 +190,22 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
                         rng)
 
 
-_NUMERIC = {"int", "float", "number"}
-
-
 def _is_batch(value, text) -> bool:
     if isinstance(value, list):
         return True
-    if isinstance(text, str) and re.match(r"^[a-zA-Z0-9_\-\.]*\[.*\]$", text.strip() or "-"):
-        return True
-    return False
+    return fv.is_flag_function(text if isinstance(text, str) else value)
 
 
 def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
-    """Guild's run-time value check for one flag (None when the value is acceptable)."""
+    """Guild's run-time value check for one step assignment (None when acceptable)."""
     if isinstance(text, str) and "${" in text:
         return None
     if isinstance(value, str) and "${" in value:
         return None
     if value is None or _is_batch(value, text):
         return None
-    shown = text if text not in (None, "") else _fmt(value)
-    ftype = flag.type
-    coerced = value
-    if ftype in _NUMERIC:
-        coerced = _coerce_number(ftype, value)
-        if coerced is None:
-            return f"invalid value {shown} for {flag.name}: invalid value for type '{ftype}'"
-    choices = flag.choices
-    if choices and not flag.allow_other and coerced not in (0, False, "", None):
-        allowed = list(choices) + list(flag.choice_aliases)
-        if not _in_choices(coerced, allowed):
-            vals = ", ".join(_fmt(c) for c in choices)
-            return f"Unsupported value for '{flag.name}' - supported values are: {vals}"
-    if isinstance(coerced, (int, float)) and not isinstance(coerced, bool):
-        lo, hi = flag.min, flag.max
-        if isinstance(lo, (int, float)) and not isinstance(lo, bool) and coerced < lo:
-            return f"invalid value {shown} for {flag.name}: out of range (less than min {lo})"
-        if isinstance(hi, (int, float)) and not isinstance(hi, bool) and coerced > hi:
-            return f"invalid value {shown} for {flag.name}: out of range (greater than max {hi})"
-    return None
-
-
-def _coerce_number(ftype, value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        if ftype == "int" and isinstance(value, float) and not value.is_integer():
-            return None
-        return value
-    if isinstance(value, str):
-        s = value.strip()
-        try:
-            return int(s)
-        except ValueError:
-            pass
-        if ftype == "int":
-            return None
-        try:
-            return float(s)
-        except ValueError:
-            return None
-    return None
-
-
-def _in_choices(value, allowed) -> bool:
-    for c in allowed:
-        if c == value and type(c) is not bool or c is value:
-            return True
-        if isinstance(c, str) and not isinstance(value, str) and c == _fmt(value):
-            return True
-        if isinstance(value, str) and not isinstance(c, str) and decode_flag_value(value) == c:
-            return True
-    return False
-
-
-def _fmt(v) -> str:
-    if v is True:
-        return "yes"
-    if v is False:
-        return "no"
-    if v is None:
-        return "null"
-    return str(v)
+    raw = text if text not in (None, "") else fv.encode_flag_val(value)
+    return fv.value_problem(raw, flag.attrs, flag.name)
 
 
 # ---------------------------------------------------------------------------------

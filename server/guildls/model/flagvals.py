@@ -45,7 +45,22 @@ def encode_yaml(val: Any, default_flow_style: bool = False) -> str:
     return stripped
 
 
+_YAML_WORDS = {
+    "yes": True, "Yes": True, "YES": True, "no": False, "No": False, "NO": False,
+    "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
+    "on": True, "On": True, "ON": True, "off": False, "Off": False, "OFF": False,
+    "~": None, "null": None, "Null": None, "NULL": None,
+}
+# Plain words YAML gives back unchanged as strings (no indicators, no numbers, no dates).
+_PLAIN_TEXT = re.compile(r"^[A-Za-z_/$][^:#\[\]{},&*!|>'\"%@`]*$")
+
+
 def decode_yaml(s: str) -> Any:
+    # fast paths for the common cases, identical to what yaml.safe_load returns
+    if s in _YAML_WORDS:
+        return _YAML_WORDS[s]
+    if _PLAIN_TEXT.match(s) and s == s.strip() and ": " not in s and " #" not in s:
+        return s
     try:
         return yaml.safe_load(s)
     except yaml.YAMLError as e:  # scanner / parser errors
@@ -156,7 +171,7 @@ def _decode_flag_val(s: str, flag_type: str | None) -> Any:
         decoders += [int, float]
     elif flag_type == "boolean":
         decoders.append(_boolean_type)
-    decoders += [int, float, _flag_function, decode_yaml]
+    decoders += [int, float, _flag_function, _concatenated_list, decode_yaml]
     for f in decoders:
         try:
             return f(s)
@@ -176,6 +191,20 @@ def _boolean_type(s: str) -> Any:
     if isinstance(val, (bool, int, float)):
         return bool(val)
     return val
+
+
+_LIST_CONCAT_P = re.compile(r"^(\[.*\])\s*\*\s*(\d+)$")
+
+
+def _concatenated_list(s: str) -> Any:
+    """`[1]*3` -> [1, 1, 1] (Guild's list concatenation syntax)."""
+    m = _LIST_CONCAT_P.match(s.strip())
+    if not m:
+        raise ValueError(s)
+    items = _decode_flag_val(m.group(1), None)
+    if isinstance(items, list):
+        return items * int(m.group(2))
+    return s
 
 
 def _flag_function(s: str) -> str:
@@ -382,6 +411,28 @@ def check_flag_value(val: Any, flag: Any, name: str) -> None:
             )
     except TypeError:
         pass
+
+
+def value_problem(text: str, flag: Any, name: str) -> str | None:
+    """What Guild says when a step passes ``name=text`` to a flag (None when accepted).
+
+    The value crosses the step boundary as text and is decoded with the flag's type, then
+    coerced and checked (type, choices, min/max), as the step's own `guild run` would.
+    The choices message is folded onto one line.
+    """
+    val = decode_flag_val(text, _attr(flag, "type"))
+    try:
+        val = coerce_flag_value(val, flag)
+    except (ValueError, TypeError) as e:
+        return f"invalid value {text} for {name}: {e}"
+    try:
+        check_flag_value(val, flag, name)
+    except FlagValueError as e:
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        if lines and lines[0].startswith("Unsupported value for"):
+            return lines[0] + " " + ", ".join(ln for ln in lines[1:] if not ln.startswith("Run the command"))
+        return " ".join(lines)
+    return None
 
 
 def _choice_value(c: Any) -> tuple[Any, Any]:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-import yaml
+from . import flagvals
 
 # option string -> (param name, takes a value, may repeat)
 _OPTS: Dict[str, Tuple[str, bool, bool]] = {}
@@ -148,57 +148,9 @@ def split_words(s: str) -> Tuple[List[Word], Optional[str]]:
     return words, None
 
 
-_LIST_CONCAT = re.compile(r"^(\[.*\])\s*\*\s*(\d+)$")
-_FLAG_FUNCTION = re.compile(r"^[a-zA-Z0-9_\-\.]*\[.*\]$")
-
-
 def decode_flag_value(s: str) -> Any:
     """Decode a command-line flag value as Guild does (no declared type)."""
-    if s == "":
-        return s
-    val: Any
-    try:
-        val = int(s)
-    except ValueError:
-        try:
-            val = float(s)
-        except ValueError:
-            val = _decode_other(s)
-    if isinstance(val, (int, float)) and not isinstance(val, bool) and ("_" in s or ":" in s):
-        return s
-    return val
-
-
-_YAML_WORDS = {
-    "y": True, "Y": True, "yes": True, "Yes": True, "YES": True, "n": False, "N": False, "no": False,
-    "No": False, "NO": False, "true": True, "True": True, "TRUE": True, "false": False, "False": False,
-    "FALSE": False, "on": True, "On": True, "ON": True, "off": False, "Off": False, "OFF": False,
-    "~": None, "null": None, "Null": None, "NULL": None,
-}
-_PLAIN_SAFE = re.compile(r"^[A-Za-z_/$][^:#\[\]{},&*!|>'\"%@`]*$")
-
-
-def _decode_other(s: str) -> Any:
-    if "${" in s:
-        return s  # a reference, resolved later against the parent's flags
-    if s in _YAML_WORDS:
-        return _YAML_WORDS[s] if s not in ("y", "Y", "n", "N") else s
-    if _PLAIN_SAFE.match(s) and s == s.strip() and ": " not in s and not s[:1].isdigit():
-        return s  # plain text YAML would give back unchanged
-    if _FLAG_FUNCTION.match(s) and ":" in s:
-        return s  # flag function such as uniform[0:1] or [1:5]
-    m = _LIST_CONCAT.match(s.strip())
-    if m:
-        inner = _decode_other(m.group(1))
-        if isinstance(inner, list):
-            return inner * int(m.group(2))
-        return s
-    try:
-        return yaml.safe_load(s)
-    except yaml.YAMLError:
-        return s
-    except Exception:  # pragma: no cover
-        return s
+    return flagvals.decode_flag_val(s)
 
 
 @dataclass
