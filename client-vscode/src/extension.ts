@@ -157,7 +157,7 @@ async function doStartClient(): Promise<void> {
     ],
     outputChannel: log,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher(GUILD_GLOB) },
+    synchronize: { fileEvents: guildFileWatcher() },
     middleware: {
       executeCommand: async (command, cmdArgs, next) => {
         if (command === SERVER_RUN) return runWorkflow(cmdArgs, (a) => next(command, a));
@@ -176,9 +176,13 @@ async function doStartClient(): Promise<void> {
   };
   const lc = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
   client = lc;
+  const takeOverProgress = () => lc.onRequest(WorkDoneProgressCreateRequest.type, (params) => trackProgress(lc, params));
   lc.onDidChangeState((e) => {
     if (lc !== client) return;
-    if (e.newState === State.Running) setServerState('ready');
+    if (e.newState === State.Running) {
+      setServerState('ready');
+      setTimeout(takeOverProgress, 0); // again after an automatic restart (the client's own handler comes back)
+    }
     else if (e.newState === State.Starting) setServerState('starting');
     else if (e.newState === State.Stopped && serverState !== 'error') setServerState('stopped');
   });
@@ -191,7 +195,7 @@ async function doStartClient(): Promise<void> {
     // status bar only, without a Cancel button: take over
     // window/workDoneProgress/create so that cancellable progress (a run)
     // becomes a notification whose Cancel sends window/workDoneProgress/cancel.
-    lc.onRequest(WorkDoneProgressCreateRequest.type, (params) => trackProgress(lc, params));
+    takeOverProgress();
     if (tReady === undefined) tReady = Date.now() - tActivate;
     log.info(`server ready ${Date.now() - tActivate} ms after activation`);
     setServerState('ready');
@@ -224,6 +228,15 @@ async function restartClient(reason: string): Promise<void> {
   runs.clear();
   updateStatus();
   await startClient();
+}
+
+let watcher: vscode.FileSystemWatcher | undefined;
+function guildFileWatcher(): vscode.FileSystemWatcher {
+  if (!watcher) {
+    watcher = vscode.workspace.createFileSystemWatcher(GUILD_GLOB);
+    ctx.subscriptions.push(watcher);
+  }
+  return watcher;
 }
 
 function noteFirstDiagnostics(uri: vscode.Uri, count: number): void {

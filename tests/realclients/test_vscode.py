@@ -238,10 +238,10 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
         f"goal < {COLD_START_GOAL_MS} ms{'' if ms < COLD_START_GOAL_MS else ' (MISSED)'}")
 
 
-def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True) -> dict:
+def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="") -> dict:
     ws = tmp_path / "seed"
     w = make_workspace(ws, near_workflow=True)
-    out = out_root / f"vscode-{name}"
+    out = out_root / f"vscode-{name}{'-' + name_suffix if name_suffix else ''}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     cs = CodeServer(vsix, ws, out, settings, trust=trust)
@@ -270,11 +270,19 @@ def test_untrusted_workspace_refuses_runs(code_server, vsix, out_root, tmp_path)
     assert not any(c.startswith("Guild Run") for c in steps["run_channels"]), steps["run_channels"]
 
 
-def test_missing_interpreter_is_reported(code_server, vsix, out_root, tmp_path):
-    """guildls.python names no interpreter: a notification says so; its button opens the setting."""
-    steps = run_scenario("nopython", vsix, out_root, tmp_path, {"guildls.python": "/nonexistent/bin/python3"})
-    assert "/nonexistent/bin/python3" in steps["notification"] and "was not found" in steps["notification"], \
-        steps["notification"]
+@pytest.mark.parametrize("case", ["missing", "too-old"])
+def test_bad_interpreter_is_reported(case, code_server, vsix, out_root, tmp_path):
+    """guildls.python names no interpreter, or a Python 3.8: a notification says
+    so; its "Open Setting" button opens the setting."""
+    if case == "missing":
+        python, expect = "/nonexistent/bin/python3", "was not found"
+    else:
+        fake = tmp_path / "python3.8"  # answers the version check like a Python 3.8 would
+        fake.write_text("#!/bin/sh\necho 3.8.18\necho " + str(fake) + "\n")
+        fake.chmod(0o755)
+        python, expect = str(fake), "is Python 3.8.18, too old"
+    steps = run_scenario("nopython", vsix, out_root, tmp_path, {"guildls.python": python}, name_suffix=case)
+    assert python in steps["notification"] and expect in steps["notification"], steps["notification"]
     assert "3.9" in steps["notification"]
     assert any("error" in s.lower() for s in steps["status_bar"]), steps["status_bar"]
     assert steps["setting_shown"], steps.get("setting_text")
