@@ -204,3 +204,14 @@ def test_dispose_frees_the_model_without_the_cyclic_collector():
         assert op() is None and flag() is None  # freed by reference counting alone
     finally:
         gc.enable()
+
+
+def test_flag_value_fast_paths_match_yaml():
+    import yaml
+
+    from guildls.model.flagvals import decode_yaml
+
+    samples = ["${lr}", "${a} ${b}", "abc", "a:b", "a: b", "x_y", "/p/q", "Yes", "NULL", "~", "a b", "${x}:",
+               "sgd", "on", "Off", "a #c", "#c", "2020-01-01", "1e5", "0x1f", "[1, 2]", "{a: 1}", "'q'", "y", "n"]
+    for s in samples:
+        assert decode_yaml(s) == yaml.safe_load(s), s

@@ -59,7 +59,8 @@ def decode_yaml(s: str) -> Any:
     # fast paths for the common cases, identical to what yaml.safe_load returns
     if s in _YAML_WORDS:
         return _YAML_WORDS[s]
-    if _PLAIN_TEXT.match(s) and s == s.strip() and ": " not in s and " #" not in s:
+    if (_PLAIN_TEXT.match(s) or s[:2] == "${") and s == s.strip() and ": " not in s and " #" not in s \
+            and not s.endswith(":"):
         return s
     try:
         return yaml.safe_load(s)
