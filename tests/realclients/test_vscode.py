@@ -218,7 +218,7 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     say("  run output:\n    " + "\n    ".join(steps.get("run_output") or []))
     say("  cancelled run output:\n    " + "\n    ".join((steps.get("cancel_output") or [])[-6:]))
     for i, c in enumerate(cold):
-        say(f"COLD START ({'fresh install, guild.yml opened after activation' if i == 0 else 'window reload, guild.yml open at activation'}): {c}")
+        say(f"COLD START ({'first start after install' if i == 0 else f'window reload {i}'}): {c}")
     assert res["errors"] == [], res["errors"]
     # the planted error, where it was planted (Problems rows read "... [Ln N, Col M]")
     assert any("no-such-attribute" in p and f"Ln {planted + 1}" in p for p in steps["problems"]), steps["problems"]
@@ -233,9 +233,10 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
     assert re.search(r"^■ slow (stopped|terminated|cancel+ed)", cancel_text, re.M), cancel_text
     assert not any("Guild: slow" in s for s in steps.get("status_bar_after_cancel") or [])
     assert len(cold) >= 2, f"cold start lines in the extension log: {cold}"
-    ms = int(re.search(r"activation → first diagnostics (\d+) ms", cold[-1]).group(1))
-    say(f"cold start (activation → first diagnostics, guild.yml open at activation): {ms} ms; "
-        f"goal < {COLD_START_GOAL_MS} ms{'' if ms < COLD_START_GOAL_MS else ' (MISSED)'}")
+    reloads = sorted(int(re.search(r"activation → first diagnostics (\d+) ms", c).group(1)) for c in cold[1:])
+    median = reloads[len(reloads) // 2]
+    say(f"cold start (activation → first diagnostics, guild.yml open at activation, {len(reloads)} window reloads): "
+        f"median {median} ms, all {reloads}; goal < {COLD_START_GOAL_MS} ms{'' if median < COLD_START_GOAL_MS else ' (MISSED)'}")
 
 
 def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="") -> dict:

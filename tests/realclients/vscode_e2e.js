@@ -10,7 +10,7 @@
 //
 // usage: NODE_PATH=<playwright-core dir> node vscode_e2e.js --url URL --folder WS
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
-//          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--cancel 1] [--reload 1]
+//          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--cancel 1] [--reload 3]
 //          [--scenario main|untrusted|nopython]
 // --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
 //   "Run workflow" must be refused with a message saying why;
@@ -27,7 +27,7 @@ const { chromium } = require('playwright-core');
 function parseArgs(argv) {
   const a = {
     url: '', folder: '', file: 'guild.yml', out: './vscode-e2e-out', lens: 'Run workflow',
-    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, cancel: 1, reload: 1,
+    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, cancel: 1, reload: 3,
     chromium: '/usr/bin/chromium', width: 1280, height: 800, scenario: 'main',
   };
   for (let i = 2; i < argv.length; i += 2) {
@@ -279,10 +279,11 @@ async function main() {
       await shot('07-run-cancelled.png');
     }
 
-    // 4. cold start with guild.yml already open: reload the window
-    if (a.reload) {
+    // 4. cold start with guild.yml already open: reload the window (--reload times)
+    for (let n = 1; n <= a.reload; n++) {
+      await page.waitForTimeout(2000); // let the window settle
       await runCommand('Developer: Reload Window');
-      mark('reload');
+      mark(`reload_${n}`);
       await page.waitForTimeout(1500);
       await page.waitForSelector('.monaco-workbench', { timeout: a.timeout });
       // the code lens: the server answers again
@@ -290,7 +291,7 @@ async function main() {
       await gotoLine(a['workflow-line'] + 1).catch(() => {});
       await lens.first().waitFor({ timeout: a.timeout })
         .catch((e) => res.errors.push('after reload: ' + e.message.split('\n')[0]));
-      mark('reload_code_lens');
+      mark(`reload_${n}_code_lens`);
       await page.waitForTimeout(1000);
       res.steps.status_bar_after_reload = await statusTexts();
       await shot('06-after-reload.png');
