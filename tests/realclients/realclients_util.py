@@ -157,6 +157,8 @@ def make_workspace(dest: Path, near_workflow: bool = False) -> dict:
         (dest / "guild.yml").write_text(FALLBACK_SEED)
         say("examples/seed/guild.yml not found: using a fallback seed")
     (dest / "slow.py").write_text(SLOW_PY)
+    # plain YAML beside it, broken: guildls must leave it alone
+    (dest / "other.yml").write_text("not-a-guild-file:\n  main: [unclosed\n  no-such-attribute: 1\n")
     gy = dest / "guild.yml"
     text = gy.read_text()
     if not text.endswith("\n"):

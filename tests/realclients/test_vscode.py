@@ -261,7 +261,8 @@ def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suff
 
 
 def test_untrusted_workspace_refuses_runs(code_server, vsix, out_root, tmp_path):
-    """Restricted Mode: the server still analyses, a "Run workflow" click is refused with the reason."""
+    """Restricted Mode: the server still analyses, a "Run workflow" click is
+    refused with the reason. Also: a plain YAML file is left alone."""
     steps = run_scenario("untrusted", vsix, out_root, tmp_path, {
         "security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "never",
         "security.workspace.trust.banner": "never"}, trust=False)
@@ -269,6 +270,9 @@ def test_untrusted_workspace_refuses_runs(code_server, vsix, out_root, tmp_path)
     assert "not trusted" in steps["refusal"] and "end-to-end" in steps["refusal"], steps["refusal"]
     assert "Manage Workspace Trust" in steps["refusal_buttons"], steps["refusal_buttons"]
     assert not any(c.startswith("Guild Run") for c in steps["run_channels"]), steps["run_channels"]
+    # other.yml (broken YAML beside guild.yml) stays YAML: guildls does not take it
+    assert steps["other_yaml_mode"] == "YAML", steps["other_yaml_mode"]
+    assert steps["other_yaml_squiggles"] == 0
 
 
 @pytest.mark.parametrize("case", ["missing", "too-old"])

@@ -136,6 +136,13 @@ async function main() {
       res.steps.run_channels = await page.locator('#workbench\\.parts\\.panel .monaco-select-box').first()
         .evaluate((el) => [...el.options].map((o) => o.text)).catch(() => []);
       await shot('untrusted-refused.png');
+      // other YAML stays YAML, untouched by guildls
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'other.yml' }).first().click();
+      await page.waitForSelector('.tab[data-resource-name="other.yml"]', { timeout: a.timeout });
+      await page.waitForTimeout(3000);
+      res.steps.other_yaml_mode = squeeze(await page.locator('#status\\.editor\\.mode').innerText({ timeout: 2000 }).catch(() => ''));
+      res.steps.other_yaml_squiggles = await squiggle.count();
+      await shot('other-yaml.png');
     } else {
       const note = toasts.filter({ hasText: /Python interpreter/ }).first();
       await note.waitFor({ timeout: a.timeout }).catch(() => res.errors.push('no notification about the missing interpreter'));
