@@ -1,18 +1,22 @@
 """The guildls .vsix in real VS Code: code-server 4.100.3 (VS Code 1.100.3,
 from the npm registry) in headless Debian Chromium, driven by playwright-core.
 
-Installs what it needs into ~/.cache/guildls-e2e (reused when present) with
-../shared/tools/real-clients/install_code_server.sh, builds the .vsix with
-`make vsix`, and then:
+Installs what it needs into ~/.cache/guildls-e2e (GUILDLS_E2E_CACHE; reused
+when present) with ../shared/tools/real-clients/install_code_server.sh, and
+skips, saying why, only when that cannot happen (no apt-get and no chromium,
+npm registry unreachable). Builds the .vsix with `make vsix`, then:
   - test_shared_probe: the shared harness vscode_web_probe.sh (squiggle, code
-    lens, Problems, hover, completion, lens click -> progress notification);
-  - test_run_workflow: tests/realclients/vscode_e2e.js (planted error in the
-    Problems panel, "Run workflow" lens click, progress notification with
-    Cancel, the run's output channel, status bar, cancel, cold start after a
-    window reload).
+    lens, Problems, hover, completion, a "Run" lens click -> notification);
+  - test_run_workflow: vscode_e2e.js (planted error in Problems, "Run workflow"
+    lens -> progress notification with Cancel + the run's output channel,
+    "Show plan", Guild: Run Workflow on a slow operation cancelled from its
+    notification, status bar; cold start over 3 window reloads, printed);
+  - test_untrusted_workspace_refuses_runs: Restricted Mode refuses runs and
+    says why; a broken plain YAML file stays YAML;
+  - test_bad_interpreter_is_reported: missing / too old guildls.python.
 Screenshots, result.json and the extension host logs go to test-output/vscode*/.
-The language server is the bundled one (`python3 -m guildls serve` with
-PYTHONPATH=<extension>/bundled/libs): what a user of the .vsix gets.
+The language server is the bundled one (python3 + python/guildls_launcher.py +
+bundled/libs): what a user of the .vsix gets.
 """
 import json
 import os

@@ -3,18 +3,20 @@
 // through headless Debian Chromium with playwright-core, the way a person
 // works: open guild.yml, wait for the planted error's squiggle and the
 // "Run workflow" code lens, click it, watch the progress notification and the
-// run's output channel, cancel a second run from the notification, reload the
-// window to time a cold start with the file already open.
+// run's output channel, open "Show plan", run the slow operation with
+// Guild: Run Workflow and cancel it from its notification, reload the window
+// to time cold starts with the file already open.
 // Builds on ../shared/tools/real-clients/vscode_web_probe.js (same selectors);
 // test_vscode.py starts code-server and reads result.json.
 //
 // usage: NODE_PATH=<playwright-core dir> node vscode_e2e.js --url URL --folder WS
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
-//          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--cancel 1] [--reload 3]
+//          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--workflow-line N]
+//          [--cancel 1] [--reload 3]
 //          [--scenario main|untrusted|nopython]
 // --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
 //   "Run workflow" must be refused with a message saying why;
-// --scenario nopython: guildls.python names a missing interpreter: a notification
+// --scenario nopython: guildls.python names a missing or too old interpreter: a notification
 //   says so, and its "Open Setting" button opens the setting.
 // --planted-line: 0-based line of the planted error (an unknown attribute);
 // --workflow-line: 0-based line of the workflow operation (revealed before the lens is looked for);
