@@ -54,6 +54,7 @@ let planCounter = 0;
 let tActivate = Date.now();
 let tDocOpen: number | undefined; // first guild document open in the editor (ms after activation)
 let tReady: number | undefined;
+let tSpawn: number | undefined; // server process started (ms after activation)
 let tFirstDiagnostics: number | undefined;
 let coldStartText = '';
 
@@ -190,6 +191,7 @@ async function doStartClient(): Promise<void> {
   lc.onNotification('guildls/runOutput', onRunOutput);
   lc.onNotification('guildls/runFinished', onRunFinished);
   try {
+    if (tSpawn === undefined) tSpawn = Date.now() - tActivate;
     await lc.start();
     // vscode-languageclient shows server-created work done progress in the
     // status bar only, without a Cancel button: take over
@@ -242,7 +244,7 @@ function guildFileWatcher(): vscode.FileSystemWatcher {
 function noteFirstDiagnostics(uri: vscode.Uri, count: number): void {
   tFirstDiagnostics = Date.now() - tActivate;
   const open = tDocOpen ?? tFirstDiagnostics;
-  coldStartText = `activation → server ready ${tReady ?? '?'} ms, activation → first diagnostics ${tFirstDiagnostics} ms` +
+  coldStartText = `activation → server process ${tSpawn ?? '?'} ms → server ready ${tReady ?? '?'} ms, activation → first diagnostics ${tFirstDiagnostics} ms` +
     ` (guild document open at +${open} ms, open → diagnostics ${tFirstDiagnostics - open} ms)`;
   log.info(`cold start: ${coldStartText}; ${count} diagnostic(s) for ${uri.fsPath}`);
   updateStatus();
