@@ -93,7 +93,13 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     cols = Columns(lines, _encoding(ls))
     line, col = _at(cols, params.position)
     result = completion.complete(gf, line, col, lines=lines)
+    # "trigger suggest again" after `name=` is a VS Code editor command; other clients
+    # would send it back to us as workspace/executeCommand
+    vscode = any(n in (getattr(ls, "client_name", "") or "") for n in ("Visual Studio Code", "VSCodium", "Code - OSS",
+                                                                         "code-server"))
     for it in result.items:
+        if not vscode and it.command is not None and it.command.command.startswith("editor."):
+            it.command = None
         if isinstance(it.documentation, types.MarkupContent):
             it.documentation = _markup(ls, "completion", it.documentation.value)
         te = it.text_edit

@@ -46,6 +46,7 @@ class GuildServer(LanguageServer):
         self._pending: Dict[str, asyncio.Task] = {}
         self.debounce = DEFAULT_DEBOUNCE
         self._builds = 0
+        self.client_name = ""
 
     # -- the cached model ----------------------------------------------------------
     def guild_model(self, uri: str) -> Optional[Guildfile]:
@@ -195,6 +196,8 @@ def create_server() -> GuildServer:
 
     @ls.feature(types.INITIALIZE)
     def on_initialize(ls: GuildServer, params: types.InitializeParams):
+        info = params.client_info
+        ls.client_name = info.name if info is not None and info.name else ""
         opts = params.initialization_options
         if isinstance(opts, dict) and isinstance(opts.get("debounce"), (int, float)):
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
