@@ -24,12 +24,16 @@ def _filter(body, names, removed):
     out = []
     for node in body:
         if isinstance(node, _ast.Assign):
-            targets = node.targets
-            if len(targets) == 1 and isinstance(targets[0], _ast.Name):
-                n = targets[0].id
-                if n in names and n not in removed:
-                    removed.add(n)
-                    continue
+            drop = False
+            for t in node.targets:  # Guild's _node_filter_for_globals (`i = j = 3` too)
+                if not isinstance(t, _ast.Name) or t.id in removed:
+                    break
+                if t.id in names:
+                    removed.add(t.id)
+                    drop = True
+                    break
+            if drop:
+                continue
         elif isinstance(node, _ast.If):
             node.body = _filter(node.body, names, removed)
             if not node.body:

@@ -395,16 +395,41 @@ def script_info(path: Optional[str]) -> dict:
         if info["dest"] == "args":
             info["argparse"] = _argparse_flags(tree)
         for node in tree.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                try:
-                    val = ast.literal_eval(node.value)
-                except Exception:
+            if not isinstance(node, ast.Assign):
+                continue
+            try:
+                val = _param_val(node.value)
+            except TypeError:
+                continue
+            for target in node.targets:  # `i = j = 3`: both, as Guild
+                if not isinstance(target, ast.Name):
                     continue
-                name = node.targets[0].id
+                name = target.id
                 if not name.startswith("_") and not isinstance(val, dict) and name not in info["globals"]:
                     info["globals"][name] = val
     _script_cache[key] = info
     return info
+
+
+def _param_val(node) -> Any:
+    """Guild's python_util.ast_param_val: the global assignments Guild imports as flags are
+    str, int, float, bool and None literals (`-1`, `+1` too) and lists of them; anything else
+    (tuples, `...`, `1 + 2j`, calls, expressions) is not a flag. Raises TypeError."""
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        raise TypeError(node)
+    if isinstance(node, ast.List):
+        return [_param_val(x) for x in node.elts]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+            and isinstance(node.operand, ast.Constant) \
+            and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
+        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+    if isinstance(node, ast.Dict):
+        return {_param_val(k) if k is not None else None: _param_val(v)
+                for k, v in zip(node.keys, node.values)}
+    raise TypeError(node)
 
 
 _ARG_TYPES = {"str": "string", "float": "float", "int": "int", "bool": "boolean"}

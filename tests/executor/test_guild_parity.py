@@ -1,0 +1,49 @@
+"""Executor defects found by comparing `guildls run` with Guild 0.9.0 (each asserted
+behaviour was observed with real Guild on the same tiny project)."""
+
+import json
+import os
+
+import pytest
+
+from guildls.executor.plan import PlanError
+
+
+# 1, 8. globals Guild imports as flags: str/int/float/bool/None literals, signed numbers,
+# lists; every target of `i = j = 3`; not tuples, dicts, `...`, complex, expressions.
+def test_globals_import_follows_guild_rules(project):
+    project.write("train.py", """
+        a = 1
+        b = -1
+        d = "str"
+        f = None
+        g = [1, 2]
+        i = j = 3
+        k, l = 1, 2
+        m = (224, 224)
+        n = {"x": 1}
+        o = 2 * 3
+        shape = ...
+        t = 1 + 2j
+        u = +1
+        y = 1
+        y = "two"
+        print("ij", i, j, "m", m)
+        """)
+    project.guildfile("""
+train:
+  flags-import: all
+""")
+    plan = project.plan("train")
+    assert sorted(plan.flags) == ["a", "b", "d", "f", "g", "i", "j", "u", "y"]
+    assert plan.flags["y"] == 1
+    for bad in ("m=3", "shape=1", "t=1", "k=1", "n=1"):
+        with pytest.raises(PlanError) as e:
+            project.plan("train", [bad])
+        assert e.value.message == f"unsupported flag '{bad.split('=')[0]}'"
+    json.dumps(plan.to_json())  # nothing unrepresentable in the plan
+    res = project.run("train", ["i=5", "j=6"])
+    assert res.exit_code == 0, res.output
+    assert "ij 5 6 m (224, 224)" in res.stdout
+    res = project.run("train", ["i=5"])
+    assert "ij 5 3" in res.stdout
