@@ -107,7 +107,9 @@ def test_duplicate_key_warning():
 def test_requires_operation_to_nothing():
     diags = D("train:\n  main: t\n  requires:\n    - operation: prepare\n")
     (d,) = by_code(diags, "unknown-operation")
-    assert "no operation matches 'prepare'" in d.message
+    # Guild matches operation sources against every run in GUILD_HOME (other projects too)
+    assert d.message.startswith("no operation in this guild file matches 'prepare'")
+    assert d.severity == "information"
     assert d.range == (3, 17, 3, 24)
 
 
@@ -130,3 +132,42 @@ def test_model_qualified_steps():
     assert msgs[0].startswith("cannot find operation zz:prepare")
     assert any(m.startswith("operation 'nope' is not defined for model 'data'") for m in msgs)
     assert any(m.startswith("operation 'prepare' is not defined for model 'pipe'") for m in msgs)
+
+
+def test_required_flag_passed_by_prefixed_parent_flag_or_batch_file():
+    base = "train:\n  exec: echo ${name}\n  flags:\n    name: {required: yes}\n"
+    assert not by_code(D(base + "wf:\n  flags:\n    train:name: x\n  steps: [train]\n"), "missing-required-flag")
+    assert not by_code(D(base + "wf:\n  flags:\n    fit:name: x\n  steps:\n    - {run: train, name: fit}\n"),
+                       "missing-required-flag")
+    assert not by_code(D(base + "wf:\n  steps: ['train @names.csv']\n"), "missing-required-flag")
+    (d,) = by_code(D(base + "wf:\n  steps: [train]\n"), "missing-required-flag")
+    assert "requires flag 'name'" in d.message
+
+
+def test_special_names_in_main_and_whole_word_flag_args():
+    assert D("t:\n  main: t --data ${project_dir}/d ${flag_args}\n  flags: {lr: 0.1}\n") == []
+    (d,) = D('t:\n  exec: bash -c "python t.py ${flag_args}"\n  flags: {lr: 0.1}\n')
+    assert d.code == "undefined-reference" and "only as a whole word" in d.message
+    (d,) = D("t:\n  main: t\n  env: {PY: '${python_exe}'}\n")
+    assert d.message.startswith("command contains invalid reference 'python_exe'")
+
+
+def test_anonymous_model_ref_in_step_and_label_filters_in_steps():
+    (d,) = D("hi: {exec: echo hi}\nwf:\n  steps: [':hi']\n")
+    assert d.message.startswith("invalid reference: ':hi'")
+    (d,) = D("t: {exec: echo}\nwf:\n  flags: {lr: 0.1}\n  steps:\n    - {run: t, label: 'lr ${lr|%.2f}'}\n")
+    assert d.code == "undefined-reference" and "'lr|%.2f'" in d.message
+    assert D("t:\n  exec: echo\n  flags: {lr: 0.1}\n  label: 'lr ${lr|%.2f}'\n") == []
+
+
+def test_deep_workflow_chains_do_not_exhaust_the_stack():
+    n = 3000
+    text = "".join(f"w{i}:\n  steps: [w{i + 1}]\n" for i in range(n)) + f"w{n}: {{exec: echo}}\n"
+    assert D(text) == []
+    cyc = D(text.replace(f"w{n}: {{exec: echo}}", f"w{n}:\n  steps: [w0]"))
+    assert [d.code for d in cyc] == ["step-cycle"]
+
+
+def test_only_syntax_errors_while_the_document_does_not_parse():
+    diags = D('train:\n  exec: echo "loss: 0.5" x: 1\nwf:\n  steps: [train]\n')
+    assert [d.code for d in diags] == ["yaml-syntax"]

@@ -75,6 +75,14 @@ CASES = {
     "params": "- model: m\n  params: {n: 3}\n  operations: {t: {main: 't --n {{n}}'}}\n",
     "step-flags-list": "op: {main: o, flags: {x: 1}}\nwf:\n  steps:\n    - run: op\n      flags: [x=7]\n",
     "yaml-syntax": "train: {main: t\n",
+    "source-conflict": "train:\n  main: t\n  requires:\n    - file: a\n      url: b\n",
+    "source-no-type": "train:\n  main: t\n  requires:\n    - name: foo\n",
+    "source-conflict-named": "- model: m\n  resources:\n    r:\n      sources:\n        - {file: a, operation: b}\n",
+    "source-no-type-list": "- model: m\n  resources:\n    r:\n      - {name: x}\n",
+    "rename-three-words": "train:\n  main: t\n  requires:\n    - file: a\n      rename: data (.*) out\\1\n",
+    "rename-ok": "train:\n  main: t\n  requires:\n    - file: a\n      rename: [a b, {pattern: x, repl: y}]\n",
+    "sourcecode-select-int": "train:\n  main: t\n  sourcecode: {select: 5}\n",
+    "step-anon-ref": "hi: {exec: echo hi}\nwf:\n  steps: [':hi']\n",
     "tabs": "train:\n\tmain: t\n",
 }
 

@@ -28,7 +28,11 @@ EXEC_NAMES = {
     "guild_python_exe": "The Python interpreter Guild runs with.",
     "project_dir": "The directory of the Guild file.",
 }
-MAIN_NAMES = {k: EXEC_NAMES[k] for k in ("python_exe", "guild_python_exe")}
+# `main` arguments resolve the same names (checked with Guild 0.9: `${project_dir}`,
+# `${flag_args}`); `env` values resolve flags only.
+MAIN_NAMES = EXEC_NAMES
+# names Guild expands only when they are a whole word of the command
+WHOLE_WORD_NAMES = ("flag_args", "main_args")
 
 _TRIGGER_SUGGEST = types.Command(title="Trigger suggest", command="editor.action.triggerSuggest")
 

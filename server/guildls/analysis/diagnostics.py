@@ -17,6 +17,12 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
 def diagnose(gf: Guildfile) -> List[Problem]:
     out: List[Problem] = list(gf.problems)
+    syntax = [p for p in out if p.code == "yaml-syntax"]
+    if syntax:
+        # The model of a document that does not parse is rebuilt from what is left after
+        # the bad lines; anything else said about it would be a guess (a value cut in two
+        # reads as null, an operation seems missing). Guild, too, reports only this.
+        return syntax
     if gf.root is not None:
         gc_was_enabled = gc.isenabled()
         gc.disable()  # many short-lived acyclic objects; see model.load

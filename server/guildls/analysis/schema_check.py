@@ -172,6 +172,9 @@ class _Walker:
             self.mapping(v, "sourcecode", skip=("select",))
             sel = v.get("select")
             if sel is not None:
+                if sel.kind == SCALAR and sel.local and not isinstance(sel.value, (str, bool)) and sel.value is not None:
+                    self.add("invalid-type", ERROR,
+                             f"invalid select files spec {sel.value!r}: expected a string, list, or mapping", sel)
                 self.sourcecode(sel)
         elif v.kind == SEQ:
             for rule in v.value:

@@ -12,15 +12,15 @@ import os
 import re
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from ..model import ERROR, HINT, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
+from ..model import ERROR, HINT, INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
 from ..model import flagvals as fv
+from ..model.runspec import split_words
+from .completion import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
 
 PLUGIN_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".qmd")
 BUILTIN_TARGETS = {"random", "gp", "forest", "gbrt", "bayesian", "gaussian", "queue",
                    "dask:scheduler", "r-script:init", "skopt:random", "skopt:gp", "skopt:forest",
                    "skopt:gbrt"}
-EXEC_NAMES = {"python_exe", "guild_python_exe", "project_dir", "flag_args", "main_args"}
-MAIN_NAMES = {"python_exe", "guild_python_exe"}
 # Severity policy: "error" means Guild refuses to load the file; a problem Guild only
 # meets when the operation runs (unknown step op, bad flag, undefined ${ref}, ...) is a
 # warning. Real files that Guild loads never get an error this way, and `guildls check
@@ -105,7 +105,7 @@ def resolve_step_target(gf: Guildfile, model: Model, opspec: str):
     if ":" in opspec:
         mref, opname = opspec.split(":", 1)
         if not mref:
-            return None, "external"
+            return None, "bad-ref"
         models = gf.models_matching(mref)
         if not models:
             return None, "unknown-model"
@@ -156,6 +156,11 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
                     msg = f"operation '{st.opspec}' is not defined for this project"
         ctx.add("unknown-operation", RUNTIME, msg + did_you_mean(sugs), rng, {"suggestions": sugs})
         return
+    if status == "bad-ref":
+        ctx.add("unknown-operation", RUNTIME,
+                f"invalid reference: '{st.opspec}' (a step cannot name an operation of the anonymous model "
+                f"this way; Guild stops the workflow with OpRefError; write '{st.opspec[1:]}')", rng)
+        return
     if status == "ambiguous":
         mref = st.opspec.split(":", 1)[0]
         names = ", ".join(m.name for m in gf.models_matching(mref))
@@ -181,9 +186,13 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
         msg = check_flag_value(flag, a.value, a.text)
         if msg:
             ctx.add("invalid-flag-value", RUNTIME, msg, a.value_range, {"flag": flag.name})
-    if not force:
+    if not force and not st.batch_files:
         assigned = {a.name for a in st.effective_assigns}
+        # parent flags named `<opspec>:<flag>` or `<step name>:<flag>` are passed to the step
+        prefixes = {p for p in (st.opspec, target.fullname, st.name) if p}
         for f in target.flags.values():
+            if any(op.find_flag(f"{p}:{f.name}") is not None for p in prefixes):
+                continue
             if f.required and f.default in (None, "") and f.name not in assigned and (f.alias not in assigned):
                 ctx.add("missing-required-flag", WARNING,
                         f"operation '{target.fullname}' requires flag '{f.name}' and this step does not set it",
@@ -209,22 +218,44 @@ def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
 
 
 # ---------------------------------------------------------------------------------
-def _ref_name(raw: str) -> str:
+STEP_CONTEXTS = ("step", "step-flag", "step-option")
+
+
+def _ref_name(raw: str, context: str) -> str:
+    # `${name|filter}` filters exist for labels only; in steps the whole text is the name
+    if context in STEP_CONTEXTS:
+        return raw.strip()
     return raw.split("|", 1)[0].strip()
 
 
+def _whole_words(text) -> set:
+    if not isinstance(text, str):
+        return set()
+    words, _ = split_words(text)
+    return {w.text for w in words}
+
+
 def _check_refs(ctx: _Ctx, op: Operation, refs):
+    words = None
     for ref in refs:
-        name = _ref_name(ref.name)
+        name = _ref_name(ref.name, ref.context)
         if ref.context == "label" or not name:
+            continue
+        if ref.context in ("exec", "main") and name in WHOLE_WORD_NAMES:
+            if words is None:
+                words = _whole_words(op.exec if ref.context == "exec" else op.value("main"))
+            if "${" + name + "}" not in words:
+                ctx.add("undefined-reference", RUNTIME,
+                        f"command contains invalid reference '{name}': Guild expands ${{{name}}} only as a "
+                        "whole word of the command", ref.range, {"name": name, "operation": op.name})
             continue
         if op.flags_open:
             continue
         if op.find_flag(name) is not None:
             continue
-        if ref.context in ("exec",) and name in EXEC_NAMES:
+        if ref.context == "exec" and name in EXEC_NAMES:
             continue
-        if ref.context in ("main", "env") and name in MAIN_NAMES:
+        if ref.context == "main" and name in MAIN_NAMES:
             continue
         sugs = suggest(name, list(op.flags))
         if ref.context in ("step", "step-flag", "step-option"):
@@ -286,9 +317,11 @@ def _check_requires(ctx: _Ctx, model: Model, op: Operation):
             if ok is False and src.spec_node is not None:
                 names = sorted({o.fullname if ":" in str(src.spec) else o.name for o in gf.operations()})
                 sugs = suggest(str(src.spec), names)
-                ctx.add("unknown-operation", RUNTIME,
-                        f"no operation matches '{src.spec}': this dependency can never be resolved "
-                        f"(Guild: no suitable run for {src.spec})" + did_you_mean(sugs),
+                # Guild resolves operation sources against every run in GUILD_HOME, so a run of
+                # another project's operation can satisfy it: say so, do not claim a failure.
+                ctx.add("unknown-operation", INFO,
+                        f"no operation in this guild file matches '{src.spec}': only a run of '{src.spec}' from "
+                        "another project can satisfy this dependency" + did_you_mean(sugs),
                         src.spec_node.range, {"suggestions": sugs})
         if dep.kind == "resource" and isinstance(dep.resource, str) and "${" not in dep.resource:
             spec = dep.resource
@@ -340,29 +373,36 @@ def _check_cycles(gf: Guildfile) -> List[Problem]:
     out: List[Problem] = []
     reported = set()
     state: Dict[int, int] = {}  # 1 = on the current path, 2 = done
-    path: List[Operation] = []
-
-    def visit(op: Operation):
-        state[id(op)] = 1
-        path.append(op)
-        for target, st in edges.get(id(op), []):
-            s = state.get(id(target))
-            if s == 1:
+    for oid, root in ops.items():
+        if oid in state or oid not in edges:
+            continue
+        # iterative depth-first search (workflows may nest deeper than Python's stack)
+        path: List[Operation] = [root]
+        iters = [iter(edges.get(oid, ()))]
+        state[oid] = 1
+        while iters:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                iters.pop()
+                state[id(path.pop())] = 2
+                continue
+            target, st = nxt
+            s_ = state.get(id(target))
+            if s_ == 1:
                 ids = [id(o) for o in path]
                 cyc = path[ids.index(id(target)):] + [target]
-                chain = " -> ".join(o.fullname for o in cyc)
+                names = [o.fullname for o in cyc]
+                if len(names) > 8:
+                    names = names[:3] + [f"... ({len(cyc) - 1} workflows) ..."] + names[-3:]
+                chain = " -> ".join(names)
                 key = (st.opspec_range, chain)
                 if st.node.local and st.opspec_range is not None and key not in reported:
                     reported.add(key)
                     out.append(Problem("step-cycle", RUNTIME,
                                        f"step cycle: {chain} (the workflow would run itself forever)",
                                        st.opspec_range))
-            elif s is None:
-                visit(target)
-        path.pop()
-        state[id(op)] = 2
-
-    for oid, op in ops.items():
-        if oid not in state and oid in edges:
-            visit(op)
+            elif s_ is None:
+                state[id(target)] = 1
+                path.append(target)
+                iters.append(iter(edges.get(id(target), ())))
     return out

@@ -29,6 +29,7 @@ INHERITED_MODEL_ATTRS = (
 REF_RE = re.compile(r"(?<!\\)\$\{([^}]*)\}")
 PARAM_RE = re.compile(r"\{\{\s*([^}\s]*)\s*\}\}")
 SOURCE_TYPES = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
+_SOURCE_ORDER = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
 
 
 @dataclass
@@ -854,11 +855,11 @@ class _Loader:
                     dep = Dependency("inline", it, attrs=it.py())
                     srcs = it.get("sources")
                     if srcs is not None and srcs.kind == SEQ:
-                        dep.sources = [s for s in (self._source(x) for x in srcs.value) if s]
+                        dep.sources = [s for s in (self._source(x, f"{op.model.name}:<inline>") for x in srcs.value) if s]
                     op.requires.append(dep)
                 else:
                     dep = Dependency("inline", it, attrs=it.py())
-                    s = self._source(it)
+                    s = self._source(it, f"{op.model.name}:<inline>")
                     if s:
                         dep.sources = [s]
                     op.requires.append(dep)
@@ -895,17 +896,38 @@ class _Loader:
                     attrs["alias"] = alias
                 op.flags[name] = Flag(name, op, None, s.spec_node, attrs, origin="resource")
 
-    def _source(self, node: Node) -> Optional[Source]:
+    def _source(self, node: Node, resource: str = ":<inline>") -> Optional[Source]:
         if node.kind == SCALAR and isinstance(node.value, str):
             return Source("file", node.value, {}, node, node)
         if node.kind != MAP:
             return None
-        types = [t for t in SOURCE_TYPES if t in node]
-        if len(types) != 1:
+        types = [t for t in _SOURCE_ORDER if t in node]
+        if not types:
+            self.error(f"invalid source {node.py()!r} in resource '{resource}': missing required attribute "
+                       "(one of config, file, module, url, operation)", node, "invalid-source")
             return Source("unknown", None, node.py(), node, None)
+        if len(types) > 1:
+            self.error(f"invalid source {node.py()!r} in resource '{resource}': conflicting attributes "
+                       f"({', '.join(types)})", node.get_pair(types[1])[0], "invalid-source")
+            return Source("unknown", None, node.py(), node, None)
+        self._check_rename(node.get("rename"))
         t = types[0]
         sn = node.get(t)
         return Source(t, sn.py(), node.py(), node, sn)
+
+    def _check_rename(self, rn: Optional[Node]):
+        if rn is None or rn.is_null:
+            return
+        for spec in (rn.value if rn.kind == SEQ else [rn]):
+            if spec.kind == MAP:
+                continue
+            if spec.kind != SCALAR or not isinstance(spec.value, str):
+                self.error(f"invalid rename spec {spec.py()!r}: expected string or map", spec, "invalid-source")
+                continue
+            words, err = runspec.split_words(spec.value)
+            if err or len(words) not in (1, 2):
+                self.error(f"invalid rename spec {spec.value!r}: expected 'PATTERN REPL' or 'NAME'", spec,
+                           "invalid-source")
 
     def _build_resource(self, m: Model, key: Node, value: Node):
         name = key.value if isinstance(key.value, str) else str(key.value)
@@ -920,7 +942,7 @@ class _Loader:
             return
         r = Resource(name, m, key, value, attrs=attrs)
         if srcs is not None and srcs.kind == SEQ:
-            r.sources = [s for s in (self._source(x) for x in srcs.value) if s]
+            r.sources = [s for s in (self._source(x, f"{m.name}:{name}") for x in srcs.value) if s]
         m.resources[name] = r
 
     # steps -----------------------------------------------------------------------------
