@@ -47,3 +47,25 @@ train:
     assert "ij 5 6 m (224, 224)" in res.stdout
     res = project.run("train", ["i=5"])
     assert "ij 5 3" in res.stdout
+
+
+# 2. path flags are made absolute (project dir); a missing existing-path is refused
+def test_path_flags_absolute_and_existing_path_checked(project):
+    project.write("data/x.txt", "x\n")
+    project.guildfile("""
+op:
+  exec: echo p=${p} ep=${ep}
+  flags:
+    p: {type: path, default: data}
+    ep: {type: existing-path, default: guild.yml}
+""")
+    root = os.path.abspath(project.root)
+    plan = project.plan("op")
+    assert plan.flags == {"p": os.path.join(root, "data"), "ep": os.path.join(root, "guild.yml")}
+    assert project.plan("op", ["p=/abs"]).flags["p"] == "/abs"
+    with pytest.raises(PlanError) as e:
+        project.plan("op", ["ep=nonexist"])
+    missing = os.path.join(root, "nonexist")
+    assert e.value.message == f"invalid value {missing} for ep: {missing} does not exist"
+    res = project.run("op", ["p=x/y"])
+    assert f"p={os.path.join(root, 'x/y')} ep={os.path.join(root, 'guild.yml')}" in res.stdout

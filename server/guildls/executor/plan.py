@@ -570,7 +570,8 @@ def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional
 
 
 def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
-                     where: Optional[str], open_: Optional[bool] = None) -> dict:
+                     where: Optional[str], open_: Optional[bool] = None,
+                     project_dir: Optional[str] = None) -> dict:
     if open_ is None:
         open_ = bool(op.flags_open)
     vals = dict(user_vals)
@@ -599,6 +600,8 @@ def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
         except (ValueError, TypeError) as e:
             if not force:
                 raise PlanError(f"invalid value {fv.encode_flag_val(val) if not isinstance(val, str) else val} for {name}: {e}", where)
+        if d.attrs.get("type") in ("path", "existing-path"):
+            vals[name] = _abs_path(vals[name], project_dir)
     if not force:
         if not open_:
             for name in vals:
@@ -612,6 +615,10 @@ def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
                 fv.check_flag_value(vals.get(name), d.attrs, name)
             except fv.FlagValueError as e:
                 raise PlanError(str(e), where)
+            val = vals.get(name)
+            if d.attrs.get("type") == "existing-path" and isinstance(val, str) and val \
+                    and not os.path.exists(val):
+                raise PlanError(f"invalid value {val} for {name}: {val} does not exist", where)
         missing = [d for d in defs.values() if d.attrs.get("required") and vals.get(d.name) in (None, "")]
         if missing:
             rows = "\n".join(f"  {d.name}  {(d.attrs.get('description') or '').strip()}".rstrip() for d in missing)
@@ -630,6 +637,18 @@ def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
             if user_vals.get(fname) is None:
                 vals[fname] = fval
     return vals
+
+
+def _abs_path(val: Any, project_dir: Optional[str]) -> Any:
+    """Guild's _resolve_rel_path for `path`/`existing-path` flags: `~` expanded, a relative
+    path made absolute. Guild resolves against its cwd; we use the project directory (the
+    same for `guild run` in the project, and `guildls run -C DIR` / the editor agree)."""
+    if not isinstance(val, str) or not val:
+        return val
+    val = os.path.expanduser(val)
+    if not os.path.isabs(val):
+        val = os.path.normpath(os.path.join(os.path.abspath(project_dir or os.getcwd()), val))
+    return val
 
 
 def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[str],
@@ -716,7 +735,7 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
             f"(Guild would run it as the Python module '{split_main(op)[0]}')", where)
     defs, dest, module, margs, open_ = effective_flags(op, project_dir)
     _refuse_batch(op, defs, user_vals, options, where)
-    flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where, open_)
+    flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where, open_, project_dir)
     _check_command_refs(op, kind, flags, defs, where, open_)
     node = PlanStep(name=name, opspec=opspec, operation=op, kind=kind, flags=flags,
                     assigns=dict(assigns), options=dict(options), expect=list(expect),
