@@ -215,3 +215,17 @@ def test_flag_value_fast_paths_match_yaml():
                "sgd", "on", "Off", "a #c", "#c", "2020-01-01", "1e5", "0x1f", "[1, 2]", "{a: 1}", "'q'", "y", "n"]
     for s in samples:
         assert decode_yaml(s) == yaml.safe_load(s), s
+
+
+def test_ranges_inside_block_and_folded_step_strings():
+    text = ('train: {main: t, flags: {lr: 0.1}}\n'
+            'wf:\n  steps:\n'
+            '    - run: >\n        train\n        bad=1\n'
+            '    - run: |\n        train lr=${zz}\n'
+            '    - run: "train \\\n        cc=1"\n')
+    gf = load(text)
+    s0, s1, s2 = gf.models[""].operations["wf"].steps
+    assert s0.opspec_range == (4, 8, 4, 13)
+    assert s0.assigns[0].name_range == (5, 8, 5, 11)
+    assert gf.refs[0].range == (7, 17, 7, 22)
+    assert s2.assigns[0].name_range == (9, 8, 9, 10)

@@ -44,10 +44,59 @@ def _raw_map(node: Node, lines: List[str]):
     return None
 
 
+def _aligned(node: Node, lines: List[str]):
+    """For multi-line scalars (block ``|``/``>``, folded plain or quoted strings): the
+    source (line, col) of every character of the value, found by walking the value and
+    the source text together (indentation, indicators and folded line breaks are skipped;
+    an escape sequence stands for one character). None when they cannot be aligned."""
+    value = node.value
+    if not isinstance(value, str) or node.el >= len(lines):
+        return None
+    pos = []
+    line, col = node.sl, node.sc
+    text = lines[line]
+    quoted = node.style == '"'
+    for ch in value:
+        while True:
+            if line > node.el or (line == node.el and col >= node.ec):
+                return None
+            if col >= len(text):  # end of a source line: the line break
+                if ch in "\n ":
+                    pos.append((line, col))
+                    line, col = line + 1, 0
+                    text = lines[line] if line < len(lines) else ""
+                    break
+                line, col = line + 1, 0
+                text = lines[line] if line < len(lines) else ""
+                continue
+            c = text[col]
+            if quoted and c == "\\" and col + 1 < len(text):
+                pos.append((line, col))
+                col += _DQ_ESC_LEN.get(text[col + 1], 2)
+                break
+            if c == ch:
+                pos.append((line, col))
+                col += 1
+                break
+            col += 1
+    pos.append((line, col))
+    return pos
+
+
 def sub_range(node: Node, lines: List[str], start: int, end: int) -> Range:
     """Source range of ``value[start:end]`` of a string scalar (whole node if unknown)."""
     cols = _raw_map(node, lines)
-    if cols is None or end >= len(cols) + 1:
+    if cols is None:
+        if node.sl != node.el or node.style in ("|", ">"):
+            pos = _aligned(node, lines)
+            if pos is not None and 0 <= start <= end < len(pos):
+                (sl, sc), (el, ec) = pos[start], pos[end]
+                if end > start:  # end just after the last character of the span
+                    pl, pc = pos[end - 1]
+                    el, ec = pl, pc + 1
+                return Range(sl, sc, el, ec)
+        return node.range
+    if end >= len(cols) + 1:
         return node.range
     if start >= len(cols):
         start = len(cols) - 1
