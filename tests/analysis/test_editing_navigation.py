@@ -165,3 +165,22 @@ def test_definition_of_extends_parents_and_named_resources():
     assert nav.definition(gf, 9, 11) == [R(2, 4, 2, 8)]
     assert nav.definition(gf, 10, 28) == [R(15, 4, 15, 8)]
     assert nav.definition(gf, 5, 4) == []
+
+
+def test_rename_operation_updates_include_references():
+    from guildls.analysis import navigation
+    from guildls.model import load
+
+    text = ("- model: m\n"
+            "  operations:\n"
+            "    train:\n"
+            "      main: t\n"
+            "      flags: {lr: 0.1}\n"
+            "    tune:\n"
+            "      main: t\n"
+            "      flags:\n"
+            "        $include: m:train#lr\n")
+    gf = load(text)
+    edits = navigation.rename(gf, 2, 5, "fit")
+    assert sorted((r.start_line, r.start_col, r.end_line, r.end_col, t) for r, t in edits) == [
+        (2, 4, 2, 9, "fit"), (8, 20, 8, 25, "fit")]

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from lsprotocol import types
 
 from ..model.guildfile import Flag, Guildfile, Model, Operation, Ref, Step
-from ..model.nodes import Range
+from ..model.nodes import MAP, SCALAR, SEQ, Range, walk
 from ..model.textpos import sub_range
 
 # -------------------------------------------------------------------------------------
@@ -270,6 +270,30 @@ def _op_refs(gf: Guildfile, target: Operation) -> List[Tuple[Range, str]]:
                 for name, rng in _op_source_parts(gf, src):
                     if same_op(gf.find_operation(name, op.model), target):
                         out.append((rng, "requires"))
+    out.extend(_include_refs(gf, target))
+    return out
+
+
+def _include_refs(gf: Guildfile, target: Operation) -> List[Tuple[Range, str]]:
+    """``$include: MODEL:OP[#attrs]`` values naming ``target`` (range of the whole
+    ``MODEL:OP``, like a step's opspec)."""
+    out = []
+    if gf.root is None:
+        return out
+    for n in walk(gf.root):
+        if n.kind != MAP or not n.local:
+            continue
+        inc = n.get("$include")
+        if inc is None:
+            continue
+        for ref in (inc.value if inc.kind == SEQ else [inc]):
+            if ref.kind != SCALAR or not isinstance(ref.value, str) or ":" not in ref.value:
+                continue
+            spec = ref.value.split("#", 1)[0]
+            mname, opname = spec.split(":", 1)
+            m = gf.models.get(mname) or gf.configs.get(mname)
+            if m is not None and same_op(m.operations.get(opname), target):
+                out.append((sub_range(ref, gf.lines, 0, len(spec)), "include"))
     return out
 
 
