@@ -69,3 +69,33 @@ op:
     assert e.value.message == f"invalid value {missing} for ep: {missing} does not exist"
     res = project.run("op", ["p=x/y"])
     assert f"p={os.path.join(root, 'x/y')} ep={os.path.join(root, 'guild.yml')}" in res.stdout
+
+
+# 3. env: a whole `${flag}` with a non-string value fails in Guild (TypeError): refused
+# before running; python_exe / project_dir are not env references in Guild
+def test_env_refs_as_guild(project):
+    project.guildfile("""
+int-ref:
+  exec: sh -c "echo X=$X"
+  flags: {gpu: 0}
+  env: {X: "${gpu}"}
+ok:
+  exec: sh -c "echo X=$X Y=$Y Z=$Z"
+  flags: {gpu: 0, s: {type: string, default: '1'}}
+  env: {X: "gpu-${gpu}", Y: "${s}", Z: 5}
+py:
+  exec: sh -c "echo X=$X"
+  env: {X: "${python_exe}"}
+pd:
+  exec: sh -c "echo X=$X"
+  env: {X: "${project_dir}"}
+""")
+    with pytest.raises(PlanError) as e:
+        project.plan("int-ref")
+    assert "env X: ${gpu} is 0 (int)" in e.value.message and "\\n" not in e.value.message
+    assert "X=gpu-0 Y=1 Z=5" in project.run("ok").stdout
+    for op, ref in (("py", "python_exe"), ("pd", "project_dir")):
+        with pytest.raises(PlanError) as e:
+            project.plan(op)
+        assert e.value.message == ("invalid setting for operation: command contains invalid "
+                                   f"reference '{ref}'")

@@ -653,18 +653,29 @@ def _abs_path(val: Any, project_dir: Optional[str]) -> Any:
 
 def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[str],
                         open_: bool = False) -> None:
-    known = set(flags) | set(EXEC_SPECIAL_REFS)
     texts = []
     if kind == "exec":
-        texts.append(op.exec)
+        texts.append((op.exec, set(flags) | set(EXEC_SPECIAL_REFS)))
     elif kind == "main" and op.main:
-        texts.append(op.main)
-    for v in (op.env or {}).values():
-        if isinstance(v, str):
-            texts.append(v)
+        texts.append((op.main, set(flags) | set(EXEC_SPECIAL_REFS)))
+    for k, v in (op.env or {}).items():
+        if not isinstance(v, str):
+            continue
+        # Guild resolves env values against the flag values only (no python_exe, ...)
+        texts.append((v, set(flags)))
+        try:
+            val = fv.resolve_refs(v, flags)
+        except (fv.UndefinedReferenceError, fv.ReferenceCycleError):
+            continue
+        if not isinstance(val, str) and fv.refs_in(v):
+            # a whole `${flag}` keeps the flag's type: Guild's Popen fails with a TypeError
+            raise PlanError(
+                f"invalid setting for operation: env {k}: {v} is {fv.encode_flag_val(val)} "
+                f"({type(val).__name__}), which Guild cannot put in the environment "
+                f"(TypeError) - give the flag 'type: string'", where)
     if open_:
         return
-    for t in texts:
+    for t, known in texts:
         for ref in fv.refs_in(t):
             if ref not in known:
                 raise PlanError(
