@@ -12,7 +12,7 @@ import os
 import re
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from ..model import ERROR, HINT, INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
+from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
 from ..model import flagvals as fv
 from ..model.runspec import split_words
 from .completion import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES

@@ -16,7 +16,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from ..analysis import codeactions, completion, hover, navigation
-from ..model.nodes import Range
 from .positions import Columns
 from .positions import encoding_of as _encoding
 

@@ -655,12 +655,10 @@ class _Loader:
             pdata = self._resolve_extends(parent, chain + [key])
             if parent.open:
                 m.open = True
-            pparams = pdata.get("params")
             inherited = [(k, v) for k, v in pdata.items() if k.value in INHERITED_MODEL_ATTRS]
             if inherited:
                 pseudo = Node(MAP, inherited, pdata.sl, pdata.sc, pdata.el, pdata.ec)
                 merged = merge(merged, pseudo, origin=parent.name)
-            del pparams
         return merged
 
     # models ----------------------------------------------------------------------------
@@ -1025,7 +1023,7 @@ class _Loader:
         if fnode.kind == SEQ:
             self.error(
                 "step flags must be a mapping of flag names to values: Guild fails to load a guild file "
-                f"whose step has a list of flags (TypeError('list indices must be integers or slices, not str'))",
+                "whose step has a list of flags (TypeError('list indices must be integers or slices, not str'))",
                 fnode, "invalid-type")
             return
         if fnode.kind != MAP:
