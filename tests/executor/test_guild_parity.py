@@ -99,3 +99,30 @@ pd:
             project.plan(op)
         assert e.value.message == ("invalid setting for operation: command contains invalid "
                                    f"reference '{ref}'")
+
+
+# 4. ${flag_args} / ${main_args} expand only as whole words; `main: t ${flag_args}` passes
+# the flag args there (once), ${project_dir} in main args works
+def test_flag_args_markers_as_guild(project):
+    project.write("t.py", "import sys\nprint('argv', sys.argv[1:])\n")
+    project.guildfile("""
+embedded:
+  exec: bash -c "echo ${flag_args}"
+  flags: {lr: 0.1}
+embedded-main:
+  exec: "echo x${main_args}"
+main-marker:
+  main: t ${flag_args}
+  flags: {lr: 0.1}
+main-pd:
+  main: t --data-dir ${project_dir}/data
+  flags-dest: globals
+""")
+    for op, ref in (("embedded", "flag_args"), ("embedded-main", "main_args")):
+        with pytest.raises(PlanError) as e:
+            project.plan(op)
+        assert e.value.message == ("invalid setting for operation: command contains invalid "
+                                   f"reference '{ref}'")
+    assert "argv ['--lr', '0.1']" in project.run("main-marker").stdout
+    data = os.path.join(project.root, "data")
+    assert f"argv ['--data-dir', '{data}']" in project.run("main-pd").stdout

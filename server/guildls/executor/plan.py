@@ -651,6 +651,25 @@ def _abs_path(val: Any, project_dir: Optional[str]) -> Any:
     return val
 
 
+def _check_arg_markers(text: str, kind: str, where: Optional[str]) -> None:
+    """Guild replaces `${flag_args}` (and in `exec`, `${main_args}`) only when it is a whole
+    word of the command; anywhere else the reference is undefined and Guild refuses it."""
+    import shlex
+
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return
+    whole = ("${flag_args}", "${main_args}") if kind == "exec" else ("${flag_args}",)
+    for word in words:
+        if word in whole:
+            continue
+        for ref in ("flag_args", "main_args"):
+            if "${%s}" % ref in word:
+                raise PlanError("invalid setting for operation: command contains invalid "
+                                f"reference '{ref}'", where)
+
+
 def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[str],
                         open_: bool = False) -> None:
     texts = []
@@ -673,6 +692,8 @@ def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[
                 f"invalid setting for operation: env {k}: {v} is {fv.encode_flag_val(val)} "
                 f"({type(val).__name__}), which Guild cannot put in the environment "
                 f"(TypeError) - give the flag 'type: string'", where)
+    for t, _ in texts[:1]:  # exec/main: only whole words expand ${flag_args} / ${main_args}
+        _check_arg_markers(t, kind, where)
     if open_:
         return
     for t, known in texts:

@@ -607,14 +607,21 @@ class Runner:
         params = {n: fv.encode_arg(v) for n, v in flags.items()}
         params.update(python_exe=self.python_exe, guild_python_exe=sys.executable,
                       project_dir=self.project_dir)
-        margs = [str(fv.resolve_refs(a, params, "")) for a in node.main_args]
+        is_globals = node.flags_dest == "globals" or node.flags_dest.startswith("global")
+        gflags = {n: v for n, v in flags.items()
+                  if not (defs.get(n) or {}).get("arg-skip") and v is not None}
+        margs = []
+        for a in node.main_args:
+            if a == "${flag_args}":  # as Guild: the flag args here; not repeated at the end
+                margs += (self._flag_args(node, gflags, defs, [], for_globals=True) if is_globals
+                          else self._flag_args(node, flags, defs, []))
+            else:
+                margs.append(str(fv.resolve_refs(a, params, "")))
         module = node.main_module or op.name.replace("-", "_")
         mdir, _, mod = module.rpartition("/")
         if mdir:
             env["GUILDLS_MAIN_DIR"] = mdir
-        if node.flags_dest == "globals" or node.flags_dest.startswith("global"):
-            gflags = {n: v for n, v in flags.items()
-                      if not (defs.get(n) or {}).get("arg-skip") and v is not None}
+        if is_globals:
             env["FLAGS_DEST"] = "globals"
             env["GUILDLS_GLOBALS"] = repr(_jsonable_flags(gflags))
             base = [self.python_exe, "-u", GLOBALS_MAIN, mod] + margs + ["--"]
