@@ -126,3 +126,67 @@ main-pd:
     assert "argv ['--lr', '0.1']" in project.run("main-marker").stdout
     data = os.path.join(project.root, "data")
     assert f"argv ['--data-dir', '{data}']" in project.run("main-pd").stdout
+
+
+# 5. a step opspec Guild cannot parse (`:op`) stops the workflow before anything runs
+def test_invalid_step_opspec_refused(project):
+    project.guildfile("""
+bye:
+  exec: echo bye
+wf:
+  steps:
+    - :bye
+""")
+    with pytest.raises(PlanError) as e:
+        project.plan("wf")
+    assert str(e.value) == "wf: step 1 (:bye): invalid reference: ':bye'"
+
+
+# 6. batch files and list defaults are batches in Guild: refused, never one silent run
+def test_batch_files_and_list_defaults_refused(project):
+    project.write("batch.csv", "lr\n0.1\n0.2\n")
+    project.write("g.py", "g = [1, 2]\nprint('g', g)\n")
+    project.guildfile("""
+train:
+  exec: echo train ${lr}
+  flags:
+    lr: 0.5
+listdef:
+  exec: echo lr=${lr}
+  flags:
+    lr: [0.1, 0.01]
+glob:
+  main: g
+  flags-import: all
+wf:
+  steps:
+    - train @batch.csv
+""")
+    for op, flags, what in (("wf", [], "@batch.csv is a batch file"),
+                            ("train", ["@batch.csv"], "@batch.csv is a batch file"),
+                            ("listdef", [], "the default lr=[0.1, 0.01] is a list")):
+        with pytest.raises(PlanError) as e:
+            project.plan(op, flags)
+        assert what in e.value.message and "run this with Guild" in e.value.message
+    # an imported list global is a splittable value (Guild: arg-split), not a batch
+    assert "g [1, 2]" in project.run("glob").stdout
+
+
+# 7. --minimize / --maximize / --max-trials without search values: a normal run
+def test_non_batch_options_run(project):
+    project.guildfile("""
+train:
+  exec: "echo loss: 0.5"
+wf:
+  steps:
+    - train --minimize loss
+    - run: train
+      maximize: acc
+    - train --max-trials 1
+""")
+    res = project.run("wf")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.count("loss: 0.5") == 3
+    assert "INFO: [guild] running train: train --minimize loss" in res.stderr
+    assert "INFO: [guild] running train: train --maximize acc" in res.stderr
+    assert "WARNING: not a batch run - ignoring --max-trials" in res.stderr

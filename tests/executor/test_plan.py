@@ -336,14 +336,14 @@ wf-list:
     - op x=[1,2]
 wf-opt:
   steps:
-    - op --max-trials 3
+    - op --optimizer random
 """)
     with pytest.raises(PlanError) as e:
         project.plan("wf-list")
     assert "batch" in e.value.message and "x=[1, 2]" in e.value.message
     with pytest.raises(PlanError) as e:
         project.plan("wf-opt")
-    assert "max-trials" in e.value.message
+    assert "optimizer" in e.value.message
     with pytest.raises(PlanError):
         project.plan("op", ["x=uniform[0:1]"])
 

@@ -110,7 +110,7 @@ class PlanStep:
     main_module: Optional[str] = None
     main_args: list = field(default_factory=list)
     force_flags: bool = False
-    warnings: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # printed as `WARNING: <text>`
     # resolved `requires`: [(resource name, [(source name, effective attrs, Source)])]
     deps: list = field(default_factory=list)
     flags_open: bool = False
@@ -268,7 +268,7 @@ class ScriptOperation:
         info = script_info(path)
         self.flags_open = info["dest"] != "globals"
         self.flags = {} if self.flags_open else {
-            n: _ScriptFlag(n, {"default": v, "type": _type_for_val(v)})
+            n: _ScriptFlag(n, dict(_imported_global_attrs(v), type=_type_for_val(v)))
             for n, v in info["globals"].items()}
         self.requires: list = []
         self.steps = None
@@ -484,6 +484,12 @@ def _argparse_flags(tree) -> dict:
     return flags
 
 
+def _imported_global_attrs(val: Any) -> dict:
+    """An imported global's flag attrs; a list is a splittable value, not a batch (Guild's
+    flags_import_util.flag_data_for_val gives it `arg-split`)."""
+    return {"default": val, "arg-split": True} if isinstance(val, list) else {"default": val}
+
+
 def _type_for_val(val: Any) -> Optional[str]:
     if isinstance(val, str):
         return "string"
@@ -537,7 +543,7 @@ def effective_flags(op, project_dir: Optional[str]) -> tuple[dict, str, Optional
                         continue
                     if isinstance(fi, list) and name not in fi:
                         continue
-                    defs[name] = FlagDef(name, {"default": val})
+                    defs[name] = FlagDef(name, _imported_global_attrs(val))
                 open_ = bool(getattr(op.model, "open", False))
             if dest == "args" and info.get("argparse"):
                 imported = info["argparse"]
@@ -712,6 +718,8 @@ def parse_user_flags(args: Iterable[str]) -> dict:
     vals = {}
     bad = []
     for a in args:
+        if a.startswith("@"):
+            raise _batch_error(f"{a} is a batch file, which Guild runs as a batch", None)
         name, sep, val = a.partition("=")
         if not sep or not name:
             bad.append(a)
@@ -778,7 +786,9 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
         node.deps = [dependency_sources(gf, op, dep, where, flags) for dep in op.requires or []]
     for opt in IGNORED_OPTIONS:
         if options.get(opt):
-            node.warnings.append(f"option {opt.replace('_', '-')} is ignored by guildls' executor")
+            node.warnings.append(f"[guildls] option {opt.replace('_', '-')} is ignored by guildls' executor")
+    if options.get("max_trials") and kind != "steps":  # batches were refused above
+        node.warnings.append("not a batch run - ignoring --max-trials")
     if kind == "steps":
         run_params = {"label": options.get("label"), "tags": list(options.get("tags") or [])}
         for i, step in enumerate(op.steps):
@@ -787,7 +797,9 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
     return node
 
 
-BATCH_OPTIONS = ("optimizer", "optimize", "max_trials", "opt_flags", "maximize", "minimize")
+# options that make Guild start a batch; --max-trials, --opt-flag, --minimize, --maximize
+# alone do not (Guild runs the operation; for --max-trials it warns)
+BATCH_OPTIONS = ("optimizer", "optimize")
 IGNORED_OPTIONS = ("remote", "stop_after", "stage_trials", "batch_label", "batch_tags",
                    "fail_on_trial_error")
 
@@ -805,13 +817,25 @@ def _refuse_batch(op, defs, user_vals, options, where) -> None:
         if why:
             break
     if why is None:
+        for name, d in defs.items():
+            default = d.attrs.get("default")
+            if name not in user_vals and isinstance(default, list) \
+                    and d.attrs.get("arg-split") is None:
+                why = (f"the default {fv.flag_assign(name, default)} is a list of values, "
+                       "which Guild runs as a batch")
+                break
+    if why is None:
         for opt in BATCH_OPTIONS:
             if options.get(opt):
                 why = f"the option {opt.replace('_', '-')} starts a batch run"
                 break
     if why is not None:
-        raise PlanError(f"{why}: batch runs are not supported by guildls' bundled executor "
-                        "- run this with Guild", where)
+        raise _batch_error(why, where)
+
+
+def _batch_error(why: str, where: Optional[str]) -> PlanError:
+    return PlanError(f"{why}: batch runs are not supported by guildls' bundled executor "
+                     "- run this with Guild", where)
 
 
 SUPPORTED_SOURCES = ("operation", "file", "module")
@@ -881,6 +905,9 @@ def _has_empty_steps(op) -> bool:
     return v == [] or v == {}
 
 
+_OPREF_RE = re.compile(r"(?:(?:([^/]+)/)?([^:]+):)?([^/:]+)$")
+
+
 def _step_where(path: str, i: int, step) -> str:
     desc = step.run if step.run else (step.name or "?")
     return f"{path}: step {i + 1} ({desc})"
@@ -894,6 +921,11 @@ def _build_step(gf, parent_op, step, i, parent_flags, parent_run_params, project
     if not step.opspec:
         raise PlanError(f"invalid step: must define run", where, range=step.range)
     written = step.opspec
+    if not _OPREF_RE.match(written):  # Guild's OpRef.for_string (steps_main stops there)
+        raise PlanError(f"invalid reference: {written!r}", where)
+    if getattr(step, "batch_files", None):
+        raise _batch_error(f"{step.batch_files[0]} is a batch file, which Guild runs as a batch",
+                           where)
     resolved_spec = apply_default_model(written, parent_op.model.name)
     name = step.name or written
     target = gf.find_operation(resolved_spec, parent_op.model)

@@ -448,7 +448,7 @@ class Runner:
         elif node.options.get("gpus") is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(node.options["gpus"])
         for w in node.warnings:
-            self._say(f"WARNING: [guildls] {w}", ancestors + [run])
+            self._say(f"WARNING: {w}", ancestors + [run])
         R.init_common_attrs(
             run, opref=self._opref(op), flags=flags, user_flags=node.user_flags, cmd=cmd,
             label=self._label(node, flags), tags=node.options.get("tags") or [], env=env,
