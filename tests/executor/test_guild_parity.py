@@ -190,3 +190,22 @@ wf:
     assert "INFO: [guild] running train: train --minimize loss" in res.stderr
     assert "INFO: [guild] running train: train --maximize acc" in res.stderr
     assert "WARNING: not a batch run - ignoring --max-trials" in res.stderr
+
+
+# 9. a main module only on python-path: Guild's run fails `No module named evaluate`
+def test_main_only_on_python_path_refused(project):
+    project.write("lib/evaluate.py", "threshold = 0.5\nprint('threshold', threshold)\n")
+    project.guildfile("""
+evaluate:
+  main: evaluate
+  python-path: lib
+  flags-import: all
+direct:
+  main: lib/evaluate
+  flags-import: all
+""")
+    with pytest.raises(PlanError) as e:
+        project.plan("evaluate")
+    assert e.value.message == "No module named evaluate"
+    assert "main: lib/evaluate" in e.value.hint
+    assert "threshold 0.7" in project.run("direct", ["threshold=0.7"]).stdout

@@ -775,6 +775,8 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
             f"(Guild would run it as the Python module '{split_main(op)[0]}')", where)
     defs, dest, module, margs, open_ = effective_flags(op, project_dir)
     _refuse_batch(op, defs, user_vals, options, where)
+    if kind == "main":
+        _check_main_not_only_on_python_path(op, module, project_dir, where)
     flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where, open_, project_dir)
     _check_command_refs(op, kind, flags, defs, where, open_)
     node = PlanStep(name=name, opspec=opspec, operation=op, kind=kind, flags=flags,
@@ -799,6 +801,22 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
 
 # options that make Guild start a batch; --max-trials, --opt-flag, --minimize, --maximize
 # alone do not (Guild runs the operation; for --max-trials it warns)
+def _check_main_not_only_on_python_path(op, module: Optional[str], project_dir: Optional[str],
+                                        where: Optional[str]) -> None:
+    """Guild does not look for the `main` module in `python-path` dirs: its run fails with
+    `No module named X` (and imports no flags). We refuse that before running."""
+    if not module or module.startswith("guild.") or not project_dir \
+            or module_source(project_dir, module) is not None:
+        return
+    pp = op.value("python-path") if hasattr(op, "value") else None
+    for entry in [pp] if isinstance(pp, str) else (pp if isinstance(pp, list) else []):
+        if isinstance(entry, str) and module_source(os.path.join(project_dir, entry), module):
+            mod_path = f"{entry.rstrip('/')}/{module}"
+            raise PlanError(f"No module named {module}", where,
+                            f"Guild does not look for the main module in python-path "
+                            f"'{entry}': use 'main: {mod_path}'")
+
+
 BATCH_OPTIONS = ("optimizer", "optimize")
 IGNORED_OPTIONS = ("remote", "stop_after", "stage_trials", "batch_label", "batch_tags",
                    "fail_on_trial_error")
