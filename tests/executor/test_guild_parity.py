@@ -209,3 +209,28 @@ direct:
     assert e.value.message == "No module named evaluate"
     assert "main: lib/evaluate" in e.value.hint
     assert "threshold 0.7" in project.run("direct", ["threshold=0.7"]).stdout
+
+
+# 10. the python_script plugin's source rules apply to Python ops only (same tree in Guild)
+def test_python_plugin_sourcecode_rules(project):
+    from guildls.executor.sourcecode import select_for
+
+    for rel in ("__pycache__/c.txt", "build/b.py", "dist/d.py", "env1/bin/activate",
+                "env2/e.py", "env2/pyvenv.cfg", "list.py", "main.py", "node_modules/x/i.js",
+                "pkg.egg-info/PKG-INFO"):
+        project.write(rel, "x\n")
+    gf = project.guildfile("""
+pyop:
+  main: list
+pyexec:
+  exec: ${python_exe} list.py
+shop:
+  exec: python3 list.py
+""")
+    ops = gf.models[""].operations
+    python = ["env2/e.py", "env2/pyvenv.cfg", "guild.yml", "list.py", "main.py",
+              "node_modules/x/i.js"]
+    everything = sorted(python + ["__pycache__/c.txt", "build/b.py", "dist/d.py",
+                                  "env1/bin/activate", "pkg.egg-info/PKG-INFO"])
+    for name, want in (("pyop", python), ("pyexec", python), ("shop", everything)):
+        assert sorted(select_for(ops[name], project.root).files()) == want, name

@@ -29,7 +29,6 @@ from typing import Any, Iterator, Optional
 MAX_FILE_SIZE = 1024 * 1024
 MAX_COUNT = 100
 MAX_EXAMINED = 5000  # stop walking huge data trees early (not in Guild)
-SKIP_DIR_NAMES = {"__pycache__", "node_modules"}
 
 
 @dataclass
@@ -93,8 +92,6 @@ class Select:
             rel_root = "" if rel_root == "." else rel_root
             keep = []
             for d in sorted(dirs):
-                if d in SKIP_DIR_NAMES or _is_venv(os.path.join(cur, d)):
-                    continue
                 rel = os.path.join(rel_root, d) if rel_root else d
                 last = None
                 for r in dir_rules:
@@ -118,10 +115,6 @@ class Select:
                         last = res
                 if last is True:
                     yield rel
-
-
-def _is_venv(path: str) -> bool:
-    return os.path.exists(os.path.join(path, "pyvenv.cfg"))
 
 
 _text_cache: dict = {}
@@ -218,12 +211,42 @@ def _fresh(rule: Rule) -> Rule:
     return r
 
 
-def base_rules() -> list:
-    return [
+def base_rules(python: bool = False) -> list:
+    """Guild's default rules; for a Python operation plus the python_script plugin's (no
+    `__pycache__`, `build`, `dist`, `*.egg-info`, nor virtualenvs with `bin/activate`)."""
+    rules = [
         Rule(False, [".*"], type="dir"),
         Rule(False, ["*"], type="dir", sentinel=".guild-nocopy"),
         Rule(True, ["*"], type="text", size_lt=MAX_FILE_SIZE + 1, max_matches=MAX_COUNT),
     ]
+    if python:
+        rules += [
+            Rule(False, ["__pycache__"], type="dir"),
+            Rule(False, ["*"], type="dir", sentinel="bin/activate"),
+            Rule(False, ["*"], type="dir", sentinel="Scripts/activate"),
+            Rule(False, ["build"], type="dir"),
+            Rule(False, ["dist"], type="dir"),
+            Rule(False, ["*.egg-info"], type="dir"),
+        ]
+    return rules
+
+
+def is_python_op(op, project_dir: str) -> bool:
+    """Guild's python_script plugin is enabled for the op: `main`, or an `exec` whose
+    program is `${python_exe}`, `${guild_python_exe}` or an executable file named python*."""
+    import shlex
+
+    if getattr(op, "main", None) or not getattr(op, "exec", None):
+        return bool(getattr(op, "main", None)) or not getattr(op, "steps", None)
+    try:
+        prog = shlex.split(op.exec)[0]
+    except (ValueError, IndexError):
+        return False
+    if prog in ("${python_exe}", "${guild_python_exe}"):
+        return True
+    path = os.path.join(project_dir, prog)
+    return os.path.isfile(path) and os.access(path, os.X_OK) \
+        and os.path.basename(prog).lower().startswith("python")
 
 
 def _coerce(data: Any) -> Optional[dict]:
@@ -308,7 +331,7 @@ def select_for(op, project_dir: str, cache: Optional[dict] = None) -> Select:
         vcs = [_fresh(r) for r in vcs] if vcs else None
     else:
         vcs = git_rules(root)
-    rules = (vcs or base_rules()) + _spec_rules(model_specs or [], root) \
+    rules = (vcs or base_rules(is_python_op(op, project_dir))) + _spec_rules(model_specs or [], root) \
         + _spec_rules(op_specs or [], root)
     sel = Select(root, rules, dest)
     disabled = False  # Guild's shortcut: an untyped exclude '*' not followed by an include
