@@ -234,3 +234,26 @@ shop:
                                   "env1/bin/activate", "pkg.egg-info/PKG-INFO"])
     for name, want in (("pyop", python), ("pyexec", python), ("shop", everything)):
         assert sorted(select_for(ops[name], project.root).files()) == want, name
+
+
+# 11. source-level preserve-path keeps the source's dirs; rename is shlex-split (count=1)
+def test_dependency_preserve_path_and_rename(project):
+    project.write("data/sub/c.csv", "c\n")
+    project.write("data/a.csv", "a\n")
+    project.write("model.txt", "m\n")
+    project.guildfile("""
+use:
+  exec: sh -c "find . -path ./.guild -prune -o -type f -print | sort"
+  sourcecode: no
+  requires:
+    - file: data/sub/c.csv
+      preserve-path: yes
+    - file: data/a.csv
+      rename: "a(.*) renamed\\\\1"
+    - file: model.txt
+      target-path: models
+      rename: m2
+""")
+    res = project.run("use")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.split() == ["./data/sub/c.csv", "./models/m2", "./renamed1"]

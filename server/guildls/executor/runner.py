@@ -809,7 +809,12 @@ class Runner:
         paths, lines = [], []
         for src, rel in entries:
             base = _renamed(os.path.basename(rel), rename)
-            sub = os.path.dirname(rel) if preserve else target_path
+            if preserve:  # Guild: the source's dir relative to its origin (project / run)
+                sub = os.path.relpath(os.path.dirname(src), origin) if origin is not None \
+                    else os.path.dirname(rel)
+                sub = "" if sub == "." else sub
+            else:
+                sub = target_path
             dest_rel = os.path.normpath(os.path.join(sub, base)) if sub else base
             dst = os.path.join(run.path, dest_rel)
             os.makedirs(os.path.dirname(dst) or run.path, exist_ok=True)
@@ -909,15 +914,21 @@ def _renamed(name: str, spec) -> str:
     for item in spec if isinstance(spec, list) else [spec]:
         if isinstance(item, dict):
             pat, repl = item.get("pattern"), item.get("repl", "")
-        elif isinstance(item, str):
-            parts = item.split(None, 1)
+        elif isinstance(item, str):  # shlex-split, as Guild (`a(.*) renamed\\1` -> renamed1)
+            try:
+                parts = shlex.split(item)
+            except ValueError:
+                continue
             if len(parts) == 1:
-                return parts[0]
-            pat, repl = parts
+                pat, repl = ".*", parts[0]
+            elif len(parts) == 2:
+                pat, repl = parts
+            else:
+                continue
         else:
             continue
         try:
-            new = re.sub(str(pat), str(repl), name)
+            new = re.sub(str(pat), str(repl), name, count=1)
         except re.error:
             continue
         if new != name:
