@@ -257,3 +257,21 @@ use:
     res = project.run("use")
     assert res.exit_code == 0, res.output
     assert res.stdout.split() == ["./data/sub/c.csv", "./models/m2", "./renamed1"]
+
+
+# 12. arg-encoding / env-encoding; env falls back to the arg encoding (Guild's _encode_env_val)
+def test_arg_and_env_encoding(project):
+    project.guildfile("""
+train:
+  exec: sh -c "echo FLAG_MODE=$FLAG_MODE FLAG_E=$FLAG_E args=$0 $1 $2 $3 ref=${mode}" ${flag_args}
+  flags:
+    mode:
+      default: yes
+      arg-encoding: {yes: fast, no: slow}
+    e:
+      default: 1
+      arg-encoding: {1: one}
+      env-encoding: {1: uno}
+""")
+    res = project.run("train")
+    assert "FLAG_MODE=fast FLAG_E=uno args=--e one --mode fast ref=1" in res.stdout

@@ -584,7 +584,7 @@ class Runner:
             attrs = defs.get(name) or {}
             if val is None and name not in defs:
                 continue
-            env[attrs.get("env-name") or fv.env_name_for_flag(name)] = fv.encode_arg(val)
+            env[attrs.get("env-name") or fv.env_name_for_flag(name)] = _encode_env(val, attrs)
         for k, v in (op.env or {}).items():
             val = fv.resolve_refs(v, flags, None) if isinstance(v, str) else v
             env[str(k)] = fv.encode_arg(val)
@@ -667,7 +667,7 @@ class Runner:
                 if parts:
                     out += [f"--{arg}"] + parts
             else:
-                out += [f"--{arg}", fv.encode_arg(val)]
+                out += [f"--{arg}", _encode_arg(val, attrs)]
         return out
 
     # -- source code ----------------------------------------------------------------------------------
@@ -866,6 +866,30 @@ class Runner:
             if best is None or r.timestamp > best.timestamp:
                 best = r
         return best
+
+
+def _encoded(val, mapping):
+    """Guild's `arg-encoding` / `env-encoding` lookup: (True, text) when `val` is mapped."""
+    if isinstance(mapping, dict):
+        try:
+            if val in mapping:
+                return True, fv.encode_arg(mapping[val])
+        except TypeError:  # unhashable value
+            pass
+    return False, None
+
+
+def _encode_arg(val, attrs: dict) -> str:
+    """A flag value as a command argument: the flag's `arg-encoding`, else argparse style."""
+    hit, text = _encoded(val, attrs.get("arg-encoding"))
+    return text if hit else fv.encode_arg(val)
+
+
+def _encode_env(val, attrs: dict) -> str:
+    """A flag value in the environment: `env-encoding`, else as an argument (Guild's
+    _encode_env_val falls back to `arg-encoding`)."""
+    hit, text = _encoded(val, attrs.get("env-encoding"))
+    return text if hit else _encode_arg(val, attrs)
 
 
 def _as_list(v) -> list:
