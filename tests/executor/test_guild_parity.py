@@ -275,3 +275,21 @@ train:
 """)
     res = project.run("train")
     assert "FLAG_MODE=fast FLAG_E=uno args=--e one --mode fast ref=1" in res.stdout
+
+
+# 13. very deep workflow nesting: a clear plan error, never a RecursionError
+def test_deep_nesting_refused_clearly(project):
+    from guildls.executor.plan import MAX_NESTING
+
+    n = 1500
+    text = "".join(f"w{i}:\n  steps:\n    - w{i + 1}\n" for i in range(n)) + f"w{n}:\n  exec: echo end\n"
+    project.guildfile(text)
+    with pytest.raises(PlanError) as e:
+        project.plan("w0")
+    assert e.value.message.startswith(f"workflows nested deeper than {MAX_NESTING} levels (w0 > … >")
+    ok = project.plan(f"w{n - MAX_NESTING + 1}")  # the deepest accepted chain
+    assert ok.count() == MAX_NESTING - 1
+    ok.to_text()
+    json.dumps(ok.to_json())
+    res = project.run(f"w{n - MAX_NESTING + 1}")
+    assert res.exit_code == 0 and "end" in res.stdout

@@ -53,6 +53,8 @@ STEP_OPTION_ORDER = [
     ("tags", "--tag", "multi"),
 ]
 
+MAX_NESTING = 100  # workflow levels (Guild: one process per level, no limit)
+
 EXEC_SPECIAL_REFS = ("python_exe", "guild_python_exe", "project_dir", "flag_args", "main_args")
 
 
@@ -768,6 +770,10 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
     if op.fullname in stack:
         chain = " -> ".join(stack + [op.fullname])
         raise PlanError(f"cycle in steps ({chain})", where)
+    if len(stack) >= MAX_NESTING:  # the plan, runner and displays recurse per level
+        raise PlanError(f"workflows nested deeper than {MAX_NESTING} levels ({stack[0]} > … > "
+                        f"{stack[-1]} > {op.fullname}) are not supported by guildls' bundled "
+                        "executor - run this with Guild")
     kind = op_kind(op)
     if kind == "main" and not op.main and _has_empty_steps(op):
         raise PlanError(
