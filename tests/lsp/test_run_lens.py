@@ -3,11 +3,13 @@ stop, and the run records on disk -- through the real protocol (guildls serve ov
 
 import asyncio
 import os
+import sys
 import textwrap
 
 import pytest
+import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from guildls.executor.runs import runs_dir
 
@@ -231,3 +233,39 @@ async def test_cancel_progress_stops_run(client: LanguageClient, tmp_path):
     fin = await col.wait_finished(run_id, timeout=10)
     assert fin["status"] == "terminated"
     assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
+
+
+async def test_unknown_document_refused_clearly(client: LanguageClient, tmp_path):
+    uri = (tmp_path / "nowhere" / "guild.yml").as_uri()
+    for cmd in ("guildls.showPlan", "guildls.runWorkflow"):
+        with pytest.raises(Exception) as e:
+            await _exec(client, cmd, {"uri": uri, "operation": "train"})
+        assert "unknown document" in str(e.value), cmd
+        assert "Traceback" not in str(e.value) and "FileNotFoundError" not in str(e.value)
+
+
+_MISSING_HOME = "/nonexistent-guildls-test-home"
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "guildls", "serve"],
+                              server_env={**os.environ, "GUILD_HOME": _MISSING_HOME}),
+)
+async def client_no_home(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), initialization_options={"debounce": 50}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_missing_guild_home_reason_reaches_client(client_no_home: LanguageClient, tmp_path):
+    client = client_no_home
+    root = _project(tmp_path)
+    col = Collector(client)
+    uri = _open(client, root / "guild.yml", GUILD_YML)
+    res = await _exec(client, "guildls.runWorkflow", {"uri": uri, "operation": "prepare-data"})
+    fin = await col.wait_finished(res["runId"])
+    reason = f"guild: directory '{_MISSING_HOME}' does not exist"
+    assert fin["exitCode"] == 1 and fin["error"] == reason
+    assert reason in "".join(col.output.get(res["runId"], []))
+    assert any(reason in m.message for m in client.log_messages)

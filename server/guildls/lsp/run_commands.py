@@ -15,7 +15,8 @@ Notifications sent while a run goes on:
   guildls/runStarted   {runId, operation, uri, runsDir}
   guildls/runOutput    {runId, text}          (coalesced chunks; also window/logMessage)
   guildls/runFinished  {runId, exitCode, status, runs: [{id, name, operation, status,
-                        exitStatus, duration, depth}]}
+                        exitStatus, duration, depth}], error?}  (`error`: why it failed
+                        when no step said so, e.g. GUILD_HOME does not exist)
   $/progress           server-created work-done progress "step 2 of 3: train"; cancelling
                        it stops the run.
 
@@ -63,14 +64,18 @@ def _refuse(message: str, code: int = REQUEST_FAILED) -> JsonRpcException:
 
 
 def _model(ls, uri: str):
-    getter = getattr(ls, "guild_model", None)
-    if getter is not None:
-        return getter(uri)
-    from ..model import load
-    from pygls.uris import to_fs_path
+    """The document's Guildfile, or None for a document neither open nor on disk."""
+    try:
+        getter = getattr(ls, "guild_model", None)
+        if getter is not None:
+            return getter(uri)
+        from ..model import load
+        from pygls.uris import to_fs_path
 
-    doc = ls.workspace.get_text_document(uri)
-    return load(doc.source, to_fs_path(uri))
+        doc = ls.workspace.get_text_document(uri)
+        return load(doc.source, to_fs_path(uri))
+    except (OSError, UnicodeDecodeError):  # pygls reads an unopened document lazily
+        return None
 
 
 def _error_problems(ls, uri: str, gf) -> list:
@@ -210,6 +215,9 @@ class ActiveRun:
             payload = {"runId": self.run_id, "exitCode": result.exit_code,
                        "status": result.status,
                        "runs": [_run_json(r) for r in result.runs]}
+            if result.message:  # e.g. a missing GUILD_HOME: said nowhere else
+                payload["error"] = f"guild: {result.message}"
+                self._on_output(None, "stderr", f"guild: {result.message}\n")
         except Exception as e:  # never let a runner bug pass silently
             log.exception("run failed")
             payload = {"runId": self.run_id, "exitCode": 1, "status": "error",
@@ -292,9 +300,10 @@ class ActiveRun:
         try:
             self.ls.protocol.notify(N_FINISHED, payload)
             level = types.MessageType.Info if payload["exitCode"] == 0 else types.MessageType.Error
+            why = f": {payload['error']}" if payload.get("error") else ""
             self.ls.window_log_message(types.LogMessageParams(
                 type=level, message=f"guildls: {self.plan.opspec} {payload['status']} "
-                                    f"(exit {payload['exitCode']}, run {self.run_id[:8]})"))
+                                    f"(exit {payload['exitCode']}, run {self.run_id[:8]}){why}"))
         finally:
             _active.pop(self.run_id, None)
             _refresh_lenses(self.ls)
