@@ -293,3 +293,34 @@ def test_deep_nesting_refused_clearly(project):
     json.dumps(ok.to_json())
     res = project.run(f"w{n - MAX_NESTING + 1}")
     assert res.exit_code == 0 and "end" in res.stdout
+
+
+# 15. values Guild cannot compare with min/max (string bounds, text in untyped flags) crash
+# Guild with a TypeError: refused in the plan, naming the step
+def test_uncomparable_range_refused(project):
+    project.guildfile("""
+strmin:
+  exec: echo ${x}
+  flags:
+    x: {default: 1, min: '0'}
+untyped:
+  exec: echo ${x}
+  flags:
+    x: {default: 1, min: 0, max: 10}
+split:
+  exec: echo ${x}
+  flags:
+    x: {default: '1 2', min: 0, arg-split: yes}
+wf:
+  steps:
+    - untyped x=abc
+""")
+    with pytest.raises(PlanError) as e:
+        project.plan("strmin")
+    assert e.value.message.startswith("invalid value 1 for x: cannot be compared with min '0'")
+    with pytest.raises(PlanError) as e:
+        project.plan("wf")
+    assert str(e.value).startswith(
+        "wf: step 1 (untyped x=abc): invalid value abc for x: cannot be compared with min 0")
+    assert project.plan("untyped", ["x=5"]).flags == {"x": 5}
+    project.plan("split")

@@ -624,6 +624,7 @@ def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
             except fv.FlagValueError as e:
                 raise PlanError(str(e), where)
             val = vals.get(name)
+            _check_range_comparable(val, d.attrs, name, where)
             if d.attrs.get("type") == "existing-path" and isinstance(val, str) and val \
                     and not os.path.exists(val):
                 raise PlanError(f"invalid value {val} for {name}: {val} does not exist", where)
@@ -645,6 +646,28 @@ def flag_vals_for_op(op, defs: dict, user_vals: dict, force: bool, opspec: str,
             if user_vals.get(fname) is None:
                 vals[fname] = fval
     return vals
+
+
+def _check_range_comparable(val: Any, attrs: dict, name: str, where: Optional[str]) -> None:
+    """Guild compares a value with `min`/`max` as is: a string bound (`min: '0'`) or a text
+    value of an untyped flag (`x=abc`) makes its run crash with a TypeError. Refused here."""
+    if val is None or fv.is_flag_function(val):
+        return
+    split = attrs.get("arg-split")
+    if split is not None and split is not False and isinstance(val, str):
+        val = [fv.decode_flag_val(p) for p in fv.split_flag_val(val, split)]
+    for x in val if isinstance(val, list) else [val]:
+        for key in ("min", "max"):
+            bound = attrs.get(key)
+            if bound is None:
+                continue
+            try:
+                _ = x < bound
+            except TypeError:
+                raise PlanError(
+                    f"invalid value {fv.encode_flag_val(x)} for {name}: cannot be compared with "
+                    f"{key} {fv.encode_flag_val(bound)} (Guild fails with a TypeError) - use "
+                    "numbers for min/max and a type for the flag", where)
 
 
 def _abs_path(val: Any, project_dir: Optional[str]) -> Any:
