@@ -171,3 +171,10 @@ def test_deep_workflow_chains_do_not_exhaust_the_stack():
 def test_only_syntax_errors_while_the_document_does_not_parse():
     diags = D('train:\n  exec: echo "loss: 0.5" x: 1\nwf:\n  steps: [train]\n')
     assert [d.code for d in diags] == ["yaml-syntax"]
+
+
+def test_env_value_taking_a_non_text_flag():
+    (d,) = D("t:\n  exec: echo\n  flags: {gpu: 0}\n  env:\n    CUDA_VISIBLE_DEVICES: ${gpu}\n")
+    assert d.code == "invalid-flag-value" and "Guild only accepts text in env" in d.message
+    assert D("t:\n  exec: echo\n  flags: {gpu: {type: string, default: 0}}\n  env:\n    X: ${gpu}\n") == []
+    assert D("t:\n  exec: echo\n  flags: {gpu: '0'}\n  env:\n    X: 'dev-${gpu}'\n") == []

@@ -87,6 +87,7 @@ def check(gf: Guildfile) -> List[Problem]:
 # ---------------------------------------------------------------------------------
 def _check_operation(ctx: _Ctx, model: Model, op: Operation, refs=()):
     _check_refs(ctx, op, refs)
+    _check_env(ctx, op)
     _check_requires(ctx, model, op)
     if op.steps and not op.main and not op.exec:
         for st in op.steps:
@@ -265,6 +266,30 @@ def _check_refs(ctx: _Ctx, op: Operation, refs):
             msg = f"command contains invalid reference '{name}' (operation '{op.fullname}' has no flag '{name}')"
         ctx.add("undefined-reference", RUNTIME, msg + did_you_mean(sugs), ref.range,
                 {"suggestions": sugs, "name": name, "operation": op.name})
+
+
+def _check_env(ctx: _Ctx, op: Operation):
+    """An env value that is exactly `${flag}` takes the flag's value as is; Guild fails
+    (TypeError) when that is not text, e.g. `CUDA_VISIBLE_DEVICES: ${gpu}` with `gpu: 0`."""
+    env = op.attr("env")
+    if env is None or env.kind != 0 or op.flags_open:
+        return
+    for _k, v in env.items():
+        if not v.local or v.kind != 2 or not isinstance(v.value, str):
+            continue
+        m = re.fullmatch(r"\$\{([^}|]+)\}", v.value.strip())
+        if not m:
+            continue
+        flag = op.find_flag(m.group(1))
+        if flag is None or flag.type in ("string", "path", "existing-path"):
+            continue
+        d = flag.default
+        if isinstance(d, str) or flag.origin != "guildfile":
+            continue
+        ctx.add("invalid-flag-value", RUNTIME,
+                f"env value {v.value} is {fv.encode_flag_val(d)} ({type(d).__name__}) by default: Guild only accepts "
+                f"text in env and fails (TypeError); give '{flag.name}' a string default or type: string", v.range,
+                {"flag": flag.name})
 
 
 def _op_matches(gf: Guildfile, model: Model, spec: str) -> Optional[bool]:
