@@ -215,7 +215,31 @@ def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
     if value is None or _is_batch(value, text):
         return None
     raw = text if text not in (None, "") else fv.encode_flag_val(value)
-    return fv.value_problem(raw, flag.attrs, flag.name)
+    a = flag.attrs
+    if not any(k in a for k in _CHECKED_ATTRS):
+        return None  # nothing Guild would check
+    try:
+        key = (flag.name, raw) + tuple(_hashable(a.get(k)) for k in _CHECKED_ATTRS)
+    except TypeError:
+        return fv.value_problem(raw, a, flag.name)
+    if key not in _VALUE_MEMO:
+        if len(_VALUE_MEMO) > 20000:
+            _VALUE_MEMO.clear()
+        _VALUE_MEMO[key] = fv.value_problem(raw, a, flag.name)
+    return _VALUE_MEMO[key]
+
+
+# flag attributes that decide whether a value is accepted (same flags share results)
+_CHECKED_ATTRS = ("type", "choices", "min", "max", "allow-other", "arg-split")
+_VALUE_MEMO: dict = {}
+
+
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
+    return v
 
 
 # ---------------------------------------------------------------------------------
