@@ -178,3 +178,23 @@ def test_env_value_taking_a_non_text_flag():
     assert d.code == "invalid-flag-value" and "Guild only accepts text in env" in d.message
     assert D("t:\n  exec: echo\n  flags: {gpu: {type: string, default: 0}}\n  env:\n    X: ${gpu}\n") == []
     assert D("t:\n  exec: echo\n  flags: {gpu: '0'}\n  env:\n    X: 'dev-${gpu}'\n") == []
+
+
+def test_operation_inherited_by_two_models_is_reported_once():
+    text = """
+    - config: base
+      operations:
+        train: {exec: echo}
+        wf:
+          steps: [train, nope]
+    - model: a
+      extends: base
+    - model: b
+      extends: base
+      operations:
+        wf:
+          description: b's own wf
+    """
+    diags = by_code(D(text), "unknown-operation")
+    assert len(diags) == 1 and diags[0].range == (4, 21, 4, 25)
+    assert diags[0].message.startswith("operation 'nope' is not defined for model")

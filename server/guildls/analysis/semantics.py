@@ -68,14 +68,16 @@ def check(gf: Guildfile) -> List[Problem]:
             _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
             checked[id(op.node)] = checked.get(id(op.node), 0) + 1
             for p in ctx.out:
-                k = (id(op.node), p.code, p.range, p.message)
-                found.setdefault(k, [p, 0])[1] += 1
+                # the message may name the model; agreement is on the problem and its place
+                k = (id(op.node), p.code, p.range)
+                entry = found.setdefault(k, [p, 0])
+                entry[1] += 1
     out = []
     seen = set()
-    for (nid, code, rng, msg), (p, count) in found.items():
+    for (nid, code, rng), (p, count) in found.items():
         if count < checked.get(nid, 0):
             continue
-        k = (code, rng, msg)
+        k = (code, rng)  # one report per problem and place, even when models word it differently
         if k in seen:
             continue
         seen.add(k)
