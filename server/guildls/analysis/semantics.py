@@ -312,10 +312,13 @@ def _check_env(ctx: _Ctx, op: Operation):
         d = flag.default
         if isinstance(d, str) or flag.origin != "guildfile":
             continue
-        ctx.add("invalid-flag-value", RUNTIME,
-                f"env value {v.value} is {fv.encode_flag_val(d)} ({type(d).__name__}) by default: Guild only accepts "
-                f"text in env and fails (TypeError); give '{flag.name}' a string default or type: string", v.range,
-                {"flag": flag.name})
+        if d is None:
+            msg = (f"env value {v.value} is null unless '{flag.name}' is set when running: Guild only accepts "
+                   "text in env and fails (TypeError) without a value")
+        else:
+            msg = (f"env value {v.value} is {fv.encode_flag_val(d)} ({type(d).__name__}) by default: Guild only "
+                   f"accepts text in env and fails (TypeError); give '{flag.name}' a string default or type: string")
+        ctx.add("invalid-flag-value", RUNTIME, msg, v.range, {"flag": flag.name})
 
 
 def _op_matches(gf: Guildfile, model: Model, spec: str) -> Optional[bool]:
