@@ -210,8 +210,7 @@ def parse_run(s: str) -> RunSpec:
                     i += 1
                     continue
                 spec.problems.append((f"No such option '{name}'.", w.start, w.end))
-                i += 1
-                continue
+                break  # click stops at the first bad option: later words are not reported again
             param, takes_value, multiple = opt
             if takes_value:
                 if eq:
