@@ -184,3 +184,27 @@ def test_rename_operation_updates_include_references():
     edits = navigation.rename(gf, 2, 5, "fit")
     assert sorted((r.start_line, r.start_col, r.end_line, r.end_col, t) for r, t in edits) == [
         (2, 4, 2, 9, "fit"), (8, 20, 8, 25, "fit")]
+
+
+def test_rename_refuses_what_it_cannot_update_exactly():
+    import pytest
+
+    from guildls.analysis import navigation
+    from guildls.model import load
+
+    # a flag inherited through extends and used in another model's step
+    ext = ("- config: base\n  operations:\n    train:\n      exec: echo\n      flags: {epochs: 1}\n"
+           "- model: cnn\n  extends: base\n  operations:\n    all:\n      steps: [train epochs=3]\n"
+           "- model: rnn\n  extends: base\n  operations:\n    train: {flags: {layers: 2}}\n"
+           "    all:\n      steps: [train epochs=5]\n")
+    with pytest.raises(navigation.RenameError, match="cannot rename 'epochs' to 'n' safely"):
+        navigation.rename(load(ext), 4, 15, "n")
+    # a flag shared through a YAML alias
+    alias = "train: &t\n  exec: echo\n  flags: {lr: 1}\ntrain2: *t\nwf:\n  steps: [train2 lr=3, train lr=2]\n"
+    with pytest.raises(navigation.RenameError, match="safely"):
+        navigation.rename(load(alias), 2, 11, "rate")
+    # a reference built from {{ params }}: its position in the text is not known exactly
+    params = ("- model: m\n  params: {name: resnet}\n  operations:\n    train:\n"
+              "      main: train --model {{name}} --lr ${lr}\n      flags:\n        lr: 0.1\n")
+    with pytest.raises(navigation.RenameError, match="cannot be located exactly"):
+        navigation.rename(load(params), 6, 8, "zz")

@@ -412,7 +412,7 @@ def rename(gf: Guildfile, line: int, col: int, new_name: str) -> List[Tuple[Rang
         edits = [(op.key.range, new_name)]
         for r, _kind in _op_refs(gf, op):
             edits.append((name_range(gf.lines, r, op.name), new_name))
-        return _dedup_edits(edits)
+        return _checked(gf, _dedup_edits(edits), op.name, new_name)
     f = sym.flag
     if not _FLAG_NAME_RE.match(new_name):
         raise RenameError(f"invalid flag name '{new_name}'")
@@ -423,7 +423,66 @@ def rename(gf: Guildfile, line: int, col: int, new_name: str) -> List[Tuple[Rang
         raise RenameError(f"a flag named '{new_name}' already exists in operation '{owner.name}'")
     edits = [(f.key.range, new_name)]
     edits.extend((r, new_name) for r in _flag_refs(gf, f))
-    return _dedup_edits(edits)
+    return _checked(gf, _dedup_edits(edits), f.name, new_name)
+
+
+def _text_at(lines: List[str], r: Range) -> Optional[str]:
+    if r.start_line != r.end_line or not (0 <= r.start_line < len(lines)):
+        return None
+    return lines[r.start_line][r.start_col:r.end_col]
+
+
+def apply_edits(text: str, edits) -> str:
+    """The text after non-overlapping ``(Range, new_text)`` edits (code-point columns)."""
+    lines = text.split("\n")
+    starts = [0]
+    for ln in lines[:-1]:
+        starts.append(starts[-1] + len(ln) + 1)
+
+    def off(line, col):
+        return starts[line] + col if line < len(starts) else len(text)
+
+    out = text
+    for r, new in sorted(edits, key=lambda e: (e[0].start_line, e[0].start_col), reverse=True):
+        a, b = off(r.start_line, r.start_col), off(r.end_line, r.end_col)
+        out = out[:a] + new + out[b:]
+    return out
+
+
+def _checked(gf: Guildfile, edits, old: str, new: str):
+    """Refuse a rename that guildls cannot carry out exactly.
+
+    Every edit must replace exactly the old name (a use built from ``{{ params }}`` or
+    spread over lines cannot be located), and the renamed document must check no worse
+    than before: uses the model cannot attribute to this definition (through `extends`,
+    `$include` or YAML anchors) would otherwise break silently."""
+    from ..model import load
+    from .diagnostics import diagnose
+
+    for r, _new in edits:
+        t = _text_at(gf.lines, r)
+        if t is None or t.strip("'\"") != old:
+            raise RenameError(f"cannot rename '{old}': one of its uses (line {r.start_line + 1}) cannot be "
+                              "located exactly (it is built from {{ params }} or spans lines)")
+    before = _counts(diagnose(gf))
+    after_problems = [p for p in diagnose(load(apply_edits(gf.text, edits), gf.path))
+                      if p.severity in ("error", "warning")]
+    after = _counts(after_problems)
+    worse = [c for c in after if after[c] > before.get(c, 0)]
+    if worse:
+        first = next(p for p in after_problems if p.code in worse)
+        raise RenameError(f"cannot rename '{old}' to '{new}' safely: it is also used where guildls cannot "
+                          f"update it (through extends, $include or a YAML anchor); renaming would cause: "
+                          f"line {first.range.start_line + 1}: {first.message}")
+    return edits
+
+
+def _counts(problems) -> Dict[str, int]:
+    out: Dict[str, int] = {}
+    for p in problems:
+        if p.severity in ("error", "warning"):
+            out[p.code] = out.get(p.code, 0) + 1
+    return out
 
 
 def _dedup_edits(edits):
