@@ -203,8 +203,18 @@ def test_rename_refuses_what_it_cannot_update_exactly():
     alias = "train: &t\n  exec: echo\n  flags: {lr: 1}\ntrain2: *t\nwf:\n  steps: [train2 lr=3, train lr=2]\n"
     with pytest.raises(navigation.RenameError, match="safely"):
         navigation.rename(load(alias), 2, 11, "rate")
-    # a reference built from {{ params }}: its position in the text is not known exactly
-    params = ("- model: m\n  params: {name: resnet}\n  operations:\n    train:\n"
-              "      main: train --model {{name}} --lr ${lr}\n      flags:\n        lr: 0.1\n")
-    with pytest.raises(navigation.RenameError, match="cannot be located exactly"):
-        navigation.rename(load(params), 6, 8, "zz")
+
+
+def test_rename_in_values_with_params_uses_the_written_text():
+    from guildls.analysis import navigation
+    from guildls.analysis.navigation import apply_edits
+    from guildls.model import load
+
+    for main in ("main: train --model {{name}} --lr ${lr}", "main:\n        train\n          --model {{name}}\n"
+                 "          --lr ${lr}"):
+        text = ("- model: m\n  params: {name: resnet}\n  operations:\n    train:\n      " + main +
+                "\n      flags:\n        lr: 0.1\n")
+        gf = load(text)
+        line = gf.lines.index("        lr: 0.1")
+        new = apply_edits(text, navigation.rename(gf, line, 8, "zz"))
+        assert "--lr ${zz}" in new and "--model {{name}}" in new and "        zz: 0.1" in new

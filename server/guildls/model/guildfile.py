@@ -991,7 +991,8 @@ class _Loader:
         local = run_node.local
 
         def rng(a, b):
-            return sub_range(run_node, lines, a, b) if local else run_node.range
+            # offsets are in the substituted text: unknown in the source when params changed it
+            return sub_range(run_node, lines, a, b) if local and run_node.orig is None else run_node.range
 
         for msg, a, b in spec.problems:
             full = msg if msg.startswith("invalid") else f"invalid run spec '{run}': {msg}"
@@ -1012,8 +1013,11 @@ class _Loader:
             step.options.setdefault(param, val)
         step.batch_files = [w.text for w in spec.batch_files]
         # refs in the run string
-        for mm in REF_RE.finditer(run):
-            self.gf.refs.append(Ref(mm.group(1), rng(mm.start(), mm.end()), "step", op))
+        if run_node.orig is not None:
+            self._scan_refs(run_node, "step", op)
+        else:
+            for mm in REF_RE.finditer(run):
+                self.gf.refs.append(Ref(mm.group(1), rng(mm.start(), mm.end()), "step", op))
         return step
 
     def _step_flags(self, step: Step, fnode: Optional[Node]):
@@ -1067,6 +1071,16 @@ class _Loader:
         if node.kind != SCALAR or not isinstance(node.value, str) or "${" not in node.value:
             return
         s = node.value
+        if node.orig is not None:
+            # positions come from the text as written; refs a param brought in have none
+            written = {mm.group(1) for mm in REF_RE.finditer(node.orig)}
+            for mm in REF_RE.finditer(node.orig):
+                rng = sub_range(node, self.gf.lines, mm.start(), mm.end(), node.orig) if node.local else node.range
+                self.gf.refs.append(Ref(mm.group(1), rng, context, op))
+            for mm in REF_RE.finditer(s):
+                if mm.group(1) not in written:
+                    self.gf.refs.append(Ref(mm.group(1), node.range, context, op))
+            return
         for mm in REF_RE.finditer(s):
             rng = sub_range(node, self.gf.lines, mm.start(), mm.end()) if node.local else node.range
             self.gf.refs.append(Ref(mm.group(1), rng, context, op))
@@ -1142,7 +1156,9 @@ def substitute_params(node: Node, params: Dict[str, Any], _depth=0) -> Node:
         v = node.value
         if not isinstance(v, str) or "{{" not in v:
             return node
-        return derived(node, _subst_text(v, params))
+        n = derived(node, _subst_text(v, params))
+        n.orig = v
+        return n
     if node.kind == SEQ:
         new = [substitute_params(c, params) for c in node.value]
         if all(a is b for a, b in zip(new, node.value)):

@@ -90,7 +90,7 @@ class Node:
     included file.
     """
 
-    __slots__ = ("kind", "value", "sl", "sc", "el", "ec", "style", "tag", "src", "_index")
+    __slots__ = ("kind", "value", "sl", "sc", "el", "ec", "style", "tag", "src", "_index", "orig")
 
     def __init__(self, kind, value, sl, sc, el, ec, style=None, tag=None, src=None):
         self.kind = kind
@@ -103,6 +103,7 @@ class Node:
         self.tag = tag
         self.src = src
         self._index = None
+        self.orig = None  # the text as written, when {{ params }} substitution changed it
 
     # ranges -------------------------------------------------------------
     @property

@@ -44,12 +44,12 @@ def _raw_map(node: Node, lines: List[str]):
     return None
 
 
-def _aligned(node: Node, lines: List[str]):
+def _aligned(node: Node, lines: List[str], value=None):
     """For multi-line scalars (block ``|``/``>``, folded plain or quoted strings): the
     source (line, col) of every character of the value, found by walking the value and
     the source text together (indentation, indicators and folded line breaks are skipped;
     an escape sequence stands for one character). None when they cannot be aligned."""
-    value = node.value
+    value = node.value if value is None else value
     if not isinstance(value, str) or node.el >= len(lines):
         return None
     pos = []
@@ -83,12 +83,14 @@ def _aligned(node: Node, lines: List[str]):
     return pos
 
 
-def sub_range(node: Node, lines: List[str], start: int, end: int) -> Range:
-    """Source range of ``value[start:end]`` of a string scalar (whole node if unknown)."""
+def sub_range(node: Node, lines: List[str], start: int, end: int, value=None) -> Range:
+    """Source range of ``value[start:end]`` of a string scalar (whole node if unknown).
+    ``value`` is the text the offsets refer to, when not the node's value (a scalar
+    before ``{{ params }}`` substitution)."""
     cols = _raw_map(node, lines)
     if cols is None:
         if node.sl != node.el or node.style in ("|", ">"):
-            pos = _aligned(node, lines)
+            pos = _aligned(node, lines, value)
             if pos is not None and 0 <= start <= end < len(pos):
                 (sl, sc), (el, ec) = pos[start], pos[end]
                 if end > start:  # end just after the last character of the span
