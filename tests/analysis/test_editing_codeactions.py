@@ -65,3 +65,21 @@ def test_define_flag_in_flow_and_empty_flags():
 
 def test_other_diagnostics_have_no_fixes():
     assert fixes("train:\n  main: t\n  flags: [1]\n") == []
+
+
+def test_no_change_to_a_key_the_mapping_already_has():
+    text = "train:\n  description: Train\n  descrpition: typo\n  main: t\n"
+    titles = [f[0] for f in fixes(text)]
+    assert "Change to 'description'" not in titles
+
+
+def test_define_flag_keeps_crlf_and_uses_text_for_env():
+    text = "train:\r\n  exec: echo ${lr}\r\n"
+    (fix,) = [f for f in fixes(text) if f[0] == "Define flag 'lr'"]
+    new = apply(text, fix[1])
+    assert "\n" not in new.replace("\r\n", "") and "    lr: null\r\n" in new
+    text = "train:\n  exec: echo\n  env:\n    SEED: ${seed}\n"
+    (fix,) = [f for f in fixes(text) if f[0] == "Define flag 'seed'"]
+    new = apply(text, fix[1])
+    assert "seed: ''" in new
+    assert [d.code for d in diagnose(load(new))] == []

@@ -275,3 +275,9 @@ def test_a_space_is_added_right_after_a_trigger_dash_or_colon():
     assert edit(got[0]) == (27, 5, 27, 5, " prep")
     text = "train:\n  flags:\n    lr:\n      type:"
     assert edit(items(text, 3)[0]) == (3, 11, 3, 11, " string")
+
+
+def test_workflows_that_run_the_current_one_are_not_offered():
+    text = "t: {exec: echo}\nwf-a:\n  steps:\n    - t\n    - \nwf-b:\n  steps: [wf-a]\n"
+    got = labels(text, 4, 6)
+    assert "t" in got and "wf-b" not in got and "wf-a" not in got

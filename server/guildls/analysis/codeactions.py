@@ -70,9 +70,19 @@ def _ref_operation(gf: Guildfile, r: Range) -> Optional[Operation]:
     return gf.operation_at(r.start_line)
 
 
-def define_flag_edit(gf: Guildfile, op: Operation, name: str) -> Optional[Tuple[Range, str]]:
-    """An edit that adds ``name: null`` under the operation's ``flags:`` (created if absent)."""
-    lines = gf.lines
+def define_flag_edit(gf: Guildfile, op: Operation, name: str, default: str = "null") -> Optional[Tuple[Range, str]]:
+    """An edit that adds ``name: <default>`` under the operation's ``flags:`` (created if
+    absent), with the document's own line ending."""
+    edit = _define_flag_edit(gf, op, f"{name}: {default}")
+    if edit is None:
+        return None
+    eol = "\r\n" if "\r\n" in gf.text else "\n"
+    rng, text = edit
+    return rng, text.replace("\n", eol) if eol != "\n" else text
+
+
+def _define_flag_edit(gf: Guildfile, op: Operation, entry: str) -> Optional[Tuple[Range, str]]:
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in gf.lines]
     if not op.key.local or op.node.kind != MAP or not op.node.local or op.node.style:
         return None
     key_col = op.key.sc
@@ -86,16 +96,16 @@ def define_flag_edit(gf: Guildfile, op: Operation, name: str) -> Optional[Tuple[
             if fv.el >= len(lines):
                 return None
             pos = Range(fv.el, fv.ec - 1, fv.el, fv.ec - 1)
-            return pos, (f", {name}: null" if fv.value else f"{name}: null")
+            return pos, (f", {entry}" if fv.value else entry)
         if fv.kind == MAP and fv.value:
             items = [k for k, _ in fv.items() if k.local]
             indent = items[0].sc if items else fk.sc + unit
-            return _insert_after(lines, block_end(lines, fk.sl, fk.sc), f"{' ' * indent}{name}: null")
+            return _insert_after(lines, block_end(lines, fk.sl, fk.sc), f"{' ' * indent}{entry}")
         if fv.is_null:
-            return _insert_after(lines, fk.sl, f"{' ' * (fk.sc + unit)}{name}: null")
+            return _insert_after(lines, fk.sl, f"{' ' * (fk.sc + unit)}{entry}")
         return None
     end = block_end(lines, op.key.sl, key_col)
-    text = f"{' ' * attr_col}flags:\n{' ' * (attr_col + unit)}{name}: null"
+    text = f"{' ' * attr_col}flags:\n{' ' * (attr_col + unit)}{entry}"
     return _insert_after(lines, end, text)
 
 
@@ -126,8 +136,10 @@ def quick_fixes(gf: Guildfile, diagnostics: List[Any]) -> List[Fix]:
         if code == "undefined-reference":
             name = _ref_name(lines, rng, data)
             op = _ref_operation(gf, rng)
+            in_env = any(r.range == rng and r.context == "env" for r in gf.refs)
             if name and op is not None and name not in op.flags:
-                edit = define_flag_edit(gf, op, name)
+                # env values must be text in Guild: an empty string, not null
+                edit = define_flag_edit(gf, op, name, "''" if in_env else "null")
                 if edit is not None:
                     out.append(Fix(f"Define flag '{name}'", [edit], d, preferred=not sugs))
     return out

@@ -127,10 +127,13 @@ def step_targets(gf: Guildfile, model: Optional[Model], exclude: Optional[Tuple[
     """
     out: List[Tuple[str, Operation]] = []
     seen = set()
+    current = model.operations.get(exclude[1]) if model is not None and exclude is not None else None
 
     def add(label, op):
         if exclude is not None and (op.model.name, op.name) == exclude:
             return
+        if current is not None and op.steps and _reaches(gf, op, current):
+            return  # a workflow that runs the current one: choosing it would make a cycle
         if label in seen:
             return
         seen.add(label)
@@ -145,6 +148,27 @@ def step_targets(gf: Guildfile, model: Optional[Model], exclude: Optional[Tuple[
             for op in m.operations.values():
                 add(f"{m.name}:{op.name}", op)
     return out
+
+
+def _reaches(gf: Guildfile, start: Operation, goal: Operation) -> bool:
+    """Whether the steps of ``start`` (transitively) run ``goal``."""
+    seen = set()
+    stack = [start]
+    while stack:
+        op = stack.pop()
+        if id(op) in seen:
+            continue
+        seen.add(id(op))
+        for st in op.steps or ():
+            if not st.opspec:
+                continue
+            t = gf.find_operation(st.opspec, op.model)
+            if t is None:
+                continue
+            if t is goal or (t.model.name, t.name) == (goal.model.name, goal.name):
+                return True
+            stack.append(t)
+    return False
 
 
 def op_item(label: str, op: Operation, line: int, start: int, end: int, n: int) -> types.CompletionItem:

@@ -91,7 +91,8 @@ class _Walker:
                 if key in sec.ignored:
                     self.add("ignored-attribute", HINT, f"'{key}' is ignored by Guild here: {sec.ignored[key]}", k)
                     continue
-                sugs = suggest(key, sec.attrs)
+                # never suggest a key the mapping already has: that would make a duplicate
+                sugs = [x for x in suggest(key, sec.attrs) if x not in node]
                 self.add("unknown-attribute", WARNING,
                          f"unknown {(where or sec.title or section_name).lower()} attribute '{key}'" + did_you_mean(sugs),
                          k, {"suggestions": sugs})
