@@ -281,3 +281,12 @@ def test_workflows_that_run_the_current_one_are_not_offered():
     text = "t: {exec: echo}\nwf-a:\n  steps:\n    - t\n    - \nwf-b:\n  steps: [wf-a]\n"
     got = labels(text, 4, 6)
     assert "t" in got and "wf-b" not in got and "wf-a" not in got
+
+
+def test_model_qualified_step_right_after_the_colon():
+    text = ("- model: cnn\n  operations:\n    train: {exec: echo}\n    prepare: {exec: echo}\n"
+            "- model: pipe\n  operations:\n    all:\n      steps:\n        - cnn:\n")
+    got = labels(text, 8, 14)
+    assert "cnn:train" in got and "cnn:prepare" in got
+    it = next(i for i in items(text, 8, 14) if i.label == "cnn:train")
+    assert edit(it) == (8, 10, 8, 14, "cnn:train")

@@ -345,6 +345,9 @@ def _end(text: str, col: int, pattern=_WORD_END) -> int:
     return pattern.match(text, col).end()
 
 
+STEP_KEYS = ("run", "name", "flags", "expect", "isolate-runs", "opspec")
+
+
 def _step_string(gf: Guildfile, loc: Loc, ctx: Context, flow: bool = False) -> types.CompletionList:
     line, col, start, text = ctx.line, ctx.col, ctx.start, ctx.text
     typed = text[start:col]
@@ -522,6 +525,11 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
         return _finish(_ref_items(scope, extra, line, ref_start, end, close))
 
     if loc.kind == "section" and loc.section == "step":
+        # `- cnn:` reads as a one-key mapping while a model-qualified step is being typed
+        on_dash = bool(ctx.path) and ctx.path[-1].key is None and ctx.path[-1].line == line
+        if (ctx.position == "value" and on_dash and ctx.key_range is not None and ctx.key not in STEP_KEYS
+                and ctx.text[ctx.key_range[1]:col] == ":"):
+            return _step_string(gf, loc, dataclasses.replace(ctx, position="key", start=ctx.key_range[0]))
         if (ctx.position == "key" and ctx.item) or (ctx.position == "value" and ctx.key in ("run", "opspec")):
             res = _step_string(gf, loc, ctx)
             if ctx.position == "key" and not re.search(r"\s", ctx.typed):
