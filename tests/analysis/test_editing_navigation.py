@@ -218,3 +218,24 @@ def test_rename_in_values_with_params_uses_the_written_text():
         line = gf.lines.index("        lr: 0.1")
         new = apply_edits(text, navigation.rename(gf, line, 8, "zz"))
         assert "--lr ${zz}" in new and "--model {{name}}" in new and "        zz: 0.1" in new
+
+
+def test_outline_children_lie_within_their_parent():
+    from guildls.analysis import navigation
+    from guildls.model import load
+
+    text = ("- config: base\n  operations:\n    train:\n      exec: echo\n      flags: {epochs: 1}\n"
+            "- model: rnn\n  extends: base\n  operations:\n    train:\n      flags: {layers: 2}\n")
+
+    def check(sym):
+        for c in sym.children or ():
+            assert (c.range.start.line, c.range.start.character) >= (sym.range.start.line, sym.range.start.character)
+            assert (c.range.end.line, c.range.end.character) <= (sym.range.end.line, sym.range.end.character)
+            check(c)
+
+    syms = navigation.document_symbols(load(text))
+    for s in syms:
+        check(s)
+    rnn = next(s for s in syms if s.name == "rnn")
+    train = next(c for c in rnn.children if c.name == "train")
+    assert [c.name for c in train.children] == ["layers"]

@@ -523,7 +523,10 @@ def _flag_symbol(f: Flag) -> Optional[types.DocumentSymbol]:
 
 def _op_symbol(op: Operation) -> types.DocumentSymbol:
     rng = _span(op.key.range, op.node.range) if op.node.local else op.key.range
-    children = [s for s in (_flag_symbol(f) for f in op.flags.values()) if s is not None]
+    # only the flags written inside this operation: an outline child must lie within its
+    # parent (inherited flags are shown where they are written, under their own operation)
+    children = [s for s in (_flag_symbol(f) for f in op.flags.values())
+                if s is not None and _within(s.range, rng)]
     wf = op.is_workflow
     desc = op.description.splitlines()[0] if op.description else None
     detail = ("workflow" + (f": {desc}" if desc else "")) if wf else desc
@@ -532,6 +535,11 @@ def _op_symbol(op: Operation) -> types.DocumentSymbol:
         kind=types.SymbolKind.Module if wf else types.SymbolKind.Function,
         range=_lsp_range(rng), selection_range=_lsp_range(op.key.range),
         detail=detail, children=children)
+
+
+def _within(inner: types.Range, outer: Range) -> bool:
+    return outer.contains(inner.start.line, inner.start.character) and outer.contains(inner.end.line,
+                                                                                      inner.end.character)
 
 
 def _model_ops(m: Model) -> List[Operation]:
