@@ -290,3 +290,10 @@ def test_model_qualified_step_right_after_the_colon():
     assert "cnn:train" in got and "cnn:prepare" in got
     it = next(i for i in items(text, 8, 14) if i.label == "cnn:train")
     assert edit(it) == (8, 10, 8, 14, "cnn:train")
+
+
+def test_requires_item_keys_do_not_change_its_kind():
+    text = "train:\n  exec: echo\n  requires:\n    - operation: prep\n      \nprep: {exec: echo}\n"
+    got = labels(text, 4, 6)
+    assert "select" in got and "target-path" in got
+    assert not {"file", "url", "config", "module", "sources", "resource", "operation"} & set(got)

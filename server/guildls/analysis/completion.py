@@ -418,6 +418,9 @@ def _key_items(sec_name: str, ctx: Context, loc: Loc, sort_base: int = 0) -> Lis
     present = _present_keys(ctx)
     if sec_name == "source" and present & set(SOURCE_TYPES):
         present |= set(SOURCE_TYPES)  # a source has exactly one type key
+    if sec_name == "dependency" and present & (set(SOURCE_TYPES) | {"resource", "sources"}):
+        # one kind per requires item: an inline source, a named resource or a `sources:` list
+        present |= set(SOURCE_TYPES) | {"resource", "sources"}
     if sec_name == "model" and len(ctx.path) == 1 and present & set(_ITEM_KEYS):
         present |= set(_ITEM_KEYS)  # an item has exactly one type
     end = ctx.col
