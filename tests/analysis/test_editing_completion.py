@@ -297,3 +297,9 @@ def test_requires_item_keys_do_not_change_its_kind():
     got = labels(text, 4, 6)
     assert "select" in got and "target-path" in got
     assert not {"file", "url", "config", "module", "sources", "resource", "operation"} & set(got)
+
+
+def test_no_references_offered_where_guild_does_not_expand_them():
+    text = "train:\n  flags: {lr: 0.1}\n  description: uses ${\n  exec: echo ${\n"
+    assert labels(text, 2, 21) == []
+    assert "lr" in labels(text, 3, 15)

@@ -346,6 +346,8 @@ def _end(text: str, col: int, pattern=_WORD_END) -> int:
 
 
 STEP_KEYS = ("run", "name", "flags", "expect", "isolate-runs", "opspec")
+# values where Guild never expands ${...} (spec 7.1)
+_NOT_EXPANDED = ("description", "compare", "output-scalars", "sourcecode", "references")
 
 
 def _step_string(gf: Guildfile, loc: Loc, ctx: Context, flow: bool = False) -> types.CompletionList:
@@ -516,6 +518,8 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
 
     # ${ anywhere a value is
     ref_start = _open_ref(ctx.text, col)
+    if ref_start is not None and ctx.position == "value" and ctx.key in _NOT_EXPANDED:
+        return _finish([])  # Guild does not expand ${...} there
     if ref_start is not None and (ctx.position == "value" or ctx.item):
         extra = {}
         if loc.kind == "section" and loc.section == "operation":
