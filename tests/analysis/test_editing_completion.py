@@ -303,3 +303,8 @@ def test_no_references_offered_where_guild_does_not_expand_them():
     text = "train:\n  flags: {lr: 0.1}\n  description: uses ${\n  exec: echo ${\n"
     assert labels(text, 2, 21) == []
     assert "lr" in labels(text, 3, 15)
+
+
+def test_flags_dest_values():
+    got = labels("train:\n  main: t\n  flags-dest: \n", 2, 14)
+    assert {"args", "globals"} <= set(got)

@@ -123,7 +123,8 @@ class _Walker:
             # Guild loads it; the nested checks say precisely what is off
             self.descend(attr, v)
             return
-        extra = f"one of {', '.join(map(str, attr.enum))}" if attr.enum else _type_words(attr.types)
+        extra = (f"one of {', '.join(map(str, attr.enum))}" if attr.enum and "enum" in attr.subschema
+                 else _type_words(attr.types))
         self.add("invalid-type", WARNING, f"'{key}' should be {extra} (Guild may ignore or misread this value)", v)
 
     def descend(self, attr, v: Node):

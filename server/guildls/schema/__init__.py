@@ -397,10 +397,14 @@ class Section:
 
 def _make_attr(section_name: str, name: str, prop: dict) -> Attr:
     types = _types_of(prop)
+    branch_enums = [v for b in prop.get("anyOf", ()) if isinstance(b, dict) for v in b.get("enum", ())]
     if "enum" in prop:
         enum = tuple(prop["enum"])
     elif "x-run-enum" in prop:
         enum = tuple(prop["x-run-enum"])
+    elif branch_enums:
+        # e.g. flags-dest: the named values of an open set (`args`, `globals`, ...)
+        enum = tuple(dict.fromkeys(branch_enums))
     else:
         enum = None
     pointer = "/$defs/" + _pointer_token(section_name) + "/properties/" + _pointer_token(name)
