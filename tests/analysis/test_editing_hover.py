@@ -85,3 +85,14 @@ def test_hover_on_attribute_keys_uses_the_schema():
 def test_no_hover_on_values_and_unknown_places():
     assert hover(GF, 1, 20) is None
     assert hover(GF, 99, 0) is None
+
+
+def test_hover_on_an_extends_parent():
+    from guildls.analysis.hover import hover
+    from guildls.model import load
+
+    text = ("- config: base\n  description: Shared training ops\n  operations:\n    train: {exec: echo}\n"
+            "- model: m\n  extends: base\n")
+    md, rng = hover(load(text), 5, 12)
+    assert "**base** · config" in md and "Shared training ops" in md and "`train`" in md
+    assert (rng.start_line, rng.start_col, rng.end_col) == (5, 11, 15)

@@ -11,7 +11,7 @@ from ..model.guildfile import Flag, Guildfile, Operation
 from ..model.nodes import Range
 from .completion import EXEC_NAMES, flag_type, fmt_value
 from .context import classify, context_at, schema_describe, schema_section
-from .navigation import Symbol, symbol_at
+from .navigation import Symbol, named_definition, symbol_at
 
 
 def _cell(v) -> str:
@@ -150,4 +150,27 @@ def hover(gf: Guildfile, line: int, col: int) -> Optional[Tuple[str, Range]]:
         if sym.flag is not None:
             return flag_markdown(sym.flag), sym.range
         return None
-    return _attribute_hover(gf, line, col)
+    return _attribute_hover(gf, line, col) or _parent_hover(gf, line, col)
+
+
+def _parent_hover(gf: Guildfile, line: int, col: int) -> Optional[Tuple[str, Range]]:
+    """On a name in ``extends``: the parent model or config and what it brings."""
+    if not named_definition(gf, line, col):
+        return None
+    text = gf.lines[line]
+    a = col
+    while a > 0 and (text[a - 1].isalnum() or text[a - 1] in "-_./"):
+        a -= 1
+    b = col
+    while b < len(text) and (text[b].isalnum() or text[b] in "-_./"):
+        b += 1
+    name = text[a:b]
+    m = gf.models.get(name) or gf.configs.get(name)
+    if m is None:
+        return None
+    parts = [f"**{m.name}** · {'config' if m.kind == 'config' else 'model'}"]
+    if m.description:
+        parts.append(m.description)
+    if m.operations:
+        parts.append("Operations: " + ", ".join(f"`{n}`" for n in sorted(m.operations)))
+    return "\n\n".join(parts), Range(line, a, line, b)

@@ -175,7 +175,7 @@ def _word_at(text: str, col: int) -> Optional[str]:
     return None
 
 
-def _named_definition(gf: Guildfile, line: int, col: int) -> List[Range]:
+def named_definition(gf: Guildfile, line: int, col: int) -> List[Range]:
     """Definition of an ``extends`` parent or a named resource in ``requires``."""
     from .context import ITEM, classify, context_at
 
@@ -209,7 +209,7 @@ def _named_definition(gf: Guildfile, line: int, col: int) -> List[Range]:
 def definition(gf: Guildfile, line: int, col: int) -> List[Range]:
     sym = symbol_at(gf, line, col)
     if sym is None:
-        return _named_definition(gf, line, col)
+        return named_definition(gf, line, col)
     if sym.kind == "operation":
         op = sym.operation
         return [op.key.range] if op is not None and op.key.local else []
