@@ -13,6 +13,7 @@ from typing import List, Optional
 from .. import schema as gschema
 from ..model import ERROR, HINT, WARNING, Guildfile, Problem
 from ..model.nodes import MAP, SCALAR, SEQ, Node
+from .memo import freeze
 from .semantics import did_you_mean, suggest
 
 # Item types recognised in the full format.
@@ -35,25 +36,8 @@ def _type_words(types) -> str:
 _MEMO = {}
 
 
-def _freeze(v, depth=0):
-    """A hashable key for small plain values (None when not worth it)."""
-    if isinstance(v, (str, int, float, bool)) or v is None:
-        return (type(v), v)
-    if depth > 2:
-        return None
-    if isinstance(v, list) and len(v) <= 16:
-        items = tuple(_freeze(x, depth + 1) for x in v)
-        return None if None in items else ("l",) + items
-    if isinstance(v, dict) and len(v) <= 16:
-        items = tuple((k, _freeze(x, depth + 1)) for k, x in v.items() if isinstance(k, str))
-        if len(items) != len(v) or any(x is None for _, x in items):
-            return None
-        return ("d",) + items
-    return None
-
-
 def _is_valid(attr, value) -> bool:
-    key = _freeze(value)
+    key = freeze(value)
     if key is None:
         return attr.is_valid(value)
     key = (id(attr), key)

@@ -16,6 +16,7 @@ from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, S
 from ..model import flagvals as fv
 from ..model.runspec import split_words
 from .completion import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
+from .memo import freeze
 
 PLUGIN_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".qmd")
 BUILTIN_TARGETS = {"random", "gp", "forest", "gbrt", "bayesian", "gaussian", "queue",
@@ -220,10 +221,10 @@ def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
     a = flag.attrs
     if not any(k in a for k in _CHECKED_ATTRS):
         return None  # nothing Guild would check
-    try:
-        key = (flag.name, raw) + tuple(_hashable(a.get(k)) for k in _CHECKED_ATTRS)
-    except TypeError:
+    frozen = [freeze(a.get(k)) for k in _CHECKED_ATTRS]
+    if any(f is None for f in frozen):  # too large or exotic to key on: no memo
         return fv.value_problem(raw, a, flag.name)
+    key = (flag.name, raw, tuple(frozen))
     if key not in _VALUE_MEMO:
         if len(_VALUE_MEMO) > 20000:
             _VALUE_MEMO.clear()
@@ -234,14 +235,6 @@ def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
 # flag attributes that decide whether a value is accepted (same flags share results)
 _CHECKED_ATTRS = ("type", "choices", "min", "max", "allow-other", "arg-split")
 _VALUE_MEMO: dict = {}
-
-
-def _hashable(v):
-    if isinstance(v, list):
-        return tuple(_hashable(x) for x in v)
-    if isinstance(v, dict):
-        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
-    return v
 
 
 # ---------------------------------------------------------------------------------
