@@ -308,3 +308,10 @@ def test_no_references_offered_where_guild_does_not_expand_them():
 def test_flags_dest_values():
     got = labels("train:\n  main: t\n  flags-dest: \n", 2, 14)
     assert {"args", "globals"} <= set(got)
+
+
+def test_dollar_trigger_offers_whole_references():
+    text = "t: {exec: echo}\nwf:\n  flags: {lr: 0.1}\n  steps:\n    - t x=$\n"
+    its = items(text, 4, 11)
+    it = next(i for i in its if i.label == "lr")
+    assert edit(it) == (4, 11, 4, 11, "{lr}")

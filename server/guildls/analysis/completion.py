@@ -285,7 +285,7 @@ def _value_items(f: Optional[Flag], scope: Optional[Operation], line: int, start
 
 
 def _ref_items(scope: Optional[Operation], extra: dict, line: int, start: int, end: int,
-               close: bool) -> List[types.CompletionItem]:
+               close: bool, head: str = "") -> List[types.CompletionItem]:
     items = []
     tail = "" if not close else "}"
     if scope is not None:
@@ -294,11 +294,13 @@ def _ref_items(scope: Optional[Operation], extra: dict, line: int, start: int, e
                 label=f.name, kind=types.CompletionItemKind.Variable,
                 detail=f"flag of {scope.name}" + (f" ({flag_detail(f)})" if flag_detail(f) else ""),
                 documentation=_md(f.description or ""),
-                text_edit=_edit(line, start, end, f.name + tail)))
+                filter_text=head + f.name if head else None,
+                text_edit=_edit(line, start, end, head + f.name + tail)))
     for name, doc in extra.items():
         items.append(types.CompletionItem(
             label=name, kind=types.CompletionItemKind.Constant, detail="Guild",
-            documentation=_md(doc), text_edit=_edit(line, start, end, name + tail)))
+            filter_text=head + name if head else None,
+            documentation=_md(doc), text_edit=_edit(line, start, end, head + name + tail)))
     return items
 
 
@@ -520,6 +522,15 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
     ref_start = _open_ref(ctx.text, col)
     if ref_start is not None and ctx.position == "value" and ctx.key in _NOT_EXPANDED:
         return _finish([])  # Guild does not expand ${...} there
+    # just typed `$` (the trigger character): offer `${name}` whole
+    before = ctx.text[:col]
+    if (ref_start is None and before.endswith("$") and not before.endswith("\\$")
+            and (ctx.position == "value" or ctx.item) and ctx.key not in _NOT_EXPANDED
+            and ctx.text[col:col + 1] != "{"):
+        extra = {}
+        if loc.kind == "section" and loc.section == "operation":
+            extra = EXEC_NAMES if ctx.key in ("exec", "main") else {}
+        return _finish(_ref_items(scope, extra, line, col, col, True, head="{"))
     if ref_start is not None and (ctx.position == "value" or ctx.item):
         extra = {}
         if loc.kind == "section" and loc.section == "operation":
