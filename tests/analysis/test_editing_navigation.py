@@ -239,3 +239,22 @@ def test_outline_children_lie_within_their_parent():
     rnn = next(s for s in syms if s.name == "rnn")
     train = next(c for c in rnn.children if c.name == "train")
     assert [c.name for c in train.children] == ["layers"]
+
+
+def test_flow_style_operations_on_one_line_and_yaml_keyword_names():
+    import pytest
+
+    from guildls.analysis import navigation
+    from guildls.analysis.hover import hover
+    from guildls.model import load
+
+    text = "{a: {exec: echo}, b: {exec: echo}, c: {exec: echo}, d: {exec: echo}, wf: {steps: [a, b]}}\n"
+    gf = load(text)
+    for name in "abcd":
+        col = 1 if name == "a" else text.index(f", {name}:") + 2
+        assert navigation.prepare_rename(gf, 0, col) is not None, name
+        assert hover(gf, 0, col) is not None, name
+    gf = load("train:\n  exec: echo\n  flags: {lr: 0.1}\n")
+    for bad in ("true", "null", "1", "yes"):
+        with pytest.raises(navigation.RenameError, match="not a plain name in YAML"):
+            navigation.rename(gf, 2, 11, bad)

@@ -229,3 +229,11 @@ def test_ranges_inside_block_and_folded_step_strings():
     assert s0.assigns[0].name_range == (5, 8, 5, 11)
     assert gf.refs[0].range == (7, 17, 7, 22)
     assert s2.assigns[0].name_range == (9, 8, 9, 10)
+
+
+def test_ranges_skip_anchors_and_tags():
+    for exec_ in ("&e python t.py --x ${nope}", "!!str python t.py --x ${nope}", '&e "python t.py --x ${nope}"'):
+        gf = load(f"train:\n  exec: {exec_}\n")
+        (ref,) = gf.refs
+        line = gf.lines[1]
+        assert line[ref.range.start_col:ref.range.end_col] == "${nope}", exec_

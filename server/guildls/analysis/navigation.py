@@ -40,11 +40,16 @@ class _Index:
         """Operations whose text spans ``line`` (innermost last)."""
         i = bisect.bisect_right(self.starts, line)
         out = []
-        # operations are not nested, but an op's block may end on the next key's line
-        for j in range(max(0, i - 3), i):
+        # operations are not nested, but an op's block may end on the next key's line, and
+        # operations written in flow style share one line: look back over all that start
+        # on this line, and a few before it
+        j = i - 1
+        while j >= 0 and (self.spans[j][0] == line or j >= i - 3):
             sl, el, op = self.spans[j]
             if sl <= line <= el:
                 out.append(op)
+            j -= 1
+        out.reverse()
         return out
 
 
@@ -404,6 +409,7 @@ def rename(gf: Guildfile, line: int, col: int, new_name: str) -> List[Tuple[Rang
         op = sym.operation
         if not _OP_NAME_RE.match(new_name):
             raise RenameError(f"invalid operation name '{new_name}'")
+        _plain_name(new_name)
         if new_name == op.name:
             return []
         if new_name in op.model.operations:
@@ -416,6 +422,7 @@ def rename(gf: Guildfile, line: int, col: int, new_name: str) -> List[Tuple[Rang
     f = sym.flag
     if not _FLAG_NAME_RE.match(new_name):
         raise RenameError(f"invalid flag name '{new_name}'")
+    _plain_name(new_name)
     if new_name == f.name:
         return []
     owner = f.operation
@@ -424,6 +431,18 @@ def rename(gf: Guildfile, line: int, col: int, new_name: str) -> List[Tuple[Rang
     edits = [(f.key.range, new_name)]
     edits.extend((r, new_name) for r in _flag_refs(gf, f))
     return _checked(gf, _dedup_edits(edits), f.name, new_name)
+
+
+def _plain_name(name: str) -> None:
+    """A new name must read back as that same text in YAML (`true`, `null`, `1` do not)."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(name)
+    except yaml.YAMLError:
+        value = None
+    if value != name or not isinstance(value, str):
+        raise RenameError(f"'{name}' is not a plain name in YAML (it reads as {value!r}); choose another name")
 
 
 def _text_at(lines: List[str], r: Range) -> Optional[str]:

@@ -55,14 +55,21 @@ class GuildServer(LanguageServer):
             doc = self.workspace.get_text_document(uri)
         except Exception:  # pragma: no cover - unknown uri
             return None
-        version = doc.version if doc.version is not None else -1
-        cached = self._models.get(uri)
-        if cached is not None and cached[0] == version:
-            return cached[1]
         try:
             path = to_fs_path(uri)
         except Exception:
             path = None
+        if doc.version is None:
+            # not open in the editor: pygls reads it from disk; never cache it (the file may
+            # change), and a missing or undecodable file is no document
+            try:
+                return load(doc.source, path)
+            except (OSError, UnicodeDecodeError):
+                return None
+        version = doc.version
+        cached = self._models.get(uri)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         gf = load(doc.source, path)
         old = cached[1] if cached is not None else None
         cached = None
@@ -87,14 +94,17 @@ class GuildServer(LanguageServer):
         for a full re-parse (about a second) before completion could answer."""
         cached = self._models.get(uri)
         if cached is not None:
+            cached_version, cached_model = cached
+            cached = None  # no extra reference: guild_model frees the old version at once
             try:
                 doc = self.workspace.get_text_document(uri)
             except Exception:  # pragma: no cover
-                return cached[1]
-            if cached[0] != doc.version and len(doc.lines) > LARGE_DOCUMENT_LINES:
+                return cached_model
+            if doc.version is not None and cached_version != doc.version and len(doc.lines) > LARGE_DOCUMENT_LINES:
                 if uri not in self._pending:
                     self.schedule_publish(uri)
-                return cached[1]
+                return cached_model
+            cached_model = None
         return self.guild_model(uri)
 
     def _after_build(self):
@@ -117,9 +127,11 @@ class GuildServer(LanguageServer):
         gf = self.guild_model(uri)
         if gf is None:
             return []
-        version = self._models[uri][0]
+        entry = self._models.get(uri)
+        version = entry[0] if entry is not None and entry[1] is gf else None
+        entry = None
         cached = self._diags.get(uri)
-        if cached is not None and cached[0] == version:
+        if version is not None and cached is not None and cached[0] == version:
             return cached[1]
         try:
             problems = diagnose(gf)
@@ -127,7 +139,8 @@ class GuildServer(LanguageServer):
             log.exception("diagnostics failed")
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"guildls: internal error: {e!r}"))
             problems = []
-        self._diags[uri] = (version, problems)
+        if version is not None:  # documents not open in the editor are not cached
+            self._diags[uri] = (version, problems)
         return problems
 
     def forget(self, uri: str):

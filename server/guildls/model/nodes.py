@@ -11,6 +11,7 @@ nodes (the normal state of a buffer while typing).
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import yaml
@@ -229,9 +230,13 @@ class Composed(NamedTuple):
     partial: bool  # True when lines were blanked to recover
 
 
+_PROPERTIES = re.compile(r"(?:[&!][^\s]*[ \t]+)+")
+
+
 class _Converter:
-    def __init__(self, src):
+    def __init__(self, src, lines=None):
         self.src = src
+        self.lines = lines or []
         self.memo = {}
         self.active = set()
         self.duplicates = []
@@ -252,7 +257,15 @@ class _Converter:
                     value = ctor(_constructor, ynode)
                 except Exception:  # bad timestamp, bad binary, ...
                     value = ynode.value
-            return Node(SCALAR, value, sm.line, sm.column, em.line, em.column, ynode.style, tag, self.src)
+            sc = sm.column
+            if self.lines and sm.line < len(self.lines):
+                text = self.lines[sm.line]
+                if sc < len(text) and text[sc] in "&!":
+                    # PyYAML starts the node at its anchor or tag: skip to the value itself
+                    m = _PROPERTIES.match(text, sc)
+                    if m is not None and (em.line > sm.line or m.end() <= em.column):
+                        sc = m.end()
+            return Node(SCALAR, value, sm.line, sc, em.line, em.column, ynode.style, tag, self.src)
         nid = id(ynode)
         memo = self.memo.get(nid)
         if memo is not None:
@@ -407,7 +420,7 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
             return Composed(None, errors, [], True)
         if yroot is None:
             return Composed(None, errors, [], partial)
-        conv = _Converter(src)
+        conv = _Converter(src, lines)
         try:
             root = conv.convert(yroot)
         except RecursionError:
