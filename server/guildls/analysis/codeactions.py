@@ -12,6 +12,7 @@ from typing import Any, List, Optional, Tuple
 
 from ..model.guildfile import Guildfile, Operation
 from ..model.nodes import MAP, Range
+from ..model.textpos import text_at
 from .context import block_end
 from .navigation import index
 
@@ -26,15 +27,9 @@ class Fix:
     preferred: bool = False
 
 
-def _text(lines: List[str], r: Range) -> Optional[str]:
-    if r.start_line != r.end_line or not (0 <= r.start_line < len(lines)):
-        return None
-    return lines[r.start_line][r.start_col:r.end_col]
-
-
 def _replace_range(lines: List[str], code: str, r: Range) -> Range:
     """The part of a diagnostic range that the suggestion replaces."""
-    t = _text(lines, r)
+    t = text_at(lines, r)
     if t is None:
         return r
     a, b = 0, len(t)
@@ -54,7 +49,7 @@ def _as_range(r) -> Range:
 def _ref_name(lines, r: Range, data) -> Optional[str]:
     if isinstance(data, dict) and isinstance(data.get("name"), str):
         return data["name"]
-    t = _text(lines, r)
+    t = text_at(lines, r)
     if t and t.startswith("${") and t.endswith("}"):
         return t[2:-1]
     return None

@@ -15,7 +15,7 @@ from lsprotocol import types
 
 from ..model.guildfile import Flag, Guildfile, Model, Operation, Ref, Step
 from ..model.nodes import MAP, SCALAR, SEQ, Range, walk
-from ..model.textpos import sub_range
+from ..model.textpos import sub_range, text_at
 
 # -------------------------------------------------------------------------------------
 # an index of the document's operations by line (built once per model)
@@ -445,12 +445,6 @@ def _plain_name(name: str) -> None:
         raise RenameError(f"'{name}' is not a plain name in YAML (it reads as {value!r}); choose another name")
 
 
-def _text_at(lines: List[str], r: Range) -> Optional[str]:
-    if r.start_line != r.end_line or not (0 <= r.start_line < len(lines)):
-        return None
-    return lines[r.start_line][r.start_col:r.end_col]
-
-
 def apply_edits(text: str, edits) -> str:
     """The text after non-overlapping ``(Range, new_text)`` edits (code-point columns)."""
     lines = text.split("\n")
@@ -479,7 +473,7 @@ def _checked(gf: Guildfile, edits, old: str, new: str):
     from .diagnostics import diagnose
 
     for r, _new in edits:
-        t = _text_at(gf.lines, r)
+        t = text_at(gf.lines, r)
         if t is None or t.strip("'\"") != old:
             raise RenameError(f"cannot rename '{old}': one of its uses (line {r.start_line + 1}) cannot be "
                               "located exactly (it is built from {{ params }} or spans lines)")

@@ -14,6 +14,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
 from ..model import flagvals as fv
+from ..model.nodes import MAP, SCALAR
 from ..model.runspec import split_words
 from .completion import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
 from .memo import freeze
@@ -291,10 +292,10 @@ def _check_env(ctx: _Ctx, op: Operation):
     """An env value that is exactly `${flag}` takes the flag's value as is; Guild fails
     (TypeError) when that is not text, e.g. `CUDA_VISIBLE_DEVICES: ${gpu}` with `gpu: 0`."""
     env = op.attr("env")
-    if env is None or env.kind != 0 or op.flags_open:
+    if env is None or env.kind != MAP or op.flags_open:
         return
     for _k, v in env.items():
-        if not v.local or v.kind != 2 or not isinstance(v.value, str):
+        if not v.local or v.kind != SCALAR or not isinstance(v.value, str):
             continue
         m = re.fullmatch(r"\$\{([^}|]+)\}", v.value.strip())
         if not m:
@@ -394,7 +395,7 @@ def _check_requires(ctx: _Ctx, model: Model, op: Operation):
 
 def _dep_range(dep):
     n = dep.node
-    if n.kind != 0:  # scalar or seq
+    if n.kind != MAP:
         return n.range
     r = n.get("resource")
     return r.range if r is not None else n.range

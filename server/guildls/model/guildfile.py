@@ -28,8 +28,8 @@ INHERITED_MODEL_ATTRS = (
 )
 REF_RE = re.compile(r"(?<!\\)\$\{([^}]*)\}")
 PARAM_RE = re.compile(r"\{\{\s*([^}\s]*)\s*\}\}")
+# in the order Guild lists them in its messages
 SOURCE_TYPES = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
-_SOURCE_ORDER = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
 
 
 @dataclass
@@ -899,7 +899,7 @@ class _Loader:
             return Source("file", node.value, {}, node, node)
         if node.kind != MAP:
             return None
-        types = [t for t in _SOURCE_ORDER if t in node]
+        types = [t for t in SOURCE_TYPES if t in node]
         if not types:
             self.error(f"invalid source {node.py()!r} in resource '{resource}': missing required attribute "
                        "(one of config, file, module, url, operation)", node, "invalid-source")

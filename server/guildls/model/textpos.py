@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 from .nodes import Node, Range
 
@@ -81,6 +81,13 @@ def _aligned(node: Node, lines: List[str], value=None):
             col += 1
     pos.append((line, col))
     return pos
+
+
+def text_at(lines: List[str], r: Range) -> Optional[str]:
+    """The source text of a one-line range (None for a multi-line or out-of-document one)."""
+    if r.start_line != r.end_line or not (0 <= r.start_line < len(lines)):
+        return None
+    return lines[r.start_line][r.start_col:r.end_col]
 
 
 def sub_range(node: Node, lines: List[str], start: int, end: int, value=None) -> Range:
