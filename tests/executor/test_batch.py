@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from guildls.executor import runs as R
+from guildls import runs as R
 from guildls.executor.plan import PlanError
 
 GUILD = os.environ.get("GUILD_EXE") or ""

@@ -70,7 +70,7 @@ class PrefixedSink:
 def run_batch(runner, node, parent, ancestors: list, depth: int):
     """Run a batch node (plan.PlanStep with `batch` and `trials`); returns the batch RunInfo."""
     from . import runner as rmod
-    from . import runs as R
+    from .. import runs as R
 
     batch = node.batch
     run, info = runner._new_run(node, parent, depth)
@@ -126,7 +126,7 @@ def run_batch(runner, node, parent, ancestors: list, depth: int):
 
 
 def _write_proto(runner, node, run, params) -> None:
-    from . import runs as R
+    from .. import runs as R
 
     proto = R.Run(run.id, run.guild_path("proto"))
     proto.init_skel()
@@ -247,7 +247,7 @@ def run_launched(runner, node, run, info, cmd, env, ancestors, depth, parent):
     """A trial run by `runner.trial_launcher` (e.g. Dask): output and status come back
     through callbacks while it runs; the run record is written here, by the runner only."""
     from .runner import TERMINATED
-    from .scalars import ScalarWriter, patterns_for
+    from ..runs.scalars import ScalarWriter, patterns_for
 
     sinks = ancestors + [run]
     scalars = ScalarWriter(run.guild_path(), patterns_for(node.operation.value("output-scalars")))
