@@ -9,6 +9,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	# the optional Dask extra, for the tests of `--dask` (they skip, saying why, without it)
+	-$(PY) -m pip install -q -e '.[test,dask]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -321,7 +321,11 @@ WAITER = """
 import os, sys, time
 marks = os.environ["MARKS"]
 me = os.environ["RUN_ID"]
-open(os.path.join(marks, me + ".start"), "w").write(repr(time.time()))
+def mark(kind):  # the time first, then the file appears (atomically)
+    t = repr(time.time())
+    open(os.path.join(marks, me + ".tmp"), "w").write(t)
+    os.replace(os.path.join(marks, me + ".tmp"), os.path.join(marks, me + "." + kind))
+mark("start")
 want = int(os.environ.get("WANT", "2"))
 deadline = time.time() + 120
 # wait (condition, not a fixed sleep) until `want` trials have started, or the release file
@@ -330,7 +334,7 @@ while time.time() < deadline:
     if len(started) >= want or os.path.exists(os.path.join(marks, "release")):
         break
     time.sleep(0.02)
-open(os.path.join(marks, me + ".end"), "w").write(repr(time.time()))
+mark("end")
 print("done", me)
 """
 
@@ -434,3 +438,72 @@ def test_cli_workers_prefix_and_batch_options(proj):
                         "lr=[0.1]", "--optimizer", "gp", "-y"],
                        env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "gp optimizer" in r.stderr and "Traceback" not in r.stderr
+
+
+# -- bad input: an unwritable GUILD_HOME --------------------------------------------------------
+
+def _chattr_works(path):
+    import shutil
+    if shutil.which("chattr") is None:
+        return False
+    ok = subprocess.run(["chattr", "+i", path], capture_output=True).returncode == 0
+    subprocess.run(["chattr", "-i", path], capture_output=True)
+    return ok
+
+
+def test_unwritable_guild_home_is_a_clear_error(proj):
+    os.makedirs(proj.guild_home, exist_ok=True)
+    with open(proj.runs_root, "w") as f:  # `runs` is a file: no run can be written
+        f.write("x")
+    r = subprocess.run([sys.executable, "-m", "guildls", "run", "-C", proj.root, "train",
+                        "lr=[0.1,0.2]", "-y"], env=proj.env(), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 1
+    assert f"cannot write runs in {proj.runs_root}" in r.stderr and "Traceback" not in r.stderr
+    os.remove(proj.runs_root)
+    os.makedirs(proj.runs_root)
+    if not _chattr_works(proj.runs_root):
+        pytest.skip("chattr +i is not available here: the read-only runs folder case is "
+                    "not checked (root ignores permission bits)")
+    subprocess.run(["chattr", "+i", proj.runs_root], check=True)
+    try:
+        r = subprocess.run([sys.executable, "-m", "guildls", "run", "-C", proj.root, "train",
+                            "lr=[0.1,0.2]", "-y"], env=proj.env(), capture_output=True,
+                           text=True, timeout=300)
+    finally:
+        subprocess.run(["chattr", "-i", proj.runs_root])
+    assert r.returncode == 1
+    assert "cannot write runs in" in r.stderr and "Traceback" not in r.stderr
+    assert os.listdir(proj.runs_root) == []
+
+
+LOCKER = """
+import os, subprocess
+runs = os.path.dirname(os.environ["RUN_DIR"])
+for name in os.listdir(runs):  # make the pending trials' records read-only
+    if os.path.exists(os.path.join(runs, name, ".guild", "PENDING")):
+        subprocess.run(["chattr", "+i", os.path.join(runs, name, ".guild", "attrs")])
+print("locked")
+"""
+
+
+def test_records_that_cannot_be_written_mid_batch(proj):
+    os.makedirs(proj.runs_root, exist_ok=True)
+    if not _chattr_works(proj.runs_root):
+        pytest.skip("chattr +i is not available here: records cannot be made read-only as root")
+    proj.write("locker.py", LOCKER)
+    proj.guildfile("lock:\n  main: locker\n  flags: {i: 0}\n")
+    try:
+        res = proj.run("lock", ["i=[1,2]"])
+    finally:
+        for name in os.listdir(proj.runs_root):
+            subprocess.run(["chattr", "-i", os.path.join(proj.runs_root, name, ".guild",
+                                                         "attrs")], capture_output=True)
+    # the batch went on and ended; the second trial failed with a clear message
+    assert [r.status for r in res.runs] == ["completed", "completed", "error"]
+    assert "Permission denied" in res.output or "Operation not permitted" in res.output
+    runs = [R.Run(r.id, os.path.join(proj.runs_root, r.id)) for r in res.runs]
+    assert runs[2].status == "error"  # no exit_status could be written: never `running`
+    for r in runs:
+        for name in os.listdir(r.guild_path("attrs")):
+            assert not name.startswith(".")  # no temp file left behind: no half-written attr

@@ -20,6 +20,7 @@ guildls runs up to `runner.workers` trials at once (Guild: one at a time), or ha
 
 from __future__ import annotations
 
+import os
 import shlex
 import threading
 import time
@@ -104,7 +105,7 @@ def run_batch(runner, node, parent, ancestors: list, depth: int):
             tinfo = rmod.RunInfo(trun.id, f"trial {len(made) + 1}", t.opspec, t.path, depth + 1)
             runner.runs.append(tinfo)
             made.append((trun, tinfo))
-        run.write_lock(__import__("os").getpid())
+        run.write_lock(os.getpid())
         run.open_output()
         info.started = time.time()
         run.mark_started()
@@ -271,6 +272,7 @@ def run_launched(runner, node, run, info, cmd, env, ancestors, depth, parent):
 
     def on_started(where: str, pid: Optional[int]) -> None:
         run.write_attr("host", where)
+        run.write_lock(os.getpid())  # running while this runner lives (Guild reads LOCK)
         info.started = time.time()
         run.mark_started()
         info.status = "running"

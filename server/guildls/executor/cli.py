@@ -203,7 +203,8 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
     if args.dask:
         from .dask_launcher import DaskError, DaskLauncher
         try:
-            launcher = DaskLauncher.connect(args.dask, runs_root_for(project_dir))
+            from ..runs import runs_dir
+            launcher = DaskLauncher.connect(args.dask, runs_dir(project_dir, dict(os.environ)))
         except DaskError as e:
             _err(f"guildls: {e}")
             return 1
@@ -239,6 +240,8 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+    if launcher is not None:
+        launcher.close()
     if "error" in holder:
         raise holder["error"]
     result = holder["result"]

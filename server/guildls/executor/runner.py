@@ -166,7 +166,14 @@ class Runner:
             self._root_id_ready.set()
             return Result(exit_code=1, status="error", runs=[],
                           message=f"directory '{home}' does not exist")
-        os.makedirs(self.runs_root, exist_ok=True)
+        try:
+            os.makedirs(self.runs_root, exist_ok=True)
+            if not os.access(self.runs_root, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied", self.runs_root)
+        except OSError as e:
+            self._root_id_ready.set()
+            return Result(exit_code=1, status="error", runs=[],
+                          message=f"cannot write runs in {self.runs_root}: {e.strerror or e}")
         try:
             self._opref_version = R.file_md5(self.guildfile_path)
         except OSError:
@@ -177,6 +184,9 @@ class Runner:
             message = None
         except _StepFailed as e:
             code, message = e.code, e.message
+        except OSError as e:  # a record could not be written (permissions, disk full...)
+            where = f": {e.filename}" if getattr(e, "filename", None) else ""
+            code, message = 1, f"cannot write run records{where}: {e.strerror or e}"
         except Exception as e:  # executor failure: reported, runs already finalized
             code, message = 1, f"internal error: {type(e).__name__}: {e}"
         finally:
@@ -399,8 +409,8 @@ class Runner:
                     self._say(f"guild: {type(e).__name__}: {e}", ancestors + [run])
                     try:
                         self._finish(run, info, 1)
-                    except OSError:
-                        pass
+                    except OSError:  # the record cannot be written: reported, not running
+                        info.exit_status, info.status, info.stopped = 1, "error", time.time()
                 return info
         try:
             return self._run_op_(node, parent, ancestors, depth)
