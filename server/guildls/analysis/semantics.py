@@ -13,6 +13,7 @@ import re
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
+from ..model import batchvals as bv
 from ..model import flagvals as fv
 from ..model.nodes import MAP, SCALAR
 from ..model.runspec import split_words
@@ -191,6 +192,7 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
         msg = check_flag_value(flag, a.value, a.text)
         if msg:
             ctx.add("invalid-flag-value", RUNTIME, msg, a.value_range, {"flag": flag.name})
+    _check_step_batch(ctx, target, st)
     if not force and not st.batch_files:
         assigned = {a.name for a in st.effective_assigns}
         # parent flags named `<opspec>:<flag>` or `<step name>:<flag>` are passed to the step
@@ -202,6 +204,68 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
                 ctx.add("missing-required-flag", WARNING,
                         f"operation '{target.fullname}' requires flag '{f.name}' and this step does not set it",
                         rng)
+
+
+def _check_step_batch(ctx: _Ctx, target: Operation, st: Step) -> None:
+    """Batch syntax of a step, with Guild's wording: bad flag functions, empty lists, an
+    unknown optimizer, `--max-trials` where there is no batch or on a grid."""
+    grid = 1
+    search = False
+    batch = bool(st.batch_files)
+    for a in st.effective_assigns:
+        text = a.text if isinstance(a.text, str) else a.value
+        if isinstance(a.value, list):
+            batch = True
+            if not a.value:
+                ctx.add("invalid-batch", RUNTIME,
+                        f"{a.name}=[] is an empty list: the batch has no trials", a.value_range,
+                        {"flag": a.name})
+            grid *= max(1, len(a.value))
+            continue
+        if not isinstance(text, str) or "${" in text or bv.decode_function(text) is None:
+            continue
+        batch = True
+        problem = bv.function_problem(text, a.name)
+        if problem:
+            ctx.add("invalid-batch", RUNTIME, problem, a.value_range, {"flag": a.name})
+            continue
+        expanded = bv.expand_sequence(text, a.name)
+        if isinstance(expanded, list):
+            grid *= max(1, len(expanded))
+        else:
+            search = True
+    for f in target.flags.values():
+        if isinstance(f.default, list) and f.attrs.get("arg-split") is None \
+                and not any(a.name == f.name for a in st.effective_assigns):
+            batch = True
+            grid *= max(1, len(f.default))
+    opt = st.options.get("optimizer")
+    rng = st.opspec_range or st.range
+    if isinstance(opt, str) and opt:
+        batch = True
+        if opt not in bv.OPTIMIZERS:
+            hint = " (Guild's grid batch is '+')" if opt == "grid" else ""
+            ctx.add("invalid-batch", RUNTIME,
+                    f"operation '{opt}' is not defined for this project{hint}", rng)
+        elif bv.OPTIMIZERS[opt] in bv.MODEL_BASED:
+            ctx.add("invalid-batch", INFO,
+                    f"the {opt} optimizer runs with Guild only: guildls' executor refuses it "
+                    "(use --optimizer random)", rng)
+        search = search or bv.OPTIMIZERS.get(opt) == "random"
+    max_trials = st.options.get("max_trials")
+    if max_trials in (None, "", 0, "0"):
+        return
+    if not batch:
+        ctx.add("invalid-batch", RUNTIME, "not a batch run - ignoring --max-trials", rng)
+        return
+    try:
+        n = int(max_trials)
+    except (TypeError, ValueError):
+        return
+    if not search and n < grid:
+        ctx.add("invalid-batch", INFO,
+                f"--max-trials {n} on a grid of {grid} trials: Guild runs {n} of them, chosen "
+                "at random (--random-seed fixes which)", rng)
 
 
 def _is_batch(value, text) -> bool:

@@ -3,7 +3,9 @@
 Code lenses: "Run workflow" + "Show plan" above every operation with steps, "Run" above
 every other operation of a model (not of `config:` items). Command arguments are
 `[{"uri": <document uri>, "operation": <model:op or op>}]`; `flags` (list of `NAME=VAL`
-or a mapping) is accepted too.
+or `@batchfile`, or a mapping) is accepted too, and the batch options `maxTrials`,
+`randomSeed`, `optimizer`, `failOnTrialError`; guildls.runWorkflow also takes `workers`
+(trials at once, default 1) and `dask` (a Dask scheduler address: trials on that cluster).
 
 Commands (workspace/executeCommand):
   guildls.runWorkflow  [{uri, operation, flags?}] -> {"runId"} at once; the run goes on in a
@@ -17,8 +19,8 @@ Notifications sent while a run goes on:
   guildls/runFinished  {runId, exitCode, status, runs: [{id, name, operation, status,
                         exitStatus, duration, depth}], error?}  (`error`: why it failed
                         when no step said so, e.g. GUILD_HOME does not exist)
-  $/progress           server-created work-done progress "step 2 of 3: train"; cancelling
-                       it stops the run.
+  $/progress           server-created work-done progress "step 2 of 3: train", in a batch
+                       "trial 3 of 8 (2 running)"; cancelling it stops the run.
 
 A document with error diagnostics is refused (the error says which, with line numbers).
 """
@@ -136,7 +138,11 @@ def build_plan_for(ls, a: dict, refuse_errors: bool = True):
     try:
         plan = build_plan(gf, op, _flags_arg(a), project_dir=project_dir,
                           label=a.get("label"), tags=a.get("tags") or (),
-                          force_flags=bool(a.get("forceFlags")))
+                          force_flags=bool(a.get("forceFlags")), batch_options={
+                              "max_trials": a.get("maxTrials"),
+                              "random_seed": a.get("randomSeed"),
+                              "optimizer": a.get("optimizer"),
+                              "fail_on_trial_error": bool(a.get("failOnTrialError"))})
     except PlanError as e:
         raise _refuse(f"guild: {e}")
     return plan, gf, project_dir, path
@@ -187,7 +193,8 @@ class ActiveRun:
     """One run started from the editor: the runner thread plus its client-side plumbing."""
 
     def __init__(self, ls, loop: asyncio.AbstractEventLoop, run_id: str, uri: str, plan,
-                 project_dir: str, path: Optional[str]):
+                 project_dir: str, path: Optional[str], workers: int = 1,
+                 dask: Optional[str] = None):
         from ..executor.runner import Runner
 
         self.ls = ls
@@ -203,14 +210,30 @@ class ActiveRun:
         self._buf: List[str] = []
         self._buf_lock = threading.Lock()
         self._flush_scheduled = False
+        self.dask = dask
+        self.project_dir = project_dir
         self.runner = Runner(plan, project_dir, path, run_id=run_id,
-                             on_output=self._on_output, on_event=self._on_event)
+                             on_output=self._on_output, on_event=self._on_event,
+                             workers=workers)
         self.thread = threading.Thread(target=self._work, name=f"guildls-run-{run_id[:8]}",
                                        daemon=True)
 
     # -- thread side ---------------------------------------------------------------------
     def _work(self):
+        launcher = None
         try:
+            if self.dask:  # connect here: importing distributed takes seconds
+                from ..executor.dask_launcher import DaskError, DaskLauncher
+                from ..runs import runs_dir
+                try:
+                    launcher = DaskLauncher.connect(self.dask, runs_dir(self.project_dir))
+                except DaskError as e:
+                    self._on_output(None, "stderr", f"guildls: {e}\n")
+                    self._call(self._finished, {"runId": self.run_id, "exitCode": 1,
+                                                "status": "error", "runs": [],
+                                                "error": f"guildls: {e}"})
+                    return
+                self.runner.trial_launcher = launcher
             result = self.runner.run()
             payload = {"runId": self.run_id, "exitCode": result.exit_code,
                        "status": result.status,
@@ -222,6 +245,9 @@ class ActiveRun:
             log.exception("run failed")
             payload = {"runId": self.run_id, "exitCode": 1, "status": "error",
                        "error": f"internal error: {e!r}", "runs": []}
+        finally:
+            if launcher is not None:
+                launcher.close()
         self._call(self._finished, payload)
 
     def _call(self, fn, *args):
@@ -246,6 +272,9 @@ class ActiveRun:
             msg = f"step {ev['index']} of {ev['total']}: {ev['name']}"
             pct = int(100 * (ev["index"] - 1) / max(1, ev["total"]))
             self._call(self._progress, msg, pct)
+        elif ev.get("type") in ("trial-started", "trial-finished"):
+            self._call(self._progress, trial_progress(ev),
+                       int(100 * ev.get("done", ev["index"] - 1) / max(1, ev["total"])))
 
     # -- loop side -----------------------------------------------------------------------
     def _flush(self):
@@ -309,6 +338,14 @@ class ActiveRun:
             _refresh_lenses(self.ls)
 
 
+def trial_progress(ev: dict) -> str:
+    """`trial 3 of 8 (2 running)` from a trial-started/-finished event."""
+    running = ev.get("running", 0)  # trials running now, a starting one included
+    if ev["type"] == "trial-finished":
+        return f"{ev.get('done', 0)} of {ev['total']} trials done ({running} running)"
+    return f"trial {ev['index']} of {ev['total']} ({running} running)"
+
+
 def _refresh_lenses(ls) -> None:
     """Ask the client to re-request code lenses (Run <-> Stop), if it supports that."""
     caps = getattr(ls, "client_capabilities", None)
@@ -364,7 +401,15 @@ def register(server):
         plan, gf, project_dir, path = build_plan_for(ls, a)
         run_id = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
-        active = ActiveRun(ls, loop, run_id, a["uri"], plan, project_dir, path)
+        workers = a.get("workers") or 1
+        dask = a.get("dask") or None
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise _refuse("'workers' must be a positive integer", INVALID_PARAMS)
+        if dask is not None and not isinstance(dask, str):
+            raise _refuse("'dask' must be a scheduler address (tcp://HOST:8786)",
+                          INVALID_PARAMS)
+        active = ActiveRun(ls, loop, run_id, a["uri"], plan, project_dir, path,
+                           workers=workers, dask=dask)
         active.guildfile = gf  # keeps the model alive (and intact) while the run uses it
         _active[run_id] = active
         from ..runs import runs_dir
