@@ -89,6 +89,13 @@ async def test_batch_run_progress_and_records(client: LanguageClient, tmp_path):
         finished.update(p)
         done.set()
 
+    output = []
+
+    @client.feature("guildls/runOutput")
+    def _out(params):
+        p = params._asdict() if hasattr(params, "_asdict") else dict(vars(params))
+        output.append(p["text"])
+
     res = await _exec(client, "guildls.runWorkflow", {"uri": uri, "operation": "sweep",
                                                       "workers": 2})
     run_id = res["runId"]
@@ -103,6 +110,11 @@ async def test_batch_run_progress_and_records(client: LanguageClient, tmp_path):
     trials = [R.Run(i, os.path.join(runs_dir(str(root)), i)) for i in batch.linked_run_ids()]
     assert sorted(t.get("flags")["i"] for t in trials) == [1, 2, 3, 4]
     assert all(t.status == "completed" for t in trials)
+    # trials ran at once: their output reached the editor as whole lines, prefixed
+    text = "".join(output)
+    for i in (1, 2, 3, 4):
+        assert f"[trial {i}/4] trial {i} lr 0.1\n" in text, text
+    assert "[trial 1/4] INFO: [guild] Running trial " in text
 
 
 BAD_BATCHES = textwrap.dedent("""

@@ -7,7 +7,19 @@ import { onServerNotification, onServerRestart } from '../server';
 import { setRunning } from '../status';
 import { errText } from '../util';
 
-export interface RunArg { uri?: string; operation?: string; flags?: Record<string, unknown> }
+export interface RunArg { uri?: string; operation?: string; flags?: Record<string, unknown>; workers?: number; dask?: string }
+
+/** The batch settings of the run's folder: trials at once (guildls.run.workers) and the Dask
+ *  scheduler the trials go to (guildls.run.daskScheduler); an argument that sets them wins. */
+export function withRunSettings(arg: RunArg): RunArg {
+  const cfg = vscode.workspace.getConfiguration('guildls', arg.uri ? vscode.Uri.parse(arg.uri) : undefined);
+  const out: RunArg = { ...arg };
+  const workers = cfg.get<number>('run.workers', 1);
+  if (out.workers === undefined && Number.isInteger(workers) && workers > 1) out.workers = workers;
+  const dask = (cfg.get<string>('run.daskScheduler', '') ?? '').trim();
+  if (out.dask === undefined && dask) out.dask = dask;
+  return out;
+}
 export interface RunInfo { runId: string; operation: string; uri?: string; channel: vscode.OutputChannel; started: number }
 
 const runs = new Map<string, RunInfo>();
@@ -53,7 +65,8 @@ function runChannel(operation: string): vscode.OutputChannel {
 // Every run goes through here: code lenses (the server's guildls.runWorkflow,
 // via the client's middleware) and the Guild: Run Workflow command.
 export async function runWorkflow(args: unknown[], send: (args: unknown[]) => Thenable<unknown> | unknown): Promise<unknown> {
-  const arg = (args[0] ?? {}) as RunArg;
+  const arg = withRunSettings((args[0] ?? {}) as RunArg);
+  args = [arg, ...args.slice(1)];
   const op = arg.operation ?? '?';
   if (!vscode.workspace.isTrusted) {
     const msg = `Guild: not running '${op}': this workspace is not trusted. A run executes the operation's commands from this workspace, so runs are disabled in Restricted Mode. Trust the workspace to run workflows.`;
@@ -66,6 +79,8 @@ export async function runWorkflow(args: unknown[], send: (args: unknown[]) => Th
   const ch = runChannel(op);
   ch.clear();
   ch.appendLine(`▶ ${op} — ${arg.uri ? vscode.Uri.parse(arg.uri).fsPath : ''} — ${new Date().toLocaleString()}`);
+  if (arg.dask) ch.appendLine(`  batch trials on the Dask cluster at ${arg.dask}`);
+  else if (arg.workers) ch.appendLine(`  up to ${arg.workers} batch trials at once`);
   ch.show(true);
   let result: any;
   try {

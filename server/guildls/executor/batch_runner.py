@@ -68,6 +68,41 @@ class PrefixedSink:
                 self.run.write_output(self.prefix + rest + b"\n", stream)
 
 
+class TrialLines:
+    """Output of trials that run at once, for a terminal or an editor: whole lines, each
+    prefixed with its trial (`[trial 3/8] `). Feed it every runner event and output chunk;
+    it calls `write(stream, text)`. Output of runs that are not trials passes unchanged."""
+
+    def __init__(self, write):
+        self.write = write
+        self.prefixes: dict = {}
+        self.partial: dict = {}
+        self.lock = threading.Lock()
+
+    def event(self, ev: dict) -> None:
+        with self.lock:
+            if ev.get("type") == "trial-started":
+                self.prefixes[ev["runId"]] = f"[trial {ev['index']}/{ev['total']}] "
+            elif ev.get("type") == "run-finished" and ev.get("runId") in self.prefixes:
+                rid = ev["runId"]
+                for stream in ("stdout", "stderr"):
+                    rest = self.partial.pop((rid, stream), "")
+                    if rest:
+                        self.write(stream, f"{self.prefixes[rid]}{rest}\n")
+
+    def output(self, run_id, stream: str, text: str) -> None:
+        with self.lock:
+            prefix = self.prefixes.get(run_id)
+            if prefix is None:
+                self.write(stream, text)
+                return
+            lines = (self.partial.pop((run_id, stream), "") + text).split("\n")
+            if lines[-1]:
+                self.partial[(run_id, stream)] = lines[-1]
+            if len(lines) > 1:
+                self.write(stream, "".join(f"{prefix}{line}\n" for line in lines[:-1]))
+
+
 def run_batch(runner, node, parent, ancestors: list, depth: int):
     """Run a batch node (plan.PlanStep with `batch` and `trials`); returns the batch RunInfo."""
     from . import runner as rmod

@@ -158,43 +158,31 @@ def _run(args) -> int:
 
 
 def _execute(plan, project_dir: str, path: str, args) -> int:
+    from .batch_runner import TrialLines
     from .runner import Runner
 
     json_mode = args.format == "json"
     out_lock = threading.Lock()
     parallel = args.workers > 1 or bool(args.dask)
-    prefixes: dict = {}  # trial run id -> "[trial 3/8] " when trials run at once
-    partial: dict = {}  # (run id, stream) -> text of an unfinished line
 
     def write(stream, text):
         target = sys.stderr if (stream == "stderr" or json_mode) else sys.stdout
         target.write(text)
         target.flush()
 
+    lines = TrialLines(write)  # trials at once: whole lines, prefixed `[trial 3/8] `
+
     def on_output(run_id, stream, text):
         with out_lock:
-            prefix = prefixes.get(run_id)
-            if prefix is None:
+            if parallel:
+                lines.output(run_id, stream, text)
+            else:
                 write(stream, text)
-                return
-            lines = (partial.pop((run_id, stream), "") + text).split("\n")
-            if lines[-1]:
-                partial[(run_id, stream)] = lines[-1]
-            if len(lines) > 1:
-                write(stream, "".join(f"{prefix}{line}\n" for line in lines[:-1]))
 
     def on_event(event):
-        if not parallel:
-            return
-        with out_lock:
-            if event.get("type") == "trial-started":
-                prefixes[event["runId"]] = f"[trial {event['index']}/{event['total']}] "
-            elif event.get("type") == "run-finished" and event.get("runId") in prefixes:
-                rid = event["runId"]
-                for stream in ("stdout", "stderr"):
-                    rest = partial.pop((rid, stream), "")
-                    if rest:
-                        write(stream, f"{prefixes[rid]}{rest}\n")
+        if parallel:
+            with out_lock:
+                lines.event(event)
 
     launcher = None
     if args.workers < 1:

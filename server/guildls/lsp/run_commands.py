@@ -212,8 +212,12 @@ class ActiveRun:
         self._flush_scheduled = False
         self.dask = dask
         self.project_dir = project_dir
+        from ..executor.batch_runner import TrialLines
+        # trials at once (workers, Dask): their output as whole lines prefixed `[trial 3/8] `
+        self.trial_lines = TrialLines(lambda _stream, text: self._on_output(None, None, text)) \
+            if workers > 1 or dask else None
         self.runner = Runner(plan, project_dir, path, run_id=run_id,
-                             on_output=self._on_output, on_event=self._on_event,
+                             on_output=self._on_run_output, on_event=self._on_event,
                              workers=workers)
         self.thread = threading.Thread(target=self._work, name=f"guildls-run-{run_id[:8]}",
                                        daemon=True)
@@ -267,7 +271,15 @@ class ActiveRun:
         except RuntimeError:
             pass
 
+    def _on_run_output(self, run_id, stream, text):
+        if self.trial_lines is not None:
+            self.trial_lines.output(run_id, stream, text)
+        else:
+            self._on_output(run_id, stream, text)
+
     def _on_event(self, ev: dict):
+        if self.trial_lines is not None:
+            self.trial_lines.event(ev)
         if ev.get("type") == "step-started":
             msg = f"step {ev['index']} of {ev['total']}: {ev['name']}"
             pct = int(100 * (ev["index"] - 1) / max(1, ev["total"]))
