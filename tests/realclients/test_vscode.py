@@ -264,9 +264,15 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
         f"median {median} ms, all {reloads}; goal < {COLD_START_GOAL_MS} ms{'' if median < COLD_START_GOAL_MS else ' (MISSED)'}")
 
 
-def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="") -> dict:
+def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="",
+                 extra_yaml="") -> dict:
     ws = tmp_path / "seed"
     w = make_workspace(ws, near_workflow=True)
+    if extra_yaml:  # an operation appended to guild.yml: its lens is the one clicked
+        text = w["path"].read_text()
+        text += "" if text.endswith("\n") else "\n"
+        w["workflow"] = len(text.splitlines())
+        w["path"].write_text(text + extra_yaml)
     out = out_root / f"vscode-{name}{'-' + name_suffix if name_suffix else ''}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -316,3 +322,14 @@ def test_bad_interpreter_is_reported(case, code_server, vsix, out_root, tmp_path
     assert "3.9" in steps["notification"]
     assert any("error" in s.lower() for s in steps["status_bar"]), steps["status_bar"]
     assert steps["setting_shown"], steps.get("setting_text")
+
+
+def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
+    """guildls.run.daskScheduler (and guildls.run.workers) go with every run: a batch workflow
+    run with an address nobody listens on says so in its output channel."""
+    steps = run_scenario("dask", vsix, out_root, tmp_path, {
+        "guildls.run.daskScheduler": "tcp://127.0.0.1:9", "guildls.run.workers": 2},
+        extra_yaml="sweep:\n  steps:\n    - train lr=[0.1,0.2]\n")
+    out = "\n".join(steps["run_output"])
+    assert "batch trials on the Dask cluster at tcp://127.0.0.1:9" in out, out
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out, out

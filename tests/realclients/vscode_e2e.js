@@ -13,11 +13,14 @@
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--workflow-line N]
 //          [--cancel 1] [--reload 3]
-//          [--scenario main|untrusted|nopython]
+//          [--scenario main|untrusted|nopython|dask]
 // --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
 //   "Run workflow" must be refused with a message saying why;
 // --scenario nopython: guildls.python names a missing or too old interpreter: a notification
 //   says so, and its "Open Setting" button opens the setting.
+// --scenario dask: guildls.run.daskScheduler names a scheduler nobody listens on: a click on
+//   "Run workflow" above a batch workflow reaches the server with that address, and the run's
+//   output channel says the scheduler cannot be reached.
 // --planted-line: 0-based line of the planted error (an unknown attribute);
 // --workflow-line: 0-based line of the workflow operation (revealed before the lens is looked for);
 // --slow-line: 0-based line of an operation that runs until stopped (cancel test).
@@ -124,7 +127,20 @@ async function main() {
   };
 
   const scenario = async (name) => {
-    if (name === 'untrusted') {
+    if (name === 'dask') {
+      await gotoLine(a['workflow-line'] + 1);
+      await lens.first().waitFor({ timeout: a.timeout });
+      outputSeen.length = 0;
+      await lens.first().click();
+      const seen = await waitOutput(/cannot reach the Dask scheduler/, a['run-timeout']);
+      if (!seen) res.errors.push('the run output never said that the Dask scheduler cannot be reached');
+      await waitOutput(/^■ /m, a.timeout);
+      await page.waitForTimeout(800);
+      await readOutput();
+      res.steps.run_output = outputSeen.slice();
+      res.steps.toasts = await toastTexts();
+      await shot('dask-unreachable.png');
+    } else if (name === 'untrusted') {
       res.steps.restricted_mode = await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first()
         .waitFor({ timeout: a.timeout }).then(() => true, () => false);
       await gotoLine(a['workflow-line'] + 1);
@@ -171,7 +187,7 @@ async function main() {
     await openFile();
     mark('file_opened');
 
-    if (a.scenario === 'untrusted' || a.scenario === 'nopython') {
+    if (a.scenario === 'untrusted' || a.scenario === 'nopython' || a.scenario === 'dask') {
       await scenario(a.scenario);
       throw null; // done: skip the main flow
     }

@@ -188,7 +188,7 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
     if args.workers < 1:
         _err("guildls: --workers must be at least 1")
         return 2
-    if args.dask:
+    if args.dask and plan.has_batch():
         from .dask_launcher import DaskError, DaskLauncher
         try:
             from ..runs import runs_dir

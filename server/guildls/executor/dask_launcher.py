@@ -127,6 +127,10 @@ class DaskLauncher:
         try:
             queue = distributed.Queue(names["queue"], client=self.client)
             stop_var = distributed.Variable(names["stop"], client=self.client)
+            # set before the task starts, so the worker's reads answer at once (a read of an
+            # unset Variable waits for its timeout)
+            stop_var.set(False)
+            distributed.Variable(names["claim"], client=self.client).set("")
             fut = self.client.submit(_remote_trial, run_id, list(cmd), cwd, dict(env), names,
                                      key=f"guildls-trial-{run_id}", pure=False, retries=0)
         except Exception as e:
@@ -268,7 +272,7 @@ def _remote_trial(run_id: str, cmd: list, cwd: str, env: dict, names: dict) -> d
     claim = distributed.Variable(names["claim"])
     stop_var = distributed.Variable(names["stop"])
     try:
-        previous = claim.get(timeout=0.5)
+        previous = claim.get(timeout=10)  # "" until a worker claims the trial
     except Exception:
         previous = None
     if previous:
@@ -334,7 +338,7 @@ def _remote_trial(run_id: str, cmd: list, cwd: str, env: dict, names: dict) -> d
 
 def _stop_requested(stop_var) -> bool:
     try:
-        return bool(stop_var.get(timeout=0.05))
+        return bool(stop_var.get(timeout=2))  # set (False) by the runner before submitting
     except Exception:
         return False
 

@@ -148,6 +148,9 @@ class PlanStep:
         """Number of step runs below this one (recursively)."""
         return sum(1 + s.count() for s in self.steps)
 
+    def has_batch(self) -> bool:
+        return self.batch is not None or any(s.has_batch() for s in self.steps)
+
     def walk(self) -> Iterable["PlanStep"]:
         for s in self.steps:
             yield s

@@ -226,7 +226,7 @@ class ActiveRun:
     def _work(self):
         launcher = None
         try:
-            if self.dask:  # connect here: importing distributed takes seconds
+            if self.dask and self.plan.has_batch():  # here: importing distributed takes seconds
                 from ..executor.dask_launcher import DaskError, DaskLauncher
                 from ..runs import runs_dir
                 try:
