@@ -16,7 +16,7 @@ from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, S
 from ..model import flagvals as fv
 from ..model.nodes import MAP, SCALAR
 from ..model.runspec import split_words
-from .completion import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
+from .refnames import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
 from .memo import freeze
 
 PLUGIN_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".qmd")
