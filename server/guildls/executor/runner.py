@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..model import flagvals as fv
-from . import runs as R
+from .. import runs as R
 from .plan import PlanStep
-from .scalars import ScalarWriter, patterns_for
+from ..runs.scalars import ScalarWriter, patterns_for
 from .sourcecode import select_for
 
 GLOBALS_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_globals_main.py")
