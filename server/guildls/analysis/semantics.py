@@ -31,8 +31,6 @@ RUNTIME = WARNING
 _REGEX_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")
 
 
-
-
 class _Index:
     """Names of the document's operations, computed once per check (the checks of each
     operation look them up instead of listing every operation again)."""
