@@ -1,7 +1,12 @@
 """`guildls run`: run an operation or workflow with the bundled executor.
 
-    guildls run [-C DIR] OPERATION [NAME=VALUE ...] [--plan] [--format text|json] [--yes]
-                [--label LABEL] [-t TAG ...] [--force-flags] [--needed] [--python EXE]
+    guildls run [-C DIR] OPERATION [NAME=VALUE ...] [@BATCHFILE ...] [--plan]
+                [--format text|json] [--yes] [--label LABEL] [-t TAG ...] [--force-flags]
+                [--needed] [--python EXE] [--max-trials N] [--random-seed N]
+                [-o +|random] [-O] [--fail-on-trial-error] [--workers N] [--dask ADDRESS]
+
+Batches (list values, search functions, batch files) run with Guild's semantics (batch.py);
+`--workers N` runs up to N trials at once, `--dask tcp://HOST:8786` on a Dask cluster.
 
 Exit codes follow Guild: 0 success, the failing step's exit code, 3 for a failed `expect`
 check, 1 for errors found before anything ran (unknown operation/flag, bad value, undefined
