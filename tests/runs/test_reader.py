@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from guildls import runs as R
-from guildls.runs import query, reader, tfevents
+from guildls.runs import query, tfevents
 from guildls.runs.scalars import encode_event, record
 
 from runs_util import guild, guildls, have_guild
@@ -114,7 +114,6 @@ def test_scalar_series_and_half_written_event_files(tmp_path):
 
 def test_tensor_scalars_as_tf2_writes_them(tmp_path):
     """tf.summary.scalar writes a float tensor (DT_FLOAT=1) with tensor_content."""
-    from google.protobuf import descriptor_pb2  # noqa: F401  (protobuf is a dependency)
     cls = tfevents._event_class()
     ev = cls(wall_time=1.0, step=7)
     v = ev.summary.value.add(tag="val_loss")
@@ -186,3 +185,7 @@ def test_rm_moves_to_guilds_trash_and_guild_restores_it(tmp_path):
     guild(["runs", "restore", newest["short_id"], "-y"], project, home)
     ids = [r["id"] for r in json.loads(guildls(["runs", "--format", "json"], project, home).stdout)]
     assert ids == [newest["id"], oldest["id"]]
+
+
+def test_embedded_schema_is_the_declared_one():
+    assert tfevents._file_descriptor_proto().SerializeToString() == tfevents._SERIALIZED

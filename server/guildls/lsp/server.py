@@ -21,6 +21,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..analysis.diagnostics import diagnose
 from ..model import Guildfile, Problem, load
+from . import runs_commands
 from .positions import Columns, encoding_of
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,9 @@ def create_server() -> GuildServer:
         opts = params.initialization_options
         if isinstance(opts, dict) and isinstance(opts.get("debounce"), (int, float)):
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
+        poll = opts.get("runsPollInterval") if isinstance(opts, dict) else None
+        ls.guild_start_runs_watch(ls, float(poll) / 1000.0 if isinstance(poll, (int, float))
+                                  and not isinstance(poll, bool) else runs_commands.DEFAULT_POLL_INTERVAL)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
@@ -242,6 +246,7 @@ def _register_extensions(ls: GuildServer):
 
     features.register(ls)
     run_commands.register(ls)
+    runs_commands.register(ls)
 
 
 def serve():

@@ -151,3 +151,62 @@ def delete_runs(runs: list[dict]) -> list[str]:
         delete_run(os.path.dirname(r["dir"]), r["id"])
         deleted.append(r["id"])
     return deleted
+
+
+# -- last run, for code lenses ----------------------------------------------------------------
+
+PREFERRED_SCALARS = ("accuracy", "acc", "val_accuracy", "loss", "val_loss")
+
+
+def last_run_of(runs: list[dict], guildfile: Optional[str], operation: str) -> Optional[dict]:
+    """The newest run of `operation` started from `guildfile` (runs are newest first)."""
+    gpath = os.path.abspath(guildfile) if guildfile else None
+    for r in runs:
+        if r["operation"] == operation and (gpath is None or r["guildfile"] == gpath):
+            return r
+    return None
+
+
+def _ago(seconds: float) -> str:
+    s = max(0, int(seconds))
+    if s < 60:
+        return "just now"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    if s < 86400:
+        return f"{s // 3600} h ago"
+    return f"{s // 86400} d ago"
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.2f}" if v == 0 or 0.01 <= abs(v) < 1e6 else f"{v:.3g}"
+
+
+def run_summary(r: dict, now: float) -> str:
+    """`✓ 2 min ago · accuracy 1.00`, `✗ failed 1 h ago`, `● running 3 min`."""
+    from datetime import datetime, timezone
+
+    def ts(iso):
+        return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp() if iso else None
+
+    when = ts(r["stopped"]) or ts(r["started"])
+    ago = _ago(now - when) if when else ""
+    st = r["status"]
+    if st == "running":
+        return f"● running{' since ' + ago.replace(' ago', '') if ago and ago != 'just now' else ''}"
+    if st == "completed":
+        text = f"✓ {ago}".rstrip()
+    elif st == "terminated":
+        text = f"■ stopped {ago}".rstrip()
+    elif st in ("pending", "staged"):
+        return f"… {st}"
+    else:
+        text = f"✗ failed {ago}".rstrip()
+    sc = r.get("scalars") or {}
+    key = next((k for k in PREFERRED_SCALARS if k in sc), None) or (sorted(sc)[0] if sc else None)
+    if key is not None and st == "completed":
+        try:
+            text += f" · {key} {_fmt(float(sc[key]['last']))}"
+        except (TypeError, ValueError):
+            pass
+    return text

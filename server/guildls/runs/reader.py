@@ -185,8 +185,8 @@ def _read_run(run_dir: str, scalars: bool) -> Optional[dict]:
         guildfile = opref["pkg_name"]
         project = os.path.dirname(guildfile)
     sc: dict = {}
-    if scalars:
-        sc = tfevents.last_values(tfevents.run_series(run_dir))
+    if scalars:  # the run's own; scan() adds those of linked runs (a workflow's steps)
+        sc = tfevents.last_values(tfevents.run_series(run_dir, tfevents.own_event_dirs(run_dir)))
     is_batch = os.path.isdir(os.path.join(guild_dir, "proto"))
     rec = {
         "id": run_id,
@@ -246,6 +246,26 @@ def scan(runs_root: str, *, scalars: bool = True) -> list[dict]:
             continue
         recs[name] = dict(rec, steps=[], trials=[], parent=None)
         links[name] = _run_links(path, runs_root)
+    merged: set = set()
+
+    def merge_scalars(rid: str, stack: tuple = ()) -> dict:
+        """A run's scalars with its linked runs' (depth first, own first), as Guild's scan."""
+        rec = recs[rid]
+        if rid in merged or rid in stack:
+            return rec["scalars"]
+        sc = dict(rec["scalars"])
+        for _, k in links[rid]:
+            if k in recs and k != rid:
+                for tag, v in merge_scalars(k, stack + (rid,)).items():
+                    sc.setdefault(tag, v)
+        rec["scalars"] = sc
+        merged.add(rid)
+        return sc
+
+    if scalars:
+        for rid in recs:
+            if links[rid]:
+                merge_scalars(rid)
     for rid, rec in recs.items():
         kids = [k for _, k in links[rid] if k in recs and k != rid]
         if not kids:

@@ -29,17 +29,13 @@ _cache: dict = {}
 _cache_lock = threading.Lock()
 
 
-def _event_class():
-    """The `Event` message class, built once from a descriptor (no generated code)."""
-    global _EVENT_CLS, _LOAD_ERROR
-    if _EVENT_CLS is not None or _LOAD_ERROR is not None:
-        return _EVENT_CLS
-    try:
-        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-    except ImportError as e:  # pragma: no cover - protobuf is a dependency
-        _LOAD_ERROR = f"the protobuf library is not installed ({e}); scalars are not read"
-        log.warning("%s", _LOAD_ERROR)
-        return None
+def _file_descriptor_proto():
+    """The schema: the fields of TensorFlow's event.proto / summary.proto / tensor.proto that
+    carry scalars, same field numbers. `_SERIALIZED` is this, serialized (as generated `_pb2`
+    modules embed theirs: importing descriptor_pb2 at run time costs ~60 ms); a test checks
+    the two agree."""
+    from google.protobuf import descriptor_pb2
+
     F = descriptor_pb2.FieldDescriptorProto
     fdp = descriptor_pb2.FileDescriptorProto(name="guildls_tfevents.proto", package="guildls.tb",
                                              syntax="proto3")
@@ -67,14 +63,40 @@ def _event_class():
         ("step", 2, F.TYPE_INT64, opt, None),
         ("file_version", 3, F.TYPE_STRING, opt, None),
         ("summary", 5, F.TYPE_MESSAGE, opt, ".guildls.tb.Summary"))
-    # proto3 has no presence for scalars: mark simple_value optional (proto3 `optional`)
-    # through a synthetic oneof so a 0.0 simple_value is told apart from none.
+    # proto3 has no presence for scalars: simple_value is proto3 `optional` (a synthetic
+    # oneof) so that a 0.0 simple_value is told apart from none
     value = fdp.message_type[1]
     value.oneof_decl.add(name="_simple_value")
     value.field[1].oneof_index = 0
     value.field[1].proto3_optional = True
+    return fdp
+
+
+_SERIALIZED = (
+    b'\n\x16guildls_tfevents.proto\x12\nguildls.tb"[\n\x0bTensorProto\x12\r\n\x05dtype\x18\x01 '
+    b'\x01(\x05\x12\x16\n\x0etensor_content\x18\x04 \x01(\x0c\x12\x11\n\tfloat_val\x18\x05 '
+    b'\x03(\x02\x12\x12\n\ndouble_val\x18\x06 \x03(\x01"i\n\x05Value\x12\x0b\n\x03tag\x18\x01 '
+    b'\x01(\t\x12\x19\n\x0csimple_value\x18\x02 \x01(\x02H\x00\x88\x01\x01\x12\'\n\x06tensor'
+    b'\x18\x08 \x01(\x0b2\x17.guildls.tb.TensorProtoB\x0f\n\r_simple_value"+\n\x07Summary\x12 '
+    b'\n\x05value\x18\x01 \x03(\x0b2\x11.guildls.tb.Value"d\n\x05Event\x12\x11\n\twall_time'
+    b'\x18\x01 \x01(\x01\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\x14\n\x0cfile_version\x18'
+    b'\x03 \x01(\t\x12$\n\x07summary\x18\x05 \x01(\x0b2\x13.guildls.tb.Summaryb\x06proto3'
+)
+
+
+def _event_class():
+    """The `Event` message class, built once from the serialized schema (no generated code)."""
+    global _EVENT_CLS, _LOAD_ERROR
+    if _EVENT_CLS is not None or _LOAD_ERROR is not None:
+        return _EVENT_CLS
+    try:
+        from google.protobuf import descriptor_pool, message_factory
+    except ImportError as e:  # pragma: no cover - protobuf is a dependency
+        _LOAD_ERROR = f"the protobuf library is not installed ({e}); scalars are not read"
+        log.warning("%s", _LOAD_ERROR)
+        return None
     pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
+    pool.AddSerializedFile(_SERIALIZED)
     desc = pool.FindMessageTypeByName("guildls.tb.Event")
     get = getattr(message_factory, "GetMessageClass", None)
     _EVENT_CLS = get(desc) if get else message_factory.MessageFactory(pool).GetPrototype(desc)
@@ -165,44 +187,76 @@ def _parse(path: str) -> dict:
     return series
 
 
+def own_event_dirs(run_dir: str) -> list[str]:
+    """Directories of the run's own tree (links not followed) holding event files."""
+    out = []
+    stack = [run_dir]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        found = False
+        subdirs = []
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subdirs.append(e.path)
+                elif not found and is_event_file(e.name) and e.is_file(follow_symlinks=False):
+                    found = True
+            except OSError:
+                continue
+        if found:
+            out.append(d)
+        stack.extend(sorted(subdirs, reverse=True))
+    return out
+
+
+def linked_runs(run_dir: str) -> list[str]:
+    """Links anywhere in the run's own tree that lead to other runs (Guild follows those)."""
+    out = []
+    stack = [run_dir]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                if e.is_symlink():
+                    if os.path.exists(os.path.join(e.path, ".guild", "opref")):
+                        out.append(e.path)
+                elif e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+            except OSError:
+                continue
+    return out
+
+
 def event_dirs(run_dir: str) -> list[str]:
     """Directories of a run holding event files, like Guild's scan (`tfevent._tfevent_subdirs`):
     the whole run directory, following links only when they lead to other runs (a workflow's
-    steps, a batch's trials). The run's own directories come before linked runs'."""
-    own, linked = [], []
-    seen = set()
-
-    def walk(top: str, into: list) -> None:
-        for root, dirs, files in os.walk(top):
-            real = os.path.realpath(root)
-            if real in seen:
-                dirs[:] = []
-                continue
-            seen.add(real)
-            keep = []
-            for d in sorted(dirs):
-                p = os.path.join(root, d)
-                if os.path.islink(p):
-                    if os.path.exists(os.path.join(p, ".guild", "opref")):
-                        linked.append(p)
-                else:
-                    keep.append(d)
-            dirs[:] = keep
-            if any(is_event_file(f) for f in files):
-                into.append(root)
-
-    walk(run_dir, own)
-    i = 0
-    while i < len(linked):
-        walk(linked[i], own)
-        i += 1
-    return own
+    steps, a batch's trials) — those after the run's own directories."""
+    out: list = []
+    seen: set = set()
+    todo = [run_dir]
+    while todo:
+        d = todo.pop(0)
+        real = os.path.realpath(d)
+        if real in seen:
+            continue
+        seen.add(real)
+        out += own_event_dirs(d)
+        todo += linked_runs(d)
+    return out
 
 
 def run_series(run_dir: str, dirs: Optional[list] = None) -> dict:
     """{tag: [(step, value), ...]} for a run, keyed by tag as `guild compare` shows scalars:
     a tag found in several directories (a workflow and its steps) takes the first directory's
-    series, the run's own before its linked runs'."""
+    series, the run's own before its linked runs'. `dirs`: only these directories."""
     out: dict = {}
     for d in (event_dirs(run_dir) if dirs is None else dirs):
         try:
