@@ -148,7 +148,8 @@ def build_plan_for(ls, a: dict, refuse_errors: bool = True):
 # code lenses
 
 
-def code_lenses(ls, uri: str) -> List[types.CodeLens]:
+def code_lenses(ls, uri: str, history: Optional[dict] = None) -> List[types.CodeLens]:
+    """Run lenses; `history` = last_runs(uri) (read off the loop by the handler)."""
     from .positions import Columns, encoding_of
 
     gf = _model(ls, uri)
@@ -157,7 +158,7 @@ def code_lenses(ls, uri: str) -> List[types.CodeLens]:
     cols = Columns(gf.lines, encoding_of(ls))
     lenses: List[types.CodeLens] = []
     model_ids = {id(m) for m in gf.models.values()}
-    history = _run_history(uri, gf)
+    history = history or {}
     for op in gf.local_operations():
         if id(op.model) not in model_ids or op.key_range is None:
             continue
@@ -183,28 +184,32 @@ def code_lenses(ls, uri: str) -> List[types.CodeLens]:
     return lenses
 
 
-def _run_history(uri: str, gf) -> tuple:
-    """(runs of the document's project, its guild file path), newest first; ([], None) when
-    they cannot be read."""
+def last_runs(uri: str) -> dict:
+    """{operation: its newest run (with scalars)} for the document's project; {} when the runs
+    cannot be read. Reads files: called off the event loop."""
     from ..runs import query, runs_dir
 
-    path = _doc_path(uri) or getattr(gf, "path", None)
+    path = _doc_path(uri)
     if not path:
-        return [], None
+        return {}
     try:
-        return query.list_runs([runs_dir(os.path.dirname(os.path.abspath(path)))]), path
+        runs = query.list_runs([runs_dir(os.path.dirname(os.path.abspath(path)))], scalars=False)
+        out: dict = {}
+        for r in runs:
+            if r["operation"] not in out and r["guildfile"] == os.path.abspath(path):
+                out[r["operation"]] = r
+        return {op: query.with_scalars(r) for op, r in out.items()}
     except Exception:
         log.exception("reading runs for code lenses")
-        return [], None
+        return {}
 
 
-def _last_run_suffix(history: tuple, operation: str) -> str:
+def _last_run_suffix(history: dict, operation: str) -> str:
     import time
 
     from ..runs import query
 
-    runs, path = history
-    r = query.last_run_of(runs, path, operation) if path else None
+    r = history.get(operation)
     return f" · {query.run_summary(r, time.time())}" if r is not None else ""
 
 
@@ -395,9 +400,11 @@ def register(server):
     """Register code lenses and the run commands on `server` (a pygls 2.x LanguageServer)."""
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    def _code_lens(ls, params: types.CodeLensParams):
+    async def _code_lens(ls, params: types.CodeLensParams):
+        uri = params.text_document.uri
         try:
-            return code_lenses(ls, params.text_document.uri)
+            history = await asyncio.get_running_loop().run_in_executor(None, last_runs, uri)
+            return code_lenses(ls, uri, history)
         except Exception:
             log.exception("code lenses failed")
             return []

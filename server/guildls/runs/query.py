@@ -158,13 +158,10 @@ def delete_runs(runs: list[dict]) -> list[str]:
 PREFERRED_SCALARS = ("accuracy", "acc", "val_accuracy", "loss", "val_loss")
 
 
-def last_run_of(runs: list[dict], guildfile: Optional[str], operation: str) -> Optional[dict]:
-    """The newest run of `operation` started from `guildfile` (runs are newest first)."""
-    gpath = os.path.abspath(guildfile) if guildfile else None
-    for r in runs:
-        if r["operation"] == operation and (gpath is None or r["guildfile"] == gpath):
-            return r
-    return None
+def with_scalars(r: dict) -> dict:
+    """A run record listed with scalars=False, with its scalars (a workflow's include its
+    steps', as in listings)."""
+    return dict(r, scalars=tfevents.last_values(tfevents.run_series(r["dir"])))
 
 
 def _ago(seconds: float) -> str:
