@@ -326,10 +326,13 @@ def test_bad_interpreter_is_reported(case, code_server, vsix, out_root, tmp_path
 
 def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
     """guildls.run.daskScheduler (and guildls.run.workers) go with every run: a batch workflow
-    run with an address nobody listens on says so in its output channel."""
+    run with that address reaches the server, which says why the cluster cannot be used: the
+    bundled guildls has no Dask (the optional extra), or nobody listens at the address."""
     steps = run_scenario("dask", vsix, out_root, tmp_path, {
         "guildls.run.daskScheduler": "tcp://127.0.0.1:9", "guildls.run.workers": 2},
         extra_yaml="sweep:\n  steps:\n    - train lr=[0.1,0.2]\n")
     out = "\n".join(steps["run_output"])
     assert "batch trials on the Dask cluster at tcp://127.0.0.1:9" in out, out
-    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out, out
+    assert ("cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out
+            or "needs Dask distributed, which is not installed: pip install 'guildls[dask]'" in out), out
+    assert re.search(r"^■ sweep error \(exit code 1\)", out, re.M), out
