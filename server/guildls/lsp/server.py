@@ -215,6 +215,13 @@ def create_server() -> GuildServer:
         if isinstance(opts, dict) and isinstance(opts.get("debounce"), (int, float)):
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
 
+    @ls.feature(types.INITIALIZED)
+    def on_initialized(ls: GuildServer, params: types.InitializedParams):
+        from ..speedups import missing
+
+        for what in missing():  # a bundled server on a Python without its compiled wheels
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {what}"))
+
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
         ls.publish(params.text_document.uri)
