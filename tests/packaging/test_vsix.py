@@ -199,8 +199,8 @@ def test_same_problems_everywhere(linux_x64, universal, tmp_path):
         "linux-x64 newest": [newest, "-I", "-S", str(linux_x64), "check", *paths],
         "universal": [newest, "-I", "-S", str(universal), "check", *paths],
     }
-    outs = {k: subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    outs = {k: subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
             for k, cmd in runs.items()}
     assert "invalid dependency value 3" in outs["dev"].stdout
     for k, r in outs.items():
-        assert (r.returncode, r.stdout) == (outs["dev"].returncode, outs["dev"].stdout), k
+        assert (r.returncode, r.stdout, r.stderr) == (outs["dev"].returncode, outs["dev"].stdout, outs["dev"].stderr), k
