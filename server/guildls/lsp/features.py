@@ -43,6 +43,13 @@ def _markup_kind(ls, where: str) -> types.MarkupKind:
     return types.MarkupKind.PlainText
 
 
+def _snippets_ok(ls) -> bool:
+    """Whether the client declares snippet support in completion items."""
+    caps = getattr(ls, "client_capabilities", None)
+    item = getattr(getattr(getattr(caps, "text_document", None), "completion", None), "completion_item", None)
+    return bool(getattr(item, "snippet_support", False))
+
+
 def _markup(ls, where: str, value: str):
     """Markdown content, or the plain string for clients that do not declare Markdown."""
     if _markup_kind(ls, where) == types.MarkupKind.Markdown:
@@ -96,6 +103,8 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     # would send it back to us as workspace/executeCommand
     vscode = any(n in (getattr(ls, "client_name", "") or "") for n in ("Visual Studio Code", "VSCodium", "Code - OSS",
                                                                          "code-server"))
+    if not _snippets_ok(ls):
+        result.items = [it for it in result.items if it.insert_text_format != types.InsertTextFormat.Snippet]
     for it in result.items:
         if not vscode and it.command is not None and it.command.command.startswith("editor."):
             it.command = None
