@@ -14,6 +14,7 @@ from typing import Iterable, List, Optional
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.uris import from_fs_path
 
 from ..analysis import codeactions, completion, hover, navigation
 from .positions import Columns
@@ -165,7 +166,19 @@ def _locations(ls, params, find) -> Optional[List[types.Location]]:
 
 
 def do_definition(ls, params: types.DefinitionParams) -> Optional[List[types.Location]]:
-    return _locations(ls, params, navigation.definition)
+    uri = params.text_document.uri
+    gf, cols = _doc(ls, uri)
+    if gf is None:
+        return None
+    line, col = _at(cols, params.position)
+    out = []
+    for path, r in navigation.definition_targets(gf, line, col):
+        if path is None:
+            out.append(types.Location(uri=uri, range=cols.range(r)))
+        else:  # a script: its columns are code points from the AST; line starts are exact
+            out.append(types.Location(uri=from_fs_path(path) or uri, range=types.Range(
+                start=types.Position(r.start_line, r.start_col), end=types.Position(r.end_line, r.end_col))))
+    return out or None
 
 
 def do_references(ls, params: types.ReferenceParams) -> Optional[List[types.Location]]:

@@ -154,6 +154,37 @@ class GuildServer(LanguageServer):
         if task is not None:
             task.cancel()
 
+    # -- files the model reads besides the document (scripts, included guild files) ---
+    WATCHED = ("**/*.py", "**/*.{yml,yaml}", "**/pyproject.toml")
+
+    def watch_files(self):
+        """Ask the client to report changes of scripts and guild files (a flag read from a
+        script, an included file): registered by the server when the client allows it."""
+        caps = getattr(self, "client_capabilities", None)
+        ws = getattr(caps, "workspace", None)
+        dyn = getattr(getattr(ws, "did_change_watched_files", None), "dynamic_registration", None)
+        if not dyn:
+            return
+        opts = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=g) for g in self.WATCHED])
+        try:
+            self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+                id="guildls-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=opts)]))
+        except Exception:  # pragma: no cover - a client refusing is no reason to fail
+            log.exception("could not register file watchers")
+
+    def files_changed(self, uris: List[str]):
+        """A script or guild file changed on disk: every open document is checked again
+        against it (its model is rebuilt; script readings are cached per file version)."""
+        for uri in list(self._models):
+            entry = self._models.get(uri)
+            if entry is not None:
+                # a version no document has: the next request rebuilds the model
+                self._models[uri] = (-1, entry[1])
+            self._diags.pop(uri, None)
+            self.schedule_publish(uri)
+
     # -- publishing ------------------------------------------------------------------
     def publish(self, uri: str):
         try:
@@ -232,6 +263,14 @@ def create_server() -> GuildServer:
         uri = params.text_document.uri
         ls.forget(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @ls.feature(types.INITIALIZED)
+    def initialized(ls: GuildServer, params: types.InitializedParams):
+        ls.watch_files()
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched(ls: GuildServer, params: types.DidChangeWatchedFilesParams):
+        ls.files_changed([c.uri for c in params.changes])
 
     _register_extensions(ls)
     return ls
