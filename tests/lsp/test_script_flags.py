@@ -1,7 +1,6 @@
 """Flags read from `main` scripts, through the real protocol: completion, hover,
 go-to-definition into the script, checks, and re-checks when the script changes."""
 
-import asyncio
 import sys
 
 import pytest_lsp
@@ -43,22 +42,6 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
-async def _diags(client, uri, pred, timeout=30.0):
-    """Diagnostics of ``uri`` once ``pred`` holds for them (waits for publications)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        got = client.diagnostics.get(uri)
-        if got is not None and pred(list(got)):
-            return list(got)
-        remaining = deadline - loop.time()
-        assert remaining > 0, f"diagnostics never matched: {got}"
-        try:
-            await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), remaining)
-        except asyncio.TimeoutError:
-            pass
-
-
 def _setup(client, tmp_path):
     (tmp_path / "train.py").write_text(TRAIN)
     (tmp_path / "guild.yml").write_text(GUILD)
@@ -68,15 +51,15 @@ def _setup(client, tmp_path):
     return uri
 
 
-async def test_checks_use_the_scripts_flags(client: LanguageClient, tmp_path):
+async def test_checks_use_the_scripts_flags(client: LanguageClient, tmp_path, diags_when):
     uri = _setup(client, tmp_path)
-    diags = await _diags(client, uri, lambda d: len(d) >= 2)
+    diags = await diags_when(client, uri, lambda d: len(d) >= 2)
     got = sorted((d.code, d.range.start.line, d.message.split(" (")[0]) for d in diags)
     assert got == [("invalid-flag-value", 5, "Unsupported value for 'opt' - supported values are: sgd, adam"),
                    ("unknown-flag", 5, "unsupported flag 'momentum'")]
 
 
-async def test_completion_and_hover_show_script_flags(client: LanguageClient, tmp_path):
+async def test_completion_and_hover_show_script_flags(client: LanguageClient, tmp_path, diags_when):
     uri = _setup(client, tmp_path)
     res = await client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(6, len("    - train "))))
@@ -91,16 +74,16 @@ async def test_completion_and_hover_show_script_flags(client: LanguageClient, tm
     assert "sgd" in text
 
 
-async def test_definition_goes_to_the_add_argument_line(client: LanguageClient, tmp_path):
+async def test_definition_goes_to_the_add_argument_line(client: LanguageClient, tmp_path, diags_when):
     uri = _setup(client, tmp_path)
     locs = await client.text_document_definition_async(types.DefinitionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(5, len("    - train o"))))
     assert [(loc.uri, loc.range.start.line) for loc in locs] == [((tmp_path / "train.py").as_uri(), 4)]
 
 
-async def test_script_changes_are_checked_again(client: LanguageClient, tmp_path):
+async def test_script_changes_are_checked_again(client: LanguageClient, tmp_path, diags_when):
     uri = _setup(client, tmp_path)
-    await _diags(client, uri, lambda d: any(x.code == "unknown-flag" for x in d))
+    await diags_when(client, uri, lambda d: any(x.code == "unknown-flag" for x in d))
     watched = [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
     assert watched, "the server registers its file watchers"
     globs = [w["globPattern"] for w in watched[0].register_options["watchers"]]
@@ -108,5 +91,5 @@ async def test_script_changes_are_checked_again(client: LanguageClient, tmp_path
     (tmp_path / "train.py").write_text(TRAIN.replace("args = p", 'p.add_argument("--momentum", type=float)\nargs = p'))
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
         types.FileEvent(uri=(tmp_path / "train.py").as_uri(), type=types.FileChangeType.Changed)]))
-    diags = await _diags(client, uri, lambda d: not any(x.code == "unknown-flag" for x in d))
+    diags = await diags_when(client, uri, lambda d: not any(x.code == "unknown-flag" for x in d))
     assert [d.code for d in diags] == ["invalid-flag-value"]

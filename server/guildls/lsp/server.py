@@ -47,6 +47,8 @@ class GuildServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         self._builds = 0
         self.client_name = ""
+        self.severity_setting: Dict[str, str] = {}
+        self._reported: set = set()
 
     # -- the cached model ----------------------------------------------------------
     def guild_model(self, uri: str) -> Optional[Guildfile]:
@@ -134,7 +136,7 @@ class GuildServer(LanguageServer):
         if version is not None and cached is not None and cached[0] == version:
             return cached[1]
         try:
-            problems = diagnose(gf)
+            problems = diagnose(gf, self.severity_for(gf.path))
         except Exception as e:  # never let an analysis bug kill the server
             log.exception("diagnostics failed")
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"guildls: internal error: {e!r}"))
@@ -142,6 +144,27 @@ class GuildServer(LanguageServer):
         if version is not None:  # documents not open in the editor are not cached
             self._diags[uri] = (version, problems)
         return problems
+
+    def severity_for(self, path: Optional[str]) -> Dict[str, str]:
+        """Severity overrides: the editor's `guildls.severity` setting, then the project's
+        `[tool.guildls]` in pyproject.toml (the project's choice wins, as in `guildls check`)."""
+        from ..model.projectconfig import settings_for
+
+        project = settings_for(path)
+        for err in project.errors:
+            if err not in self._reported:
+                self._reported.add(err)
+                self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {err}"))
+        if not self.severity_setting:
+            return project.severity
+        return {**self.severity_setting, **project.severity}
+
+    def set_severity_setting(self, value, where: str):
+        from ..model.projectconfig import parse_severity
+
+        self.severity_setting, errors = parse_severity(value, where)
+        for err in errors:
+            self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {err}"))
 
     def forget(self, uri: str):
         cached = self._models.pop(uri, None)
@@ -245,6 +268,8 @@ def create_server() -> GuildServer:
         opts = params.initialization_options
         if isinstance(opts, dict) and isinstance(opts.get("debounce"), (int, float)):
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
+        if isinstance(opts, dict) and "severity" in opts:
+            ls.set_severity_setting(opts["severity"], "setting guildls.severity")
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
@@ -267,6 +292,14 @@ def create_server() -> GuildServer:
     @ls.feature(types.INITIALIZED)
     def initialized(ls: GuildServer, params: types.InitializedParams):
         ls.watch_files()
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: GuildServer, params: types.DidChangeConfigurationParams):
+        settings = params.settings
+        sec = settings.get("guildls") if isinstance(settings, dict) else None
+        if isinstance(sec, dict) and "severity" in sec:
+            ls.set_severity_setting(sec["severity"], "setting guildls.severity")
+            ls.files_changed([])
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: GuildServer, params: types.DidChangeWatchedFilesParams):
