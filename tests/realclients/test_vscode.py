@@ -326,6 +326,7 @@ def test_typing_a_new_guild_file(code_server, vsix, out_root, tmp_path):
     ws.mkdir()
     (ws / "guild.yml").write_text("")
     (ws / "train.py").write_text("lr = 0.1\n")
+    (ws / "prepare.guild.yml").write_text("prepare:\n  main: train\n  descripton: Prepare\n")  # a typo: warning
     out = out_root / "vscode-typing"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -342,6 +343,7 @@ def test_typing_a_new_guild_file(code_server, vsix, out_root, tmp_path):
     say("vscode typing: " + json.dumps(steps, ensure_ascii=False))
     assert res["errors"] == [], res["errors"]
     assert any(s.startswith("main") for s in steps["suggest_on_letter"]), steps["suggest_on_letter"]
+    assert "Spaces: 2" in steps["indentation_status"], steps["indentation_status"]
     assert steps["indent_after_key"] == 2
     assert any(s.startswith("train") for s in steps["modules_after_main"]), steps["modules_after_main"]
     assert steps["indent_in_flags"] == 4

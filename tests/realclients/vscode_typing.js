@@ -73,11 +73,20 @@ async function main() {
   try {
     await page.goto(`${a.url.replace(/\/$/, '')}/?folder=${encodeURIComponent(a.folder)}`);
     await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: a.timeout });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'guild.yml' }).first().click();
-    await page.waitForSelector('.tab[data-resource-name="guild.yml"]', { timeout: a.timeout });
+    const open = async (name) => {
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
+      await page.waitForSelector(`.tab[data-resource-name="${name}"]`, { timeout: a.timeout });
+    };
+    // the project's other guild file first: its squiggle says the server is up and answering
+    await open('prepare.guild.yml');
+    await page.locator(`${editor} .squiggly-warning, ${editor} .squiggly-error`).first()
+      .waitFor({ state: 'attached', timeout: a.timeout * 3 });
+    // then the new, empty guild.yml
+    await open('guild.yml');
     await page.locator(`${editor} .view-lines`).first().click();
-    // the language mode says Guild: the extension is active for this (empty) file
     await page.locator('#status\\.editor\\.mode', { hasText: 'Guild' }).waitFor({ timeout: a.timeout });
+    res.steps.indentation_status = await page.locator('.statusbar-item', { hasText: /Spaces|Tab Size/ }).first()
+      .innerText({ timeout: a.timeout }).then(plain, () => '');
 
     // 1. a top-level key, then Enter: indented by 2
     await type('train:');
