@@ -60,7 +60,8 @@ async function main() {
     }
     throw new Error(`timed out waiting for ${what}; lines: ${JSON.stringify(await lines())}`);
   };
-  const suggest = page.locator(`${editor} .suggest-widget.visible`);
+  // the suggest widget lives in the workbench's overflow layer, not inside the editor element
+  const suggest = page.locator('.suggest-widget.visible');
   const suggestRow = (label) => suggest.locator('.monaco-list-row', { hasText: label }).first();
   const waitSuggest = async (label, what) => {
     await suggestRow(label).waitFor({ timeout: a.timeout })
@@ -94,7 +95,13 @@ async function main() {
     await page.keyboard.press('End');
     await page.keyboard.press('Enter');
     await type('m');
-    res.steps.suggest_on_letter = await waitSuggest('main', 'after typing "m"');
+    res.steps.suggest_on_letter = await waitSuggest('main', 'after typing "m"').catch(async (e) => {
+      // say what the user saw, then whether the server had the items (Ctrl+Space)
+      await shot('01-no-suggest-on-letter.png');
+      await page.keyboard.press('Control+Space');
+      res.steps.after_ctrl_space = await waitSuggest('main', 'after Ctrl+Space').catch(() => []);
+      throw e;
+    });
     res.steps.indent_after_key = (await lines())[1].match(/^ */)[0].length;
     await shot('01-suggest-on-letter.png');
     // 2. accept `main`: the value list opens by itself with the project's modules
