@@ -289,6 +289,7 @@ def create_server() -> GuildServer:
 
         for what in missing():  # a bundled server on a Python without its compiled wheels
             ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {what}"))
+        ls.watch_files()  # scripts and guild files the documents depend on
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
@@ -307,10 +308,6 @@ def create_server() -> GuildServer:
         uri = params.text_document.uri
         ls.forget(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-    @ls.feature(types.INITIALIZED)
-    def initialized(ls: GuildServer, params: types.InitializedParams):
-        ls.watch_files()
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: GuildServer, params: types.DidChangeConfigurationParams):
