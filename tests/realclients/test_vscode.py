@@ -318,36 +318,3 @@ def test_bad_interpreter_is_reported(case, code_server, vsix, out_root, tmp_path
     assert "3.9" in steps["notification"]
     assert any("error" in s.lower() for s in steps["status_bar"]), steps["status_bar"]
     assert steps["setting_shown"], steps.get("setting_text")
-
-
-def test_typing_a_new_guild_file(code_server, vsix, out_root, tmp_path):
-    """A new user types guild.yml key by key: the suggest widget opens on letters and
-    again after `main` (modules), Enter after a key indents by 2, and `$` `{` + accepting
-    `lr` gives exactly `${lr}` with the cursor after the brace (vscode_typing.js)."""
-    ws = tmp_path / "typing"
-    ws.mkdir()
-    (ws / "guild.yml").write_text("")
-    (ws / "train.py").write_text("lr = 0.1\n")
-    (ws / "prepare.guild.yml").write_text("prepare:\n  main: train\n  descripton: Prepare\n")  # a typo: warning
-    out = out_root / "vscode-typing"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    cs = CodeServer(vsix, ws, out, {})
-    try:
-        r = subprocess.run(["node", str(HERE / "vscode_typing.js"), "--url", cs.url, "--folder", str(ws),
-                            "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           env=node_env(), timeout=600)
-        print(r.stdout[-4000:])
-    finally:
-        cs.close()
-    res = json.loads((out / "result.json").read_text())
-    steps = res["steps"]
-    say("vscode typing: " + json.dumps(steps, ensure_ascii=False))
-    assert res["errors"] == [], res["errors"]
-    assert any(s.startswith("main") for s in steps["suggest_on_letter"]), steps["suggest_on_letter"]
-    assert "Spaces: 2" in steps["indentation_status"], steps["indentation_status"]
-    assert steps["indent_after_key"] == 2
-    assert any(s.startswith("train") for s in steps["modules_after_main"]), steps["modules_after_main"]
-    assert steps["indent_in_flags"] == 4
-    assert steps["exec_line"] == "  exec: python train.py --lr ${lr} --epochs 2", steps["exec_line"]
-    assert steps["status_bar"].count("Guild") == 1, steps["status_bar"]

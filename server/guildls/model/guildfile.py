@@ -1333,6 +1333,15 @@ def import_script_flags(gf: Guildfile):
         for op in model.operations.values():
             if op.node.kind != MAP:
                 continue
+            before = op.__dict__.pop("_script_flags_open", None)
+            if before is not None:
+                # an operation reused from the previous version of the document (chunks.py):
+                # undo what the last reading added, the script may have changed since
+                op.flags_open = before[0]
+                for name in [n for n, f in op.flags.items() if f.origin == "script"]:
+                    del op.flags[name]
+                for f in op.flags.values():
+                    f.source = None
             main = op.main
             key = main if main else "\0" + op.name  # no main: Guild runs the module named like the op
             if key not in sources:
@@ -1353,6 +1362,7 @@ def import_script_flags(gf: Guildfile):
                 continue  # another dest (config:, dict:...): not what we read
             imported = sf.script_flags(info)
             lines = info["lines"]
+            op.__dict__["_script_flags_open"] = (op.flags_open,)  # what building it decided
             for name, f in op.flags.items():
                 if f.origin == "guildfile" and name in lines:
                     f.source = (path, lines[name][0], lines[name][1])
