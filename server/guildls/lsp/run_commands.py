@@ -382,7 +382,10 @@ def register(server):
     @server.command(CMD_STOP)
     def _stop_run(ls, *args):
         a = _args(args)
-        run = _active.get(a.get("runId") or "")
+        rid = a.get("runId")
+        if not isinstance(rid, str):
+            raise _refuse("expected 'runId': the id of a run (a string)", INVALID_PARAMS)
+        run = _active.get(rid)
         if run is None:
             return {"stopped": False}
         return {"stopped": run.runner.stop()}

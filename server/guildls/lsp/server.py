@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sys
 from typing import Dict, List, Optional, Tuple
 
@@ -21,7 +22,9 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..analysis.diagnostics import diagnose
 from ..model import Guildfile, Problem, load
+from .documents import adopt
 from .positions import Columns, encoding_of
+from .protocol import GuildProtocol, report_quietly
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +43,18 @@ LARGE_DOCUMENT_LINES = 3000
 
 class GuildServer(LanguageServer):
     def __init__(self):
-        super().__init__("guildls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("guildls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=GuildProtocol)
         self._models: Dict[str, Tuple[int, Guildfile]] = {}
         self._diags: Dict[str, Tuple[int, List[Problem]]] = {}
         self._pending: Dict[str, asyncio.Task] = {}
         self.debounce = DEFAULT_DEBOUNCE
         self._builds = 0
         self.client_name = ""
+
+    def report_server_error(self, error, source):
+        if not report_quietly(self, error, source):
+            super().report_server_error(error, source)
 
     # -- the cached model ----------------------------------------------------------
     def guild_model(self, uri: str) -> Optional[Guildfile]:
@@ -209,6 +217,7 @@ def create_server() -> GuildServer:
 
     @ls.feature(types.INITIALIZE)
     def on_initialize(ls: GuildServer, params: types.InitializeParams):
+        adopt(ls.workspace)
         info = params.client_info
         ls.client_name = info.name if info is not None and info.name else ""
         opts = params.initialization_options
@@ -242,6 +251,14 @@ def _register_extensions(ls: GuildServer):
 
     features.register(ls)
     run_commands.register(ls)
+    if os.environ.get("GUILDLS_TEST_COMMANDS") == "1":
+        # tests and the fuzz harness compare the server's copy of a document with theirs
+        @ls.command("guildls._documentText")
+        def _document_text(ls: GuildServer, *args):
+            uri = args[0] if args and isinstance(args[0], str) else None
+            if uri is None or uri not in ls.workspace.text_documents:
+                return None
+            return ls.workspace.get_text_document(uri).source
 
 
 def serve():

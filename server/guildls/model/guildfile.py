@@ -9,6 +9,7 @@ the error.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import runspec
+from .files import MAX_FILE_BYTES, FileRefused, read_bytes, read_text, too_large_message
 from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date
 from .textpos import sub_range
 
@@ -578,10 +580,15 @@ class _Loader:
                              f"cycle in 'includes': {_shown_path(stack[0])} ({chain})", at)
                 continue
             try:
-                with open(target, encoding="utf-8") as f:
-                    text = f.read()
-            except (OSError, UnicodeDecodeError) as e:
-                self.problem("include-error", ERROR, f"cannot read include '{name}': {e}", n)
+                text = read_text(target)
+                if text.startswith("\ufeff"):
+                    text = text[1:]
+            except OSError as e:
+                self.problem("include-error", ERROR, f"cannot read include '{name}': {e.strerror or e}", n)
+                continue
+            except UnicodeDecodeError as e:
+                self.problem("include-error", ERROR,
+                             f"cannot read include '{name}': not valid UTF-8 ({e.reason} at byte {e.start})", n)
                 continue
             sub = _Loader(text, target, stack)
             sub.open_includes = False
@@ -1263,6 +1270,11 @@ def _subst_text(v: str, params: Dict[str, Any]):
 
 def load(text: str, path: Optional[str] = None) -> Guildfile:
     """Load a guild file's text into the positioned model. Never raises."""
+    if len(text) > MAX_FILE_BYTES:
+        gf = Guildfile(path, "", [""], None, format="invalid")
+        gf.problems.append(Problem("file-too-large", ERROR, too_large_message(len(text.encode("utf-8", "replace"))),
+                                   Range(0, 0, 0, 0)))
+        return gf
     loader = _Loader(text, path)
     # The model is a large acyclic graph of small objects built in one go: the cyclic
     # garbage collector would only rescan it again and again while it grows.
@@ -1280,9 +1292,16 @@ def load(text: str, path: Optional[str] = None) -> Guildfile:
 
 
 def load_path(path: str) -> Guildfile:
-    """Load a file from disk; decoding problems become a diagnostic, never an exception."""
-    with open(path, "rb") as f:
-        data = f.read()
+    """Load a file from disk; decoding problems and a file too large become a diagnostic.
+    Raises ``OSError`` when the file cannot be opened or is not a regular file."""
+    try:
+        data = read_bytes(path)
+    except FileRefused as e:
+        if e.errno != errno.EFBIG:
+            raise
+        gf = Guildfile(path, "", [""], None, format="invalid")
+        gf.problems.append(Problem("file-too-large", ERROR, e.strerror, Range(0, 0, 0, 0)))
+        return gf
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
