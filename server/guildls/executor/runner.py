@@ -47,6 +47,7 @@ from typing import Any, Callable, Optional
 
 from ..model import flagvals as fv
 from .. import runs as R
+from . import watchdog
 from .plan import PlanStep
 from ..runs.scalars import ScalarWriter, patterns_for
 from .sourcecode import select_for
@@ -144,15 +145,19 @@ class Runner:
         self.trial_launcher = trial_launcher
 
     # -- public -----------------------------------------------------------------------------
-    def stop(self) -> bool:
-        """Stop: SIGTERM the running step's process group, SIGKILL after kill_grace."""
+    def stop(self, wait: bool = False) -> bool:
+        """Stop: SIGTERM the running step's process group, SIGKILL after kill_grace.
+        With ``wait`` the SIGKILL is sent before returning (at exit: a daemon thread
+        would die with the process and leave SIGTERM-ignoring children behind)."""
         already = self._stop.is_set()
         self._stop.set()
         with self._lock:
             procs = list(self._procs)
         for p in procs:
             _signal_group(p, signal.SIGTERM)
-        if procs:
+        if procs and wait:
+            self._kill_later(procs)
+        elif procs:
             threading.Thread(target=self._kill_later, args=(procs,), daemon=True).start()
         return not already
 
@@ -211,7 +216,7 @@ class Runner:
     def _kill_later(self, procs):
         deadline = time.time() + self.kill_grace
         for p in procs:
-            while p.poll() is None and time.time() < deadline:
+            while _group_alive(p) and time.time() < deadline:
                 time.sleep(0.02)
             _signal_group(p, getattr(signal, "SIGKILL", signal.SIGTERM))
 
@@ -514,6 +519,8 @@ class Runner:
             return info
         with self._lock:
             self._procs.append(proc)
+        if os.name == "posix":
+            watchdog.watch(proc.pid)  # its own group: ended if this executor dies first
         run.write_lock(proc.pid)
         info.started = time.time()
         run.mark_started()
@@ -549,6 +556,8 @@ class Runner:
         with self._lock:
             if proc in self._procs:
                 self._procs.remove(proc)
+        if os.name == "posix":
+            watchdog.forget(proc.pid)
         if self._stop.is_set() and code != 0:
             code = TERMINATED if code < 0 or code in (128 + 15, 128 + 9) else code
             if code > 0:
@@ -1027,6 +1036,17 @@ if os.name == "nt":  # untested: no process groups; kill the tree with taskkill
     _NEW_GROUP = {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
 else:
     _NEW_GROUP = {"start_new_session": True}
+
+
+def _group_alive(proc: subprocess.Popen) -> bool:
+    """True while the step or anything left in its process group runs."""
+    if os.name == "nt":
+        return proc.poll() is None
+    try:
+        os.killpg(proc.pid, 0)
+        return True
+    except (ProcessLookupError, PermissionError, OSError):
+        return False
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:

@@ -331,7 +331,7 @@ def _run_json(r) -> dict:
 
 def stop_all():
     for run in list(_active.values()):
-        run.runner.stop()
+        run.runner.stop(wait=True)  # at exit: SIGKILL the stragglers before the process ends
 
 
 atexit.register(stop_all)
