@@ -71,7 +71,8 @@ def test_kill_9_of_guildls_run_ends_the_step_tree(tmp_path):
     assert {r.status for r in runs} == {"error"}, [(r.id, r.status) for r in runs]
 
 
-def test_server_shutdown_mid_run_ends_the_step_tree(tmp_path):
+def _server_run(tmp_path):
+    """A server running workflow 'wf' of the project: (client, step pid, grandchild pid)."""
     from .rawclient import RawClient
 
     env, home = _project(tmp_path)
@@ -86,25 +87,18 @@ def test_server_shutdown_mid_run_ends_the_step_tree(tmp_path):
     pids_file = tmp_path / "pids"
     _wait_for(pids_file.exists, what="the step to start")
     step, grandchild = map(int, pids_file.read_text().split())
+    return c, step, grandchild
+
+
+def test_server_shutdown_mid_run_ends_the_step_tree(tmp_path):
+    c, step, grandchild = _server_run(tmp_path)
     c.close()  # shutdown + exit: the server ends the tree before it goes
     assert c.proc.returncode is not None
     _wait_for(lambda: not _alive(step) and not _alive(grandchild), what="the step tree to end")
 
 
 def test_kill_9_of_the_server_ends_the_step_tree(tmp_path):
-    from .rawclient import RawClient
-
-    env, home = _project(tmp_path)
-    c = RawClient(cwd=str(tmp_path), env={"GUILD_HOME": str(home)})
-    c.initialize(root_uri=tmp_path.as_uri())
-    uri = (tmp_path / "guild.yml").as_uri()
-    c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1,
-                                                       "text": (tmp_path / "guild.yml").read_text()}})
-    c.request("workspace/executeCommand", {"command": "guildls.runWorkflow",
-                                           "arguments": [{"uri": uri, "operation": "wf"}]})
-    pids_file = tmp_path / "pids"
-    _wait_for(pids_file.exists, what="the step to start")
-    step, grandchild = map(int, pids_file.read_text().split())
+    c, step, grandchild = _server_run(tmp_path)
     c.proc.send_signal(signal.SIGKILL)
     c.proc.wait()
     _wait_for(lambda: not _alive(step) and not _alive(grandchild), what="the step tree to end")
