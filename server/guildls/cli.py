@@ -106,7 +106,14 @@ def cmd_serve(args) -> int:
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
     try:
-        return _main(argv)
+        rc = _main(argv)
+        if argv is None and sys.argv[1:2] == ["check"]:
+            # the program ends here: skip tearing down the models object by object (a
+            # 60,000-operation file spent longer in interpreter exit than in checking)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(rc)
+        return rc
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -182,3 +182,14 @@ def test_broken_pipe_is_quiet(tmp_path):
     out, err = p.communicate(timeout=300)
     assert out.count("\n") == 1 and "nope" in out
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+
+
+# --- extends chains ------------------------------------------------------------------------------
+
+def test_deep_extends_chain_is_guilds_error_not_a_syntax_error():
+    # Guild 0.9.0 loads a 200-model chain and fails at 300 (maximum recursion depth exceeded)
+    assert not [p for p in diagnose(load(shapes.extends_chain(200))) if p.severity == "error"]
+    probs = [p for p in diagnose(load(shapes.extends_chain(3000))) if p.severity == "error"]
+    assert [p.code for p in probs] == ["extends-error"]
+    assert "'extends' chain deeper than 256 levels" in probs[0].message
+    assert "maximum recursion depth exceeded" in probs[0].message

@@ -427,6 +427,9 @@ class _Loader:
         self.include_stack = include_stack
         self.open_includes = False
         self.gf: Guildfile
+        self._extends_memo: Dict[Tuple[str, str], Node] = {}
+        self._extends_cycles = 0
+        self._extends_too_deep = False
 
     def problem(self, code, severity, message, node_or_range, data=None):
         if isinstance(node_or_range, Node):
@@ -616,6 +619,19 @@ class _Loader:
 
     # extends -------------------------------------------------------------------------
     def _resolve_extends(self, m: Model, chain: List[str]) -> Node:
+        # each model's merged data once per load (a chain of n models would otherwise be
+        # merged n*n/2 times), except where a cycle made the result depend on the path
+        key = (m.kind, m.name)
+        memo = self._extends_memo.get(key)
+        if memo is not None:
+            return memo
+        cycles = self._extends_cycles
+        merged = self._resolve_extends_(m, chain)
+        if self._extends_cycles == cycles:
+            self._extends_memo[key] = merged
+        return merged
+
+    def _resolve_extends_(self, m: Model, chain: List[str]) -> Node:
         item = m.node
         ext = item.get("extends")
         if ext is None or ext.is_null:
@@ -654,10 +670,17 @@ class _Loader:
                 self.error(f"undefined model or config '{pname}'", pnode, "extends-error")
                 continue
             pkey = (parent.kind, parent.name)
+            if len(chain) >= MAX_EXTENDS_DEPTH:
+                if not self._extends_too_deep:
+                    self._extends_too_deep = True
+                    self.error(f"'extends' chain deeper than {MAX_EXTENDS_DEPTH} levels: Guild fails to load "
+                               "the file (maximum recursion depth exceeded)", pnode, "extends-error")
+                continue
             if pkey in chain or pkey == key:
                 cyc = [n for _, n in chain[chain.index(pkey):]] if pkey in chain else []
                 names_chain = " -> ".join(cyc + [m.name, pname]) if cyc else f"{m.name} -> {pname}"
                 self.error(f"cycle in 'extends' ({names_chain})", pnode, "extends-cycle")
+                self._extends_cycles += 1
                 continue
             pdata = self._resolve_extends(parent, chain + [key])
             if parent.open:
@@ -1166,6 +1189,10 @@ def merge(child: Node, parent: Node, origin: Optional[str] = None, flag_defs: bo
             pairs[pos] = (ck, merge(cv, v, flag_defs=(k.value == "flags" and not flag_defs)))
     return Node(MAP, pairs, child.sl, child.sc, child.el, child.ec, child.style, child.tag, child.src)
 
+
+# Guild 0.9.0 loads a chain of 200 models each extending the next, and fails at 300
+# with "maximum recursion depth exceeded".
+MAX_EXTENDS_DEPTH = 256
 
 # ``{{ name }}`` text can repeat params that repeat params: the text doubles at each
 # level. A param or value that would grow past this many characters is left as written
