@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import runspec
+from .chunks import ChunkCache, compose_chunked
 from .files import MAX_FILE_BYTES, FileRefused, read_bytes, read_text, too_large_message
 from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date
 from .textpos import sub_range
@@ -426,6 +427,7 @@ class _Loader:
         self.path = path
         self.include_stack = include_stack
         self.open_includes = False
+        self.chunks: Optional[ChunkCache] = None
         self.gf: Guildfile
         self._extends_memo: Dict[Tuple[str, str], Node] = {}
         self._extends_cycles = 0
@@ -446,7 +448,7 @@ class _Loader:
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
         lines = self.text.split("\n")
-        composed = compose(self.text)
+        composed = compose_chunked(self.text, self.chunks)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         for sp in composed.syntax_errors:
             gf.problems.append(Problem("yaml-syntax", ERROR, sp.message, sp.range))
@@ -1295,14 +1297,18 @@ def _subst_text(v: str, params: Dict[str, Any]):
     return PARAM_RE.sub(repl, v)
 
 
-def load(text: str, path: Optional[str] = None) -> Guildfile:
-    """Load a guild file's text into the positioned model. Never raises."""
+def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = None) -> Guildfile:
+    """Load a guild file's text into the positioned model. Never raises.
+
+    `chunks`: the ChunkCache of the document's previous versions (the server keeps one
+    per open document): unchanged top-level entries are not composed again."""
     if len(text) > MAX_FILE_BYTES:
         gf = Guildfile(path, "", [""], None, format="invalid")
         gf.problems.append(Problem("file-too-large", ERROR, too_large_message(len(text.encode("utf-8", "replace"))),
                                    Range(0, 0, 0, 0)))
         return gf
     loader = _Loader(text, path)
+    loader.chunks = chunks
     # The model is a large acyclic graph of small objects built in one go: the cyclic
     # garbage collector would only rescan it again and again while it grows.
     gc_was_enabled = gc.isenabled()
