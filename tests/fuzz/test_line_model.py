@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 
-from guildls.lsp.documents import GuildTextDocument, lsp_lines
+from guildls.lsp.document import Document as GuildTextDocument, lsp_lines
 
 from . import lspedits
 
