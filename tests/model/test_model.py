@@ -210,11 +210,30 @@ def test_flag_value_fast_paths_match_yaml():
     import yaml
 
     from guildls.model.flagvals import decode_yaml
+    from guildls.model.nodes import safe_load
 
     samples = ["${lr}", "${a} ${b}", "abc", "a:b", "a: b", "x_y", "/p/q", "Yes", "NULL", "~", "a b", "${x}:",
                "sgd", "on", "Off", "a #c", "#c", "2020-01-01", "1e5", "0x1f", "[1, 2]", "{a: 1}", "'q'", "y", "n"]
     for s in samples:
-        assert decode_yaml(s) == yaml.safe_load(s), s
+        # Guild's resolver rules (model/nodes.py): the slow path is PyYAML with them
+        assert decode_yaml(s) == safe_load(s), s
+        if s != "1e5":
+            assert decode_yaml(s) == yaml.safe_load(s), s
+
+
+def test_values_follow_guilds_resolver():
+    """Guild patches PyYAML at start (guild/yaml_util.py): a float's exponent sign and
+    decimal point are optional; everything else reads as in YAML 1.1 (oracle:
+    tests/oracle/test_guild_runtime.py::test_scientific_notation_values_as_guild)."""
+    from guildls.model.flagvals import decode_yaml, encode_flag_val
+
+    for text, value in (("1e-3", 0.001), ("1e5", 100000.0), ("1.0e3", 1000.0), ("-2E2", -200.0), ("1_000", 1000),
+                        ("1.5", 1.5), ("0x1f", 31), ("1e", "1e"), ("e5", "e5"), ("1e-3x", "1e-3x")):
+        assert decode_yaml(text) == value and type(decode_yaml(text)) is type(value), text
+    assert encode_flag_val("1e-3") == "'1e-3'"  # text that Guild would read as a float stays text
+    gf = load("train: {main: t, flags: {lr: 1e-3, n: {default: 2e2, min: 1e1}}}\n")
+    op = gf.find_operation("train")
+    assert op.flags["lr"].default == 0.001 and op.flags["n"].default == 200.0 and op.flags["n"].min == 10.0
 
 
 def test_ranges_inside_block_and_folded_step_strings():

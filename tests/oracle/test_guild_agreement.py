@@ -84,6 +84,30 @@ CASES = {
     "sourcecode-select-int": "train:\n  main: t\n  sourcecode: {select: 5}\n",
     "step-anon-ref": "hi: {exec: echo hi}\nwf:\n  steps: [':hi']\n",
     "tabs": "train:\n\tmain: t\n",
+    # issue 13: load errors Guild raises
+    "include-ref-empty": "- model: m\n  operations:\n    t:\n      main: t\n      flags:\n        $include: ''\n",
+    "include-cycle-below-root": {"guild.yml": "- include: cycle.yml\n- model: m\n",
+                                 "cycle.yml": "- include: cycle2.yml\n",
+                                 "cycle2.yml": "- include: cycle.yml\n"},
+    "include-cycle-root": {"guild.yml": "- include: other.yml\n", "other.yml": "- include: guild.yml\n"},
+    "source-operation-empty": "train:\n  main: t\n  requires:\n    - operation: ''\n",
+    "source-operation-empty-resource": "- model: m\n  resources:\n    r:\n      sources: [{operation: ''}]\n",
+    "optimizers-int": "train: {main: t, optimizers: 3}\n",
+    "optimizers-int-defaults": "- model: m\n  operation-defaults: {label: x}\n  operations:\n    t:\n"
+                               "      main: t\n      optimizers: 3\n",
+    "sources-int": "- model: m\n  resources:\n    r:\n      sources: 3\n",
+    "source-item-int": "- model: m\n  resources:\n    r:\n      sources: [3]\n",
+    "inline-sources-int": "train:\n  main: t\n  requires:\n    - sources: 3\n",
+    "inline-source-item-int": "- model: m\n  operations:\n    t:\n      main: t\n      requires:\n"
+                              "        - sources: [3]\n",
+    "flag-bool-key-beside-others": "train: {main: t, flags: {on: 1, x: 2}}\n",
+    "flag-int-key-beside-others": "train: {main: t, flags: {1: 1, x: 2}}\n",
+    "flag-bool-key-included": "- config: c\n  flags: {on: 1}\n- model: m\n  operations:\n    t:\n      main: t\n"
+                              "      flags:\n        x: 1\n        $include: c\n",
+    "flag-bool-key-alone": "train: {main: t, flags: {on: 1}}\n",
+    "flag-bool-keys-only": "train: {main: t, flags: {yes: 1, no: 2}}\n",
+    "op-bool-key-beside-others": "on: {main: t}\nx: {main: u}\n",
+    "resource-bool-key-beside-others": "- model: m\n  resources:\n    on: [a]\n    x: [b]\n",
 }
 
 _SCRIPT = r"""
@@ -111,7 +135,9 @@ def guild_results(tmp_path_factory):
     home = tmp_path_factory.mktemp("guild-home")
     for name, text in CASES.items():
         (base / name).mkdir()
-        (base / name / "guild.yml").write_text(text)
+        files = text if isinstance(text, dict) else {"guild.yml": text}
+        for fname, ftext in files.items():
+            (base / name / fname).write_text(ftext)
     r = subprocess.run([GUILD_PYTHON, "-c", _SCRIPT, str(base), str(home)], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
@@ -156,3 +182,26 @@ def test_agrees_with_guild(guild_results, name):
         lines[0] = _guild_message(lines[0])
         problem = [ln for ln in lines if ln and not ln.startswith(" ")][-1]
         assert any(problem in m for m in ours), (problem, ours)
+
+
+# Names YAML reads as booleans or numbers: Guild sorts flag, operation and resource names,
+# so such a name beside text names crashes its loader (TypeError) -> an error on that key
+# that says why and how to quote it; a flag name that sorts (alone, or only such names)
+# loads, and the operation fails when it runs (see test_guild_runtime.py) -> a warning.
+@pytest.mark.parametrize("name", sorted(n for n in CASES if "-key-" in n or n.endswith("-keys-only")))
+def test_non_text_names_explained(guild_results, name):
+    base, results = guild_results
+    gf = load_path(str(base / name / "guild.yml"))
+    found = [p for p in diagnose(gf) if p.code == "non-string-key"]
+    theirs = results[name]
+    if theirs is None:
+        assert found and all(p.severity == "warning" for p in found), found
+        assert all("fails when it runs" in p.message for p in found)
+    else:
+        assert theirs.startswith("TypeError: '<' not supported between instances of"), theirs
+        assert found and all(p.severity == "error" for p in found), found
+        assert all(theirs.split(": ", 1)[1].split(" of ")[0] in p.message for p in found), (theirs, found)
+    for p in found:
+        assert "YAML reads" in p.message and "quote it" in p.message
+        if "bool" in name:
+            assert "as the boolean" in p.message

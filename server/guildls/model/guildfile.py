@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import runspec
-from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date
+from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date, safe_load
 from .textpos import sub_range
 
 ERROR, WARNING, INFO, HINT = "error", "warning", "information", "hint"
@@ -28,6 +28,9 @@ INHERITED_MODEL_ATTRS = (
 )
 REF_RE = re.compile(r"(?<!\\)\$\{([^}]*)\}")
 PARAM_RE = re.compile(r"\{\{\s*([^}\s]*)\s*\}\}")
+# Guild's `$include` reference forms, matched (not fully) in this order
+_INCLUDE_REF_P1 = re.compile(r"([^:#]*):([^#]+)(?:#(.+))?")
+_INCLUDE_REF_P2 = re.compile(r"([^:#]+)(?:#(.+))?")
 # in the order Guild lists them in its messages
 SOURCE_TYPES = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
 
@@ -572,8 +575,8 @@ class _Loader:
             me = os.path.abspath(self.path) if self.path else None
             stack = self.include_stack + ((me,) if me else ())
             if target in stack:
-                cyc = stack[stack.index(target):] + (target,)
-                chain = " -> ".join(_shown_path(p) for p in cyc)
+                # Guild's chain starts at the root file, not where the cycle starts
+                chain = " -> ".join(_shown_path(p) for p in stack + (target,))
                 self.problem("include-error", ERROR,
                              f"cycle in 'includes': {_shown_path(stack[0])} ({chain})", at)
                 continue
@@ -619,7 +622,7 @@ class _Loader:
                 import yaml
 
                 try:
-                    parsed = yaml.safe_load(val)
+                    parsed = safe_load(val)
                 except yaml.YAMLError:
                     parsed = [val]
                 names = [(str(p), ext) for p in (parsed or [])]
@@ -676,12 +679,17 @@ class _Loader:
             else:
                 ops = self._expand_include(m, ops, "operations")
                 defaults = data.get("operation-defaults")
+                mixed = self._check_key_types(ops, "operation", data.get("operations"))
                 for k, v in ops.items():
+                    if mixed and k.kind == SCALAR and not isinstance(k.value, str):
+                        continue  # said above, in Guild's terms
                     self._build_operation(m, k, v, defaults)
         res = data.get("resources")
         if res is not None and not res.is_null:
             if res.kind == MAP:
+                raw = res
                 res = self._expand_include(m, res, "resources")
+                self._check_key_types(res, "resource", raw)
                 for k, v in res.items():
                     self._build_resource(m, k, v)
             else:
@@ -713,11 +721,19 @@ class _Loader:
         return merge(base, included, flag_defs=attr == "flags")
 
     def _include_target(self, ref: str, attr: str, node: Node, model: Optional[Model]):
-        name, _, filt = ref.partition("#")
+        m1 = _INCLUDE_REF_P1.match(ref)
+        m2 = None if m1 else _INCLUDE_REF_P2.match(ref)
+        if m1 is None and m2 is None:
+            self.error(f"invalid include reference '{ref}': operation references must be specified as "
+                       "CONFIG[#ATTRS] or MODEL:OPERATION[#ATTRS]", node, "include-error")
+            return None
+        if m1 is not None:
+            mname, opname, filt = m1.groups()
+        else:
+            (mname, filt), opname = m2.groups(), None
         keys = [k.strip() for k in filt.split(",")] if filt else None
         target: Optional[Node] = None
-        if ":" in name:
-            mname, opname = name.split(":", 1)
+        if opname is not None:
             tm = self.gf.models.get(mname) or self.gf.configs.get(mname)
             if tm is None:
                 if "/" in mname:
@@ -732,9 +748,9 @@ class _Loader:
                 return None
             target = top.get(attr)
         else:
-            if "/" in name:
+            if "/" in mname:
                 return _OPEN
-            tm = self.gf.configs.get(name) or self.gf.models.get(name)
+            tm = self.gf.configs.get(mname) or self.gf.models.get(mname)
             if tm is None:
                 if model is not None and model.open:
                     return _OPEN
@@ -750,6 +766,52 @@ class _Loader:
             pairs = [(k, v) for k, v in target.items() if k.value in keys]
             target = Node(MAP, pairs, target.sl, target.sc, target.el, target.ec, src=target.src)
         return target
+
+    def _check_key_types(self, section: Node, what: str, raw: Node) -> bool:
+        """Names YAML reads as something other than text (`on`, `yes`, `1`).
+
+        Guild sorts the names of flags, operations and resources: a name of another type
+        beside text names makes it fail (TypeError) and refuse the file. A flag name that
+        is not text but sorts (alone, or only such names) loads and fails when the
+        operation runs, building the flag's environment variable name.
+        """
+        odd = [k for k, _ in section.items()
+               if k.kind == SCALAR and not isinstance(k.value, str)]
+        if not odd:
+            return False
+        try:
+            sorted(k.value for k, _ in section.items() if k.kind == SCALAR)
+            sorts = True
+        except TypeError as e:
+            sorts, crash = False, str(e)
+        if sorts and what != "flag":
+            return False  # a lone odd name: the name checks say what Guild says
+        for k in odd:
+            shown = self._written(k)
+            kind = "boolean" if isinstance(k.value, bool) else type(k.value).__name__
+            read_as = f"the {kind} {k.py()!r}" if k.value is not None else "null"
+            if k.value is True or k.value is False:
+                read_as = f"the boolean {'true' if k.value else 'false'}"
+            quote = f"quote it to keep it a name: '{shown}'"
+            at = k if k.local else (raw.get_pair("$include") or (k,))[0]
+            if sorts:
+                self.problem("non-string-key", WARNING,
+                             f"YAML reads {what} name {shown} as {read_as}: Guild loads the file but the "
+                             f"operation fails when it runs (AttributeError: '{type(k.value).__name__}' object has "
+                             f"no attribute 'upper'); {quote}", at)
+            else:
+                self.problem("non-string-key", ERROR,
+                             f"YAML reads {what} name {shown} as {read_as}, and Guild cannot load a file whose "
+                             f"{what} names mix it with text names (TypeError: {crash}); {quote}", at)
+        return not sorts
+
+    def _written(self, n: Node) -> str:
+        """A scalar as written in the document (its value's text when elsewhere)."""
+        if n.local and n.sl == n.el and n.sl < len(self.gf.lines):
+            t = self.gf.lines[n.sl][n.sc:n.ec].strip()
+            if t:
+                return t
+        return n.text() or "null"
 
     # operations --------------------------------------------------------------------------
     def _build_operation(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
@@ -792,8 +854,10 @@ class _Loader:
             if fnode.kind != MAP:
                 self.error(f"invalid flags value {fnode.py()!r}: expected a mapping", fnode)
             else:
+                raw = fnode
                 fnode = self._expand_include(m, fnode, "flags")
                 op.flags_node = fnode
+                self._check_key_types(fnode, "flag", raw)
                 for k, v in fnode.items():
                     if k.kind != SCALAR:
                         continue
@@ -899,7 +963,8 @@ class _Loader:
             return Source("file", node.value, {}, node, node)
         if node.kind != MAP:
             return None
-        types = [t for t in SOURCE_TYPES if t in node]
+        # Guild counts a type attribute only when its value is truthy (`operation: ''` is none)
+        types = [t for t in SOURCE_TYPES if t in node and node.get(t).py()]
         if not types:
             self.error(f"invalid source {node.py()!r} in resource '{resource}': missing required attribute "
                        "(one of config, file, module, url, operation)", node, "invalid-source")
