@@ -8,7 +8,7 @@ import time
 import pytest
 import yaml
 
-from guildls.executor import runs as R
+from guildls import runs as R
 from guildls.executor.plan import PlanError
 from guildls.executor.runner import Runner
 

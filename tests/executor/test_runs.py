@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from guildls.executor import runs as R
+from guildls import runs as R
 
 GUILD = os.environ.get("GUILD_EXE") or "/work/guild-venv/bin/guild"
 
@@ -111,7 +111,7 @@ end-to-end:
 
 
 def test_crc32c_and_scalar_patterns():
-    from guildls.executor import scalars as S
+    from guildls.runs import scalars as S
 
     assert S.crc32c(b"123456789") == 0xE3069283
     pats = S.patterns_for(None)

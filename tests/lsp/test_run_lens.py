@@ -11,7 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from guildls.executor.runs import runs_dir
+from guildls.runs import runs_dir
 
 GUILD_YML = textwrap.dedent("""
     prepare-data:

@@ -367,7 +367,7 @@ def register(server):
         active = ActiveRun(ls, loop, run_id, a["uri"], plan, project_dir, path)
         active.guildfile = gf  # keeps the model alive (and intact) while the run uses it
         _active[run_id] = active
-        from ..executor.runs import runs_dir
+        from ..runs import runs_dir
 
         ls.protocol.notify(N_STARTED, {"runId": run_id, "operation": plan.opspec,
                                        "uri": a["uri"], "runsDir": runs_dir(project_dir),

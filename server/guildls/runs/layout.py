@@ -22,15 +22,11 @@ killed at any point never leaves a half-written attribute.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
-import platform
 import re
 import shlex
-import socket
 import struct
-import sys
 import tempfile
 import threading
 import time
@@ -38,6 +34,8 @@ import uuid
 from typing import Any, Iterable, Optional
 
 import yaml
+
+from .status import pid_alive, status_for_exit
 
 _ts_lock = threading.Lock()
 _last_ts = 0
@@ -69,9 +67,6 @@ def runs_dir(project_dir: str, env: Optional[dict] = None) -> str:
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_PLATFORM: Optional[dict] = None
-_HOST_USER: Optional[tuple] = None
-
 
 def encode_attr(val: Any) -> str:
     encoded = yaml.dump(val, Dumper=_Dumper, default_flow_style=False, indent=2).strip()
@@ -197,11 +192,13 @@ class Run:
 
     @property
     def status(self) -> str:
+        if os.path.exists(self.guild_path("PENDING")):
+            return "pending"
         exit_status = self.get("exit_status")
         if exit_status is not None:
             return status_for_exit(exit_status)
         pid = self.lock_pid()
-        if pid is not None and _pid_exists(pid):
+        if pid is not None and pid_alive(pid):
             return "running"
         return "error"
 
@@ -223,6 +220,16 @@ class Run:
     def delete_lock(self) -> None:
         try:
             os.remove(self.guild_path("LOCK"))
+        except OSError:
+            pass
+
+    def mark_pending(self) -> None:
+        """Guild's `.guild/PENDING` marker: a batch trial not started yet."""
+        atomic_write(self.guild_path("PENDING"), "")
+
+    def clear_pending(self) -> None:
+        try:
+            os.remove(self.guild_path("PENDING"))
         except OSError:
             pass
 
@@ -324,119 +331,3 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.id}>"
-
-
-def status_for_exit(exit_status: int) -> str:
-    if exit_status == 0:
-        return "completed"
-    if exit_status < 0:
-        return "terminated"
-    return "error"
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def create_run(runs_root: str, run_id: Optional[str] = None) -> Run:
-    run_id = run_id or new_run_id()
-    run = Run(run_id, os.path.join(runs_root, run_id))
-    os.makedirs(run.path, exist_ok=True)
-    run.init_skel()
-    return run
-
-
-def init_common_attrs(run: Run, *, opref: str, flags: dict, user_flags: dict, cmd: list,
-                      label: Optional[str], tags: list, env: dict, run_params: dict,
-                      extra: Optional[dict] = None) -> None:
-    run.write_opref(opref)
-    run.write_attr("flags", flags)
-    run.write_attr("user_flags", user_flags)
-    run.write_attr("cmd", cmd)
-    if label:
-        run.write_attr("label", label)
-    if tags:
-        run.write_attr("tags", list(tags))
-    run.write_attr("env", env)
-    run.write_attr("run_params", run_params)
-    global _PLATFORM, _HOST_USER
-    if _HOST_USER is None:
-        try:
-            user = getpass.getuser()
-        except Exception:
-            user = ""
-        _HOST_USER = (socket.gethostname(), user)
-    if _PLATFORM is None:
-        u = platform.uname()
-        _PLATFORM = {
-            "architecture": " ".join(platform.architecture()),
-            "cpus": os.cpu_count(),
-            "python_version": sys.version,
-            "uname": f"{u.system} {u.node} {u.release} {u.version} {u.machine}",
-        }
-    run.write_attr("host", _HOST_USER[0])
-    run.write_attr("user", _HOST_USER[1])
-    run.write_attr("platform", _PLATFORM)
-    for name, val in (extra or {}).items():
-        run.write_attr(name, val)
-
-
-def vcs_commit(project_dir: str) -> Optional[str]:
-    """Guild's `vcs_commit` attribute: `git:<last commit touching the dir>`, `*` if the work
-    tree has changes; None outside git (the runner asks once per run)."""
-    import shutil
-    import subprocess
-
-    git = shutil.which("git")
-    if git is None:
-        return None
-    cur = os.path.abspath(project_dir)
-    head = None
-    while True:
-        if os.path.exists(os.path.join(cur, ".git", "HEAD")):
-            head = os.path.join(cur, ".git", "HEAD")
-            break
-        parent = os.path.dirname(cur)
-        if parent == cur:
-            return None
-        cur = parent
-    try:
-        out = subprocess.run([git, "log", "-1", "."], cwd=project_dir, capture_output=True,
-                             timeout=10)
-        m = re.match(r"commit ([a-f0-9]+)", out.stdout.decode("ascii", "replace"))
-        if out.returncode != 0 or not m:
-            return None
-        st = subprocess.run([git, "status", "-s"], cwd=project_dir, capture_output=True,
-                            timeout=10)
-        dirty = bool(st.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"git:{m.group(1)}" + ("*" if dirty else "")
-
-
-def iter_runs(root: str, ids: Optional[Iterable[str]] = None) -> list[Run]:
-    names: Iterable[str]
-    if ids is not None:
-        names = ids
-    else:
-        try:
-            names = os.listdir(root)
-        except OSError:
-            return []
-    runs = []
-    for name in names:
-        p = os.path.join(root, name)
-        if os.path.isfile(os.path.join(p, ".guild", "opref")):
-            runs.append(Run(name, p))
-    return runs
-
-
-def find_run(root: str, prefix: str) -> Optional[Run]:
-    matches = [r for r in iter_runs(root) if r.id.startswith(prefix)]
-    return matches[0] if len(matches) == 1 else None
