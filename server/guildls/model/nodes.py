@@ -59,7 +59,7 @@ class GuildLoader(_Loader):
 GuildLoader.add_implicit_resolver("tag:yaml.org,2002:float", GUILD_FLOAT_RE, _FLOAT_FIRST)
 
 
-class GuildDumper(yaml.SafeDumper):
+class GuildDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     """PyYAML's safe dumper with Guild's resolver rules (text that Guild would read as a
     float, such as '1e-3', is quoted)."""
 
