@@ -106,6 +106,9 @@ def cmd_serve(args) -> int:
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from .executor.interpreter import use_configured_interpreter
+
+    use_configured_interpreter()  # where `extends: pkg/model` finds packages
     if argv and argv[0] == "run":
         from .executor.cli import cli_run
 

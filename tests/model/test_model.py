@@ -256,3 +256,41 @@ def test_ranges_skip_anchors_and_tags():
         (ref,) = gf.refs
         line = gf.lines[1]
         assert line[ref.range.start_col:ref.range.end_col] == "${nope}", exec_
+
+
+def test_packages_from_the_configured_interpreter_asked_once(tmp_path):
+    """`extends: pkg/model` finds a package on the configured interpreter's sys.path (asked
+    once, cached) when it is not a sibling project; truly absent packages get Guild's words."""
+    import sys
+
+    from guildls.analysis.diagnostics import diagnose
+    from guildls.executor.interpreter import sys_path_of, use_configured_interpreter
+    from guildls.model import load_path, packages
+
+    site = tmp_path / "site"
+    (site / "my_pkg").mkdir(parents=True)
+    (site / "my_pkg" / "guild.yml").write_text("- model: base\n  operations: {train: {main: t, flags: {lr: 1}}}\n")
+    proj = tmp_path / "ws" / "proj"
+    proj.mkdir(parents=True)
+    (proj / "guild.yml").write_text("- model: m\n  extends: my-pkg/base\n- model: n\n  extends: other-pkg/base\n")
+    calls = []
+    packages.set_interpreter_paths(lambda: calls.append(1) or [str(site)])
+    try:
+        for _ in range(3):
+            gf = load_path(str(proj / "guild.yml"))
+            assert sorted(gf.models["m"].operations) == ["train"] and not gf.models["m"].open
+            probs = diagnose(gf)
+            assert not [p for p in probs if p.severity == "error"]
+            assert [p.message.split(" (")[0] for p in probs if p.code == "extends-error"] == [
+                "cannot find Guild file for package 'other-pkg'"]
+        assert calls == [1]
+    finally:
+        packages.set_interpreter_paths(None)
+    assert str(tmp_path) not in "".join(packages.interpreter_paths())
+    assert sys_path_of(sys.executable) and sys_path_of(str(tmp_path / "no-python")) == []
+    use_configured_interpreter({"GUILDLS_PYTHON": str(tmp_path / "no-python")})
+    try:
+        assert packages.interpreter_paths() == []  # asked, no answer: siblings only
+    finally:
+        use_configured_interpreter({})
+    assert packages.interpreter_paths()  # the running interpreter's sys.path

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from . import runspec
+from . import packages, runspec
 from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date, safe_load
 from .textpos import sub_range
 
@@ -311,6 +311,7 @@ class Model:
     parents: List[str] = field(default_factory=list)
     open: bool = False  # inherits from something we cannot see (a package)
     data: Optional[Node] = None  # merged item data
+    merged: Optional[Node] = None  # merged item data before {{ params }} are put in
 
     @property
     def description(self) -> Optional[str]:
@@ -421,15 +422,30 @@ class Guildfile:
 # loading
 
 
+# problems that make Guild refuse the file that extends a package whose file has them
+_FATAL_IN_PACKAGE = ("extends-error", "extends-cycle")
+_MAX_PACKAGE_DEPTH = 32
+
+
 class _Loader:
-    def __init__(self, text: str, path: Optional[str], include_stack: Tuple[str, ...] = ()):
+    def __init__(self, text: str, path: Optional[str], include_stack: Tuple[str, ...] = (),
+                 extends_seen: Tuple[str, ...] = (), src: Optional[str] = None):
         self.text = text
         self.path = path
         self.include_stack = include_stack
         self.open_includes = False
         self.gf: Guildfile
+        # loading another package's file for `extends: pkg/model`: Guild's chain of names
+        # so far, the file as node source (its nodes are not the analysed document's), and
+        # what would make Guild refuse the extending file
+        self.extends_seen = extends_seen
+        self.src = src
+        self.fatal: List[str] = []
+        self.package_models: List[Guildfile] = []  # package files this one extends
 
     def problem(self, code, severity, message, node_or_range, data=None):
+        if code in _FATAL_IN_PACKAGE and severity == ERROR:
+            self.fatal.append(message)
         if isinstance(node_or_range, Node):
             if not node_or_range.local:
                 return
@@ -444,7 +460,7 @@ class _Loader:
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
         lines = self.text.split("\n")
-        composed = compose(self.text)
+        composed = compose(self.text, src=self.src)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         for sp in composed.syntax_errors:
             gf.problems.append(Problem("yaml-syntax", ERROR, sp.message, sp.range))
@@ -537,7 +553,7 @@ class _Loader:
             named.setdefault(name, (t, item))
         # resolve extends, then build
         for m in list(gf.models.values()) + list(gf.configs.values()):
-            m.data = self._resolve_extends(m, [])
+            m.data = m.merged = self._resolve_extends(m, [])
         for m in list(gf.configs.values()) + list(gf.models.values()):
             self._build_model(m, m.data)
 
@@ -558,6 +574,8 @@ class _Loader:
                     if os.path.isfile(os.path.join(target, cand)):
                         target = os.path.join(target, cand)
                         break
+            if base is not None and (not target or not os.path.exists(target)):
+                target = packages.include_guildfile(name, base) or target
             if not target or not os.path.isfile(target):
                 if base is None:
                     continue
@@ -569,8 +587,9 @@ class _Loader:
                 else:
                     # may be a Guild package on the Python path: we cannot see it
                     self.open_includes = True
-                    self.problem("include-error", HINT, f"include '{name}' is not a local file; "
-                                 "assuming a Guild package installed on the system path", at)
+                    self.problem("include-error", WARNING, msg + ": no such file here, and no Guild package "
+                                 f"'{name}' in this project, its sibling projects or the interpreter's sys.path "
+                                 "(Guild refuses this file unless the package is installed where it runs)", at)
                 continue
             me = os.path.abspath(self.path) if self.path else None
             stack = self.include_stack + ((me,) if me else ())
@@ -635,12 +654,23 @@ class _Loader:
             return item
         merged = item
         key = (m.kind, m.name)
+        # Guild's chain of names (its `extends_seen`): names resolved above this model
+        seen = list(self.extends_seen) + [n for _, n in chain[1:]] + ([m.name] if chain else [])
         for pname, pnode in names:
             m.parents.append(pname)
             if "/" in pname:
                 if pname.endswith("/"):
                     self.error(f"invalid model or config reference '{pname}': missing model name", pnode, "extends-error")
-                m.open = True
+                    m.open = True
+                    continue
+                pdata = self._package_parent(pname, pnode, seen)
+                if pdata is None:
+                    m.open = True
+                    continue
+                inherited = [(k, v) for k, v in pdata.items() if k.value in INHERITED_MODEL_ATTRS]
+                if inherited:
+                    pseudo = Node(MAP, inherited, pdata.sl, pdata.sc, pdata.el, pdata.ec, src=pdata.src)
+                    merged = merge(merged, pseudo, origin=pname)
                 continue
             parent = self.gf.models.get(pname) or self.gf.configs.get(pname)
             if parent is None and self.open_includes:
@@ -651,8 +681,11 @@ class _Loader:
                 continue
             pkey = (parent.kind, parent.name)
             if pkey in chain or pkey == key:
-                cyc = [n for _, n in chain[chain.index(pkey):]] if pkey in chain else []
-                names_chain = " -> ".join(cyc + [m.name, pname]) if cyc else f"{m.name} -> {pname}"
+                if self.extends_seen:  # in another package's file: Guild's chain of names
+                    names_chain = " -> ".join(seen + [pname])
+                else:
+                    cyc = [n for _, n in chain[chain.index(pkey):]] if pkey in chain else []
+                    names_chain = " -> ".join(cyc + [m.name, pname]) if cyc else f"{m.name} -> {pname}"
                 self.error(f"cycle in 'extends' ({names_chain})", pnode, "extends-cycle")
                 continue
             pdata = self._resolve_extends(parent, chain + [key])
@@ -663,6 +696,37 @@ class _Loader:
                 pseudo = Node(MAP, inherited, pdata.sl, pdata.sc, pdata.el, pdata.ec)
                 merged = merge(merged, pseudo, origin=parent.name)
         return merged
+
+    def _package_parent(self, pname: str, pnode: Node, seen: List[str]) -> Optional[Node]:
+        """The data of `pkg/model`, found and resolved as Guild does (None: not resolved)."""
+        pkg, mname = pname.split("/", 1)
+        if pname in seen:
+            self.error(f"cycle in 'extends' ({' -> '.join(seen + [pname])})", pnode, "extends-cycle")
+            return None
+        base = os.path.dirname(os.path.abspath(self.path)) if self.path else None
+        path = packages.package_guildfile(pkg, base)
+        if path is None:
+            self.problem("extends-error", WARNING,
+                         f"cannot find Guild file for package '{pkg}' (not in this project, its sibling projects or "
+                         "the interpreter's sys.path; Guild refuses this file unless the package is installed where "
+                         "it runs)", pnode)
+            return None
+        if len(seen) >= _MAX_PACKAGE_DEPTH:
+            return None
+        sub = _load_package(path, tuple(seen + [pname]))
+        if sub is None:
+            return None
+        if sub.fatal:
+            msg = sub.fatal[0]
+            self.error(msg, pnode, "extends-cycle" if msg.startswith("cycle in") else "extends-error")
+            return None
+        self.package_models.append(sub.gf)
+        self.package_models.extend(sub.package_models)
+        parent = sub.gf.models.get(mname) or sub.gf.configs.get(mname)
+        if parent is None:
+            self.error(f"undefined model or config '{mname}' in package '{pkg}'", pnode, "extends-error")
+            return None
+        return parent.merged if parent.merged is not None else parent.node
 
     # models ----------------------------------------------------------------------------
     def _build_model(self, m: Model, data: Node):
@@ -734,7 +798,7 @@ class _Loader:
         keys = [k.strip() for k in filt.split(",")] if filt else None
         target: Optional[Node] = None
         if opname is not None:
-            tm = self.gf.models.get(mname) or self.gf.configs.get(mname)
+            tm = self._find_named(mname, models_first=True)
             if tm is None:
                 if "/" in mname:
                     return _OPEN
@@ -750,7 +814,7 @@ class _Loader:
         else:
             if "/" in mname:
                 return _OPEN
-            tm = self.gf.configs.get(mname) or self.gf.models.get(mname)
+            tm = self._find_named(mname, models_first=False)
             if tm is None:
                 if model is not None and model.open:
                     return _OPEN
@@ -812,6 +876,16 @@ class _Loader:
             if t:
                 return t
         return n.text() or "null"
+
+    def _find_named(self, name: str, models_first: bool) -> Optional[Model]:
+        """A model or config of this file, else of a package file it extends (Guild looks
+        through the extending file, then the packages' files)."""
+        for gf in [self.gf] + self.package_models:
+            first, second = (gf.models, gf.configs) if models_first else (gf.configs, gf.models)
+            tm = first.get(name) or second.get(name)
+            if tm is not None:
+                return tm
+        return None
 
     # operations --------------------------------------------------------------------------
     def _build_operation(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
@@ -1258,6 +1332,34 @@ def _subst_text(v: str, params: Dict[str, Any], depth: int = 0):
         return str(val) if not isinstance(val, bool) else ("yes" if val else "no")
 
     return PARAM_RE.sub(repl, v)
+
+
+_PACKAGE_CACHE: Dict[Tuple, "_Loader"] = {}
+
+
+def _load_package(path: str, seen: Tuple[str, ...]) -> Optional["_Loader"]:
+    """Another package's guild file, loaded for `extends` (cached by file state and chain)."""
+    try:
+        st = os.stat(path)
+        key = (path, st.st_mtime_ns, st.st_size, seen)
+        hit = _PACKAGE_CACHE.get(key)
+        if hit is not None:
+            return hit
+        if st.st_size > 4 * 1024 * 1024:
+            return None
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    sub = _Loader(text, path, extends_seen=seen, src=path)
+    try:
+        sub.load()
+    except RecursionError:
+        return None
+    if len(_PACKAGE_CACHE) > 256:
+        _PACKAGE_CACHE.clear()
+    _PACKAGE_CACHE[key] = sub
+    return sub
 
 
 def load(text: str, path: Optional[str] = None) -> Guildfile:
