@@ -7,10 +7,9 @@ level; messages follow Guild's wording where Guild has one.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
 from ..model import flagvals as fv
@@ -19,6 +18,7 @@ from ..model.runspec import split_words
 from . import runchecks
 from .completion import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
 from .memo import freeze
+from .suggest import did_you_mean, suggest
 
 PLUGIN_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".qmd")
 BUILTIN_TARGETS = {"random", "gp", "forest", "gbrt", "bayesian", "gaussian", "queue",
@@ -32,15 +32,6 @@ RUNTIME = WARNING
 _REGEX_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")
 
 
-def suggest(name: str, candidates: Iterable[str], n: int = 3) -> List[str]:
-    cands = list(dict.fromkeys(c for c in candidates if c != name))
-    return difflib.get_close_matches(name, cands, n=n, cutoff=0.6)
-
-
-def did_you_mean(sugs: List[str]) -> str:
-    if not sugs:
-        return ""
-    return " (did you mean " + " or ".join(f"'{s}'" for s in sugs) + "?)"
 
 
 class _Ctx:
@@ -156,8 +147,7 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
                 sugs = [f"{mref}:{s}" for s in suggest(opname, m.operations)]
                 msg = f"operation '{opname}' is not defined for model '{m.name}'"
             else:
-                cands = [n for n in model.operations if n != op.name]
-                sugs = suggest(st.opspec, cands)
+                sugs = suggest(st.opspec, model.operations, exclude=(op.name,))
                 if model.name:
                     msg = f"operation '{st.opspec}' is not defined for model '{model.name}'"
                 else:
@@ -182,7 +172,7 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
         if flag is None:
             if force or target.flags_open:
                 continue
-            sugs = suggest(a.name, list(target.flags))
+            sugs = suggest(a.name, target.flags)
             ctx.add("unknown-flag", RUNTIME,
                     f"unsupported flag '{a.name}' (operation '{target.fullname}' has "
                     + (f"flags {', '.join(sorted(target.flags))})" if target.flags else "no flags)")
@@ -288,7 +278,7 @@ def _check_refs(ctx: _Ctx, op: Operation, refs):
             continue
         if ref.context == "main" and name in MAIN_NAMES:
             continue
-        sugs = suggest(name, list(op.flags))
+        sugs = suggest(name, op.flags)
         if ref.context in ("step", "step-flag", "step-option"):
             msg = (f"undefined reference '{name}': workflow '{op.fullname}' has no flag '{name}' "
                    "(Guild stops the workflow before any step runs)")
