@@ -279,3 +279,93 @@ def test_scientific_notation_values_as_guild(tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
         for w in words:
             assert w in r.stdout + r.stderr, (w, r.stdout + r.stderr)
+
+
+# A step run that failed resolving a dependency: Guild writes no `exit_status` (nor
+# `stopped`, nor `env`) and `guild runs` shows it as error; guildls's record is the same.
+DEPFAIL = """
+prep: {exec: 'touch d.txt'}
+train:
+  exec: ls
+  requires:
+    - operation: prep
+wf:
+  steps: [train]
+"""
+
+
+def _step_attrs(home):
+    runs = os.path.join(home, "runs")
+    for rid in os.listdir(runs):
+        attrs = os.path.join(runs, rid, ".guild", "attrs")
+        with open(os.path.join(attrs, "flags")) as f:
+            if "operation:prep" in f.read():
+                return rid, set(os.listdir(attrs))
+    raise AssertionError("no step run")
+
+
+def test_failed_dependency_run_record_as_guild(tmp_path):
+    import sys
+
+    if not os.path.exists(GUILD):
+        pytest.skip(f"real Guild is not installed ({GUILD} missing; run `make oracle`)")
+    rc, out = _play(tmp_path / "guild", "depfail", Case({"guild.yml": DEPFAIL}, "wf", ""))
+    assert rc == 1 and "no suitable run for prep" in out, out
+    _, theirs = _step_attrs(str(tmp_path / "guild" / "depfail" / "guild-home"))
+    assert not {"exit_status", "stopped", "env", "started"} & theirs, theirs
+
+    root = tmp_path / "ours"
+    home = tmp_path / "ours-home"
+    root.mkdir()
+    home.mkdir()
+    (root / "guild.yml").write_text(DEPFAIL.lstrip())
+    r = subprocess.run([sys.executable, "-m", "guildls", "run", "-C", str(root), "wf", "--yes"],
+                       env=dict(os.environ, GUILD_HOME=str(home)), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "no suitable run for prep" in r.stdout + r.stderr, r.stdout + r.stderr
+    rid, ours = _step_attrs(str(home))
+    # guildls never writes Guild's `op`, `plugins` and `random_seed` attributes (any run)
+    assert ours == theirs - {"op", "plugins", "random_seed"}, (ours, theirs)
+    # Guild's own reader: that run is an error run
+    env = dict(os.environ, GUILD_HOME=str(home))
+    listed = subprocess.run([GUILD, "runs", "info", rid[:8]], cwd=str(root), env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert "status: error" in listed.stdout, listed.stdout + listed.stderr
+
+
+# `isolate-runs: no` inside a nested workflow: the step process inherits the nested
+# workflow's environment, whose GUILD_RUNS_PARENT is the OUTER workflow's run, so Guild
+# still limits it to runs linked from the outer workflow (prep tag=outer), not every run
+# (the newest prep is tag=inner, linked from the inner workflow only).
+NESTED = """
+prep: {exec: 'sh -c "echo tag-${tag} > d.txt"', flags: {tag: x}}
+train:
+  exec: cat d.txt
+  requires:
+    - operation: prep
+inner:
+  steps:
+    - prep tag=inner
+    - run: train
+      isolate-runs: no
+outer:
+  steps:
+    - prep tag=outer
+    - inner
+"""
+
+
+def test_nested_isolate_runs_no_as_guild(tmp_path):
+    import sys
+
+    if not os.path.exists(GUILD):
+        pytest.skip(f"real Guild is not installed ({GUILD} missing; run `make oracle`)")
+    rc, out = _play(tmp_path / "guild", "nested", Case({"guild.yml": NESTED}, "outer", ""))
+    assert rc == 0 and "tag-outer" in out and "tag-inner" not in out, out
+    root = tmp_path / "ours"
+    home = tmp_path / "ours-home"
+    root.mkdir()
+    home.mkdir()
+    (root / "guild.yml").write_text(NESTED.lstrip())
+    r = subprocess.run([sys.executable, "-m", "guildls", "run", "-C", str(root), "outer", "--yes"],
+                       env=dict(os.environ, GUILD_HOME=str(home)), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "tag-outer" in r.stdout and "tag-inner" not in r.stdout, r.stdout + r.stderr
