@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import packages, runspec
+from .chunks import ChunkCache, compose_chunked
 from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date, safe_load
 from .textpos import sub_range
 
@@ -434,6 +435,7 @@ class _Loader:
         self.path = path
         self.include_stack = include_stack
         self.open_includes = False
+        self.chunks: Optional[ChunkCache] = None
         self.gf: Guildfile
         # loading another package's file for `extends: pkg/model`: Guild's chain of names
         # so far, the file as node source (its nodes are not the analysed document's), and
@@ -460,7 +462,7 @@ class _Loader:
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
         lines = self.text.split("\n")
-        composed = compose(self.text, src=self.src)
+        composed = compose_chunked(self.text, self.chunks, src=self.src)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         for sp in composed.syntax_errors:
             gf.problems.append(Problem("yaml-syntax", ERROR, sp.message, sp.range))
@@ -1428,9 +1430,13 @@ def _load_package(path: str, seen: Tuple[str, ...]) -> Optional["_Loader"]:
     return sub
 
 
-def load(text: str, path: Optional[str] = None) -> Guildfile:
-    """Load a guild file's text into the positioned model. Never raises."""
+def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = None) -> Guildfile:
+    """Load a guild file's text into the positioned model. Never raises.
+
+    `chunks`: the ChunkCache of the document's previous versions (the server keeps one
+    per open document): unchanged top-level entries are not composed again."""
     loader = _Loader(text, path)
+    loader.chunks = chunks
     # The model is a large acyclic graph of small objects built in one go: the cyclic
     # garbage collector would only rescan it again and again while it grows.
     gc_was_enabled = gc.isenabled()
