@@ -108,6 +108,20 @@ CASES = {
     "flag-bool-keys-only": "train: {main: t, flags: {yes: 1, no: 2}}\n",
     "op-bool-key-beside-others": "on: {main: t}\nx: {main: u}\n",
     "resource-bool-key-beside-others": "- model: m\n  resources:\n    on: [a]\n    x: [b]\n",
+    # the rest of guildfile-spec.md section 12
+    "item-str": "- foo\n",
+    "item-null": "-\n",
+    "output-attrs-int": "train: {main: t, output-attrs: 3}\n",
+    "include-int": "- include: 3\n",
+    "python-path-int": "train: {main: t, python-path: 3}\n",
+    "plugins-int": "train: {main: t, plugins: 3}\n",
+    "operations-include-int": "- model: m\n  operations:\n    $include: 3\n",
+    "sourcecode-item-int": "train: {main: t, sourcecode: [3]}\n",
+    "sourcecode-rule-neither": "train: {main: t, sourcecode: [{x: 1}]}\n",
+    "sourcecode-rule-value-int": "train: {main: t, sourcecode: [{include: 3}]}\n",
+    "source-select-int": "train:\n  main: t\n  requires:\n    - file: a\n      select: 3\n",
+    "source-select-min-list": "train:\n  main: t\n  requires:\n    - file: a\n      select-min: [1]\n",
+    "extends-pkg-slash": "- model: a\n  extends: pkg/\n",
 }
 
 _SCRIPT = r"""
