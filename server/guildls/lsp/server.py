@@ -22,6 +22,7 @@ from .. import __version__
 from ..analysis.diagnostics import diagnose
 from ..model import Guildfile, Problem, load
 from ..model.chunks import ChunkCache
+from . import runs_commands
 from .positions import Columns, encoding_of
 
 log = logging.getLogger(__name__)
@@ -222,6 +223,16 @@ def create_server() -> GuildServer:
         opts = params.initialization_options
         if isinstance(opts, dict) and isinstance(opts.get("debounce"), (int, float)):
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
+        poll = opts.get("runsPollInterval") if isinstance(opts, dict) else None
+        ls.guild_start_runs_watch(ls, float(poll) / 1000.0 if isinstance(poll, (int, float))
+                                  and not isinstance(poll, bool) else runs_commands.DEFAULT_POLL_INTERVAL)
+
+    @ls.feature(types.INITIALIZED)
+    def on_initialized(ls: GuildServer, params: types.InitializedParams):
+        from ..speedups import missing
+
+        for what in missing():  # a bundled server on a Python without its compiled wheels
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {what}"))
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
@@ -250,6 +261,7 @@ def _register_extensions(ls: GuildServer):
 
     features.register(ls)
     run_commands.register(ls)
+    runs_commands.register(ls)
 
 
 def serve():

@@ -35,6 +35,7 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
+from .. import fslinks
 from ..model.nodes import GuildDumper, GuildLoader
 from .status import pid_alive, status_for_exit
 
@@ -120,7 +121,7 @@ def encode_opref(guildfile_path: str, model: str, op: str, version: Optional[str
 
 def decode_opref(text: str) -> Optional[dict]:
     try:
-        parts = shlex.split(text)
+        parts = text.split() if "'" not in text and '"' not in text and "\\" not in text else shlex.split(text)
     except ValueError:
         return None
     if len(parts) != 4:
@@ -316,7 +317,7 @@ class Run:
         while os.path.lexists(path):
             path = f"{base}_{n}"
             n += 1
-        os.symlink(os.path.relpath(step_run.path, os.path.dirname(path)), path)
+        fslinks.symlink(os.path.relpath(step_run.path, os.path.dirname(path)), path)
         return path
 
     def linked_run_ids(self) -> list[str]:
