@@ -15,7 +15,8 @@ import pytest
 from guildls.analysis.diagnostics import diagnose
 from guildls.model import load_path
 
-GUILD_PYTHON = os.environ.get("GUILDLS_GUILD_PYTHON") or "/work/guild-venv/bin/python"
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GUILD_PYTHON = os.environ.get("GUILDLS_GUILD_PYTHON") or os.path.join(_REPO, ".venv-guild", "bin", "python")
 
 CASES = {
     "empty": "",

@@ -16,7 +16,8 @@ import pytest
 from guildls.analysis.diagnostics import diagnose
 from guildls.model import load_path
 
-GUILD = os.environ.get("GUILD_EXE") or "/work/guild-venv/bin/guild"
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GUILD = os.environ.get("GUILD_EXE") or os.path.join(_REPO, ".venv-guild", "bin", "guild")
 
 
 class Case:
