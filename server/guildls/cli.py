@@ -136,6 +136,9 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
 
 def _main(argv: Optional[Iterable[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from .executor.interpreter import use_configured_interpreter
+
+    use_configured_interpreter()  # where `extends: pkg/model` finds packages
     if argv and argv[0] == "run":
         from .executor.cli import cli_run
 
