@@ -39,9 +39,11 @@ from typing import Any, Optional
 import yaml
 
 from ..model import flagvals as fv
+from ..model.nodes import safe_load
 from ..model.batchvals import (DEFAULT_MAX_TRIALS, DEFAULT_OPTIMIZER, MODEL_BASED,  # noqa: F401
                                OPTIMIZERS, SEARCH_FUNCTIONS, SEQUENCE_FUNCTIONS, BatchError,
                                _search_dim, decode_function, expand_sequence, function_problem)
+
 
 @dataclass
 class Batch:
@@ -102,7 +104,7 @@ def read_batch_files(files: list, base_dir: str) -> list:
             raise BatchError(f"batch file {path} is larger than 10 MB")
         if ext in (".json", ".yml", ".yaml"):
             try:
-                data = yaml.safe_load(text)
+                data = safe_load(text)  # Guild's resolver rules
             except yaml.YAMLError as e:
                 raise BatchError(f"{path}: {e}")
             if not isinstance(data, list):
