@@ -227,6 +227,13 @@ def create_server() -> GuildServer:
         ls.guild_start_runs_watch(ls, float(poll) / 1000.0 if isinstance(poll, (int, float))
                                   and not isinstance(poll, bool) else runs_commands.DEFAULT_POLL_INTERVAL)
 
+    @ls.feature(types.INITIALIZED)
+    def on_initialized(ls: GuildServer, params: types.InitializedParams):
+        from ..speedups import missing
+
+        for what in missing():  # a bundled server on a Python without its compiled wheels
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {what}"))
+
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
         ls.publish(params.text_document.uri)
