@@ -70,6 +70,9 @@ FALLBACKS = {
     "rpds-py": "rpds over pyrsistent (pyrsistent-as-rpds-py): schema checks slower",
 }
 FALLBACK_DISTS = ["pyrsistent", "pyrsistent-as-rpds-py"]
+# published with a py3-none-any wheel of the same version beside their compiled ones: the
+# bundle takes that one (protobuf's pure-Python implementation: a few small event files)
+PURE_WHEELS = {"protobuf"}
 # the module rpds-py provides, over the adapter (its own 'fake rpds' is not on the registry)
 RPDS_SHIM = '''"""rpds-py's API over pyrsistent (guildls bundle fallback, no compiled rpds-py here)."""
 from pyrsistent_as_rpds.pure import *  # noqa: F401,F403
@@ -129,7 +132,7 @@ def make_lock() -> dict:
         for whl in sorted(tmp.glob("*.whl")):
             name, version, tags = wheel_tags(whl.name)
             kind = ("fallback" if name in FALLBACK_DISTS else
-                    "pure" if all(p == "any" for _, _, p in tags) else "compiled")
+                    "pure" if name in PURE_WHEELS or all(p == "any" for _, _, p in tags) else "compiled")
             lock[kind][name] = version
         missing = set(FALLBACKS) - set(lock["compiled"])
         if missing:
