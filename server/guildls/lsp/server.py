@@ -22,7 +22,7 @@ from .. import __version__
 from ..analysis.diagnostics import diagnose
 from ..model import Guildfile, Problem, load
 from ..model.chunks import ChunkCache
-from . import runs_commands
+from . import document, runs_commands
 from .positions import Columns, encoding_of
 
 log = logging.getLogger(__name__)
@@ -218,6 +218,7 @@ def create_server() -> GuildServer:
 
     @ls.feature(types.INITIALIZE)
     def on_initialize(ls: GuildServer, params: types.InitializeParams):
+        document.use_in(ls.workspace)  # edits cost what the edited lines cost
         info = params.client_info
         ls.client_name = info.name if info is not None and info.name else ""
         opts = params.initialization_options
