@@ -113,9 +113,12 @@ def wheel_tags(filename: str):
 # -- lock --------------------------------------------------------------------------------
 def guildls_requirements() -> list[str]:
     """The dependencies declared in pyproject.toml ([project] dependencies)."""
-    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    m = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
-    return re.findall(r'"([^"]+)"', m.group(1)) if m else []
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    with open(REPO / "pyproject.toml", "rb") as f:
+        return list(tomllib.load(f)["project"]["dependencies"])
 
 
 def make_lock() -> dict:
@@ -126,7 +129,10 @@ def make_lock() -> dict:
         oldest = "%d.%d" % OLDEST
         r = pip("download", "-q", "--only-binary=:all:", "--python-version", oldest, "--implementation", "cp",
                 "--abi", ABIS[0], "--platform", TARGETS["linux-x64"][0], "-d", str(tmp),
-                *guildls_requirements(), "exceptiongroup", "typing_extensions", *FALLBACK_DISTS)
+                # markers dropped: pip would judge them by the running Python, and the bundle
+                # serves 3.9 too (tomli before 3.11)
+                *(r.split(";")[0].strip() for r in guildls_requirements()),
+                "exceptiongroup", "typing_extensions", *FALLBACK_DISTS)
         if r.returncode:
             sys.exit(r.stdout)
         lock = {"python": [oldest, "%d.%d" % NEWEST], "pure": {}, "compiled": {}, "fallback": {}}
