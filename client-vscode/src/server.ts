@@ -28,11 +28,18 @@ export type ExecuteCommandHook = (command: string, args: unknown[], next: (args:
 let client: LanguageClient | undefined;
 let clientStarting: Promise<void> | undefined;
 let executeHook: ExecuteCommandHook | undefined;
+let lensHook: ((lenses: vscode.CodeLens[]) => vscode.CodeLens[]) | undefined;
 const notificationHandlers: { method: string; handler: (params: any) => void }[] = [];
 const restartListeners: (() => void)[] = [];
+const readyListeners = new Set<() => void>();
 
 export function setExecuteCommandHook(hook: ExecuteCommandHook): void {
   executeHook = hook;
+}
+
+/** Adds to (or changes) the code lenses the server gives a document. */
+export function setCodeLensHook(hook: (lenses: vscode.CodeLens[]) => vscode.CodeLens[]): void {
+  lensHook = hook;
 }
 
 /** Registers a handler for a server notification on the current and every later client. */
@@ -50,6 +57,12 @@ export function onServerNotification<P>(method: string, handler: (params: P) => 
 /** Called when the server is restarted (runs it was tracking are no longer followed). */
 export function onServerRestart(listener: () => void): void {
   restartListeners.push(listener);
+}
+
+/** Called each time a server (re)starts and answers. */
+export function onServerReady(listener: () => void): vscode.Disposable {
+  readyListeners.add(listener);
+  return new vscode.Disposable(() => readyListeners.delete(listener));
 }
 
 export async function sendServerCommand(command: string, arg: unknown): Promise<unknown> {
@@ -125,6 +138,10 @@ async function doStartClient(): Promise<void> {
         if (hooked) return hooked;
         return next(command, cmdArgs);
       },
+      provideCodeLenses: async (document, token, next) => {
+        const lenses = await next(document, token);
+        return lenses && lensHook ? lensHook(lenses) : lenses;
+      },
       handleDiagnostics: (uri, diagnostics, next) => {
         if (!firstDiagnosticsSeen()) noteFirstDiagnostics(uri, diagnostics.length);
         next(uri, diagnostics);
@@ -137,6 +154,7 @@ async function doStartClient(): Promise<void> {
     if (lc !== client) return;
     if (e.newState === State.Running) {
       setServerState('ready');
+      for (const l of readyListeners) l();
       setTimeout(() => takeOverProgress(lc), 0); // again after an automatic restart (the client's own handler comes back)
     }
     else if (e.newState === State.Starting) setServerState('starting');
