@@ -142,32 +142,14 @@ wf:
     assert str(e.value) == "wf: step 1 (:bye): invalid reference: ':bye'"
 
 
-# 6. batch files and list defaults are batches in Guild: refused, never one silent run
-def test_batch_files_and_list_defaults_refused(project):
-    project.write("batch.csv", "lr\n0.1\n0.2\n")
+# 6. batches (list values, list defaults, batch files): tests/executor/test_batch.py
+def test_imported_list_global_is_not_a_batch(project):
     project.write("g.py", "g = [1, 2]\nprint('g', g)\n")
     project.guildfile("""
-train:
-  exec: echo train ${lr}
-  flags:
-    lr: 0.5
-listdef:
-  exec: echo lr=${lr}
-  flags:
-    lr: [0.1, 0.01]
 glob:
   main: g
   flags-import: all
-wf:
-  steps:
-    - train @batch.csv
 """)
-    for op, flags, what in (("wf", [], "@batch.csv is a batch file"),
-                            ("train", ["@batch.csv"], "@batch.csv is a batch file"),
-                            ("listdef", [], "the default lr=[0.1, 0.01] is a list")):
-        with pytest.raises(PlanError) as e:
-            project.plan(op, flags)
-        assert what in e.value.message and "run this with Guild" in e.value.message
     # an imported list global is a splittable value (Guild: arg-split), not a batch
     assert "g [1, 2]" in project.run("glob").stdout
 

@@ -42,6 +42,33 @@ PW = CACHE / "tools" / "node_modules"
 COLD_START_GOAL_MS = 1500
 
 
+def _install_code_server(tools: Path) -> None:
+    """Run install_code_server.sh into CACHE, serialized with a file lock (several
+    test runs on one machine share the cache). A failed native rebuild leaves a
+    half-built tree that a second run over it does not mend (seen: node-gyp's
+    `lstat build/node_gyp_bins` after a failed build), so a failure wipes the
+    code-server part and tries once more from scratch."""
+    import fcntl
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if CS.exists() and (PW / "playwright-core").exists() and shutil.which("chromium"):
+            return  # another run installed it while we waited
+        say(f"installing code-server + chromium + playwright-core into {CACHE} (a few minutes)")
+        logs = []
+        for attempt in (1, 2):
+            r = subprocess.run(["sh", str(tools / "install_code_server.sh"), str(CACHE)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=2400)
+            logs.append(f"--- attempt {attempt}: exit {r.returncode}\n{r.stdout}")
+            (CACHE / "install.log").write_text("\n".join(logs))
+            if r.returncode == 0 and CS.exists():
+                return
+            say(f"install_code_server.sh failed (exit {r.returncode}, attempt {attempt}); "
+                f"wiping {CACHE / 'cs'} and trying again" if attempt == 1 else "install failed again")
+            shutil.rmtree(CACHE / "cs", ignore_errors=True)
+        pytest.fail(f"install_code_server.sh failed twice, log in {CACHE}/install.log:\n{r.stdout[-3000:]}")
+
+
 @pytest.fixture(scope="module")
 def code_server() -> Path:
     tools = shared_tools()
@@ -50,13 +77,7 @@ def code_server() -> Path:
             pytest.skip("no chromium and no apt-get to install it")
         if not npm_registry_reachable():
             pytest.skip("the npm registry is not reachable (`npm ping` failed): cannot install code-server")
-        say(f"installing code-server + chromium + playwright-core into {CACHE} (a few minutes)")
-        CACHE.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run(["sh", str(tools / "install_code_server.sh"), str(CACHE)], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=2400)
-        (CACHE / "install.log").write_text(r.stdout)
-        if r.returncode != 0 or not CS.exists():
-            pytest.fail(f"install_code_server.sh failed (exit {r.returncode}), log in {CACHE}/install.log:\n{r.stdout[-3000:]}")
+        _install_code_server(tools)
     apt_install("chromium", binary="chromium")
     return CS
 

@@ -48,6 +48,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--force-flags", action="store_true",
                    help="accept flags the operation does not declare (e.g. STEP:FLAG=VAL)")
     p.add_argument("--needed", action="store_true", help="skip if a matching run exists")
+    b = p.add_argument_group("batches (Guild's run options)")
+    b.add_argument("-m", "--max-trials", type=int, metavar="N",
+                   help="maximum number of trials (random: default 20; grid: a sample)")
+    b.add_argument("--random-seed", type=int, metavar="N", help="seed for random trials")
+    b.add_argument("-o", "--optimizer", metavar="NAME",
+                   help="'+' (grid) or 'random'; gp, forest, gbrt are refused")
+    b.add_argument("-O", "--optimize", action="store_true",
+                   help="use the default optimizer (Guild: gp, refused)")
+    b.add_argument("--fail-on-trial-error", action="store_true",
+                   help="stop the batch when a trial fails")
+    b.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run up to N trials at once (default 1, as Guild)")
+    b.add_argument("--dask", metavar="ADDRESS",
+                   help="run trials on an existing Dask cluster (tcp://HOST:8786); needs "
+                        "'guildls[dask]' and a GUILD_HOME the workers share")
     p.add_argument("--python", metavar="EXE", help="Python interpreter for `main` operations "
                    "(default: $GUILDLS_PYTHON or the interpreter running guildls)")
     return p
@@ -110,7 +125,10 @@ def _run(args) -> int:
     try:
         plan = build_plan(gf, args.operation, args.flags, label=args.label, tags=args.tags,
                           force_flags=args.force_flags, project_dir=project_dir,
-                          needed=args.needed)
+                          needed=args.needed, batch_options={
+                              "max_trials": args.max_trials, "random_seed": args.random_seed,
+                              "optimizer": args.optimizer, "optimize": args.optimize,
+                              "fail_on_trial_error": args.fail_on_trial_error})
     except PlanError as e:
         _err(f"guild: {e}")
         return e.exit_code
@@ -144,14 +162,53 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
 
     json_mode = args.format == "json"
     out_lock = threading.Lock()
+    parallel = args.workers > 1 or bool(args.dask)
+    prefixes: dict = {}  # trial run id -> "[trial 3/8] " when trials run at once
+    partial: dict = {}  # (run id, stream) -> text of an unfinished line
+
+    def write(stream, text):
+        target = sys.stderr if (stream == "stderr" or json_mode) else sys.stdout
+        target.write(text)
+        target.flush()
 
     def on_output(run_id, stream, text):
-        target = sys.stderr if (stream == "stderr" or json_mode) else sys.stdout
         with out_lock:
-            target.write(text)
-            target.flush()
+            prefix = prefixes.get(run_id)
+            if prefix is None:
+                write(stream, text)
+                return
+            lines = (partial.pop((run_id, stream), "") + text).split("\n")
+            if lines[-1]:
+                partial[(run_id, stream)] = lines[-1]
+            if len(lines) > 1:
+                write(stream, "".join(f"{prefix}{line}\n" for line in lines[:-1]))
 
-    runner = Runner(plan, project_dir, path, python_exe=args.python, on_output=on_output)
+    def on_event(event):
+        if not parallel:
+            return
+        with out_lock:
+            if event.get("type") == "trial-started":
+                prefixes[event["runId"]] = f"[trial {event['index']}/{event['total']}] "
+            elif event.get("type") == "run-finished" and event.get("runId") in prefixes:
+                rid = event["runId"]
+                for stream in ("stdout", "stderr"):
+                    rest = partial.pop((rid, stream), "")
+                    if rest:
+                        write(stream, f"{prefixes[rid]}{rest}\n")
+
+    launcher = None
+    if args.workers < 1:
+        _err("guildls: --workers must be at least 1")
+        return 2
+    if args.dask:
+        from .dask_launcher import DaskError, DaskLauncher
+        try:
+            launcher = DaskLauncher.connect(args.dask, runs_root_for(project_dir))
+        except DaskError as e:
+            _err(f"guildls: {e}")
+            return 1
+    runner = Runner(plan, project_dir, path, python_exe=args.python, on_output=on_output,
+                    on_event=on_event, workers=args.workers, trial_launcher=launcher)
     holder = {}
 
     finished = threading.Event()

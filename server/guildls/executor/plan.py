@@ -117,6 +117,9 @@ class PlanStep:
     deps: list = field(default_factory=list)
     flags_open: bool = False
     flag_defs: dict = field(default_factory=dict)  # name -> attrs (guild file + script)
+    # a batch (batch.py): the batch's description, and one ordinary op PlanStep per trial
+    batch: Any = None
+    trials: list = field(default_factory=list)
 
     # -- display ---------------------------------------------------------------------------
     def option_args(self) -> list[str]:
@@ -166,7 +169,22 @@ class PlanStep:
             d["isolate_runs"] = self.isolate_runs
         if self.kind == "steps":
             d["steps"] = [s.to_json() for s in self.steps]
+        if self.batch is not None:
+            d["batch"] = {"optimizer": self.batch.optimizer, "description": self.batch.describe(),
+                          "max_trials": self.batch.max_trials,
+                          "random_seed": self.batch.random_seed,
+                          "trials": [_jsonable(t.flags) for t in self.trials]}
         return d
+
+    def batch_lines(self, pad: str) -> list:
+        if self.batch is None:
+            return []
+        lines = [f"{pad}batch: {self.batch.describe()}"]
+        for i, t in enumerate(self.trials):
+            shown = fv.flag_assigns({k: v for k, v in t.flags.items()
+                                     if k in self.batch.varying or k in t.user_flags})
+            lines.append(f"{pad}  trial {i + 1}: {' '.join(shown)}")
+        return lines
 
     def to_text(self, indent: int = 0) -> str:
         pad = "  " * indent
@@ -174,13 +192,17 @@ class PlanStep:
             flags = " ".join(fv.flag_assigns({k: v for k, v in self.flags.items() if v is not None}))
             kind = (f"workflow, {self.count()} step run{'s' if self.count() != 1 else ''}"
                     if self.kind == "steps" else self.kind)
+            if self.batch is not None:
+                kind = f"batch of {len(self.trials)} trial{'s' if len(self.trials) != 1 else ''}"
+                flags = ""
             lines = [f"{pad}{self.opspec}" + (f" {flags}" if flags else "") + f"  ({kind})"]
+            lines += self.batch_lines(pad + "  ")
         else:
             lines = [f"{pad}{self.index + 1}. {self.name}: {self.command_text()}"]
             extra = []
             full = fv.flag_assigns({k: v for k, v in self.flags.items()
                                     if v is not None and k not in self.assigns})
-            if full and self.kind != "steps":
+            if full and self.kind != "steps" and self.batch is None:
                 extra.append("defaults " + " ".join(full))
             if not self.isolate_runs:
                 extra.append("isolate-runs: no")
@@ -188,6 +210,7 @@ class PlanStep:
                 extra.append("expect " + ", ".join(f"{k} {v!r}" for k, v in c.to_json().items()))
             for e in extra:
                 lines.append(f"{pad}     {e}")
+            lines += self.batch_lines(pad + "     ")
         for s in self.steps:
             lines.append(s.to_text(indent + (1 if self.index is not None else 0)))
         return "\n".join(lines)
@@ -738,13 +761,19 @@ def _check_command_refs(op, kind: str, flags: dict, defs: dict, where: Optional[
 # Building
 
 
+def split_batch_files(args: Iterable[str]) -> tuple[list, list]:
+    """`@file` words (batch files, without the `@`) apart from the other words."""
+    files, rest = [], []
+    for a in args:
+        (files if a.startswith("@") else rest).append(a[1:] if a.startswith("@") else a)
+    return files, rest
+
+
 def parse_user_flags(args: Iterable[str]) -> dict:
     """`NAME=VAL` words -> {name: raw text}; decoded later with the target flag's type."""
     vals = {}
     bad = []
     for a in args:
-        if a.startswith("@"):
-            raise _batch_error(f"{a} is a batch file, which Guild runs as a batch", None)
         name, sep, val = a.partition("=")
         if not sep or not name:
             bad.append(a)
@@ -755,10 +784,16 @@ def parse_user_flags(args: Iterable[str]) -> dict:
     return vals
 
 
+BATCH_RUN_OPTIONS = ("max_trials", "random_seed", "optimizer", "optimize", "fail_on_trial_error")
+
+
 def build_plan(gf, opspec: str, user_flags: Any = None, *, label: Optional[str] = None,
                tags: Iterable[str] = (), force_flags: bool = False,
-               project_dir: Optional[str] = None, needed: bool = False) -> PlanStep:
-    """The plan for `guild run OPSPEC [user flags]`. Raises PlanError before anything runs."""
+               project_dir: Optional[str] = None, needed: bool = False,
+               batch_options: Optional[dict] = None) -> PlanStep:
+    """The plan for `guild run OPSPEC [user flags] [@batch files]`. Raises PlanError before
+    anything runs. `batch_options`: max_trials, random_seed, optimizer, optimize,
+    fail_on_trial_error (Guild's run options of the same names)."""
     if gf is None:
         raise PlanError("no guild file")
     errors = [p for p in getattr(gf, "problems", []) if getattr(p, "severity", "") == "error"]
@@ -769,10 +804,12 @@ def build_plan(gf, opspec: str, user_flags: Any = None, *, label: Optional[str] 
                         hint=f"{len(errors)} error(s) in {gf.path or 'the guild file'}")
     project_dir = project_dir or (gf.dir if getattr(gf, "path", None) else None)
     op = find_root_operation(gf, opspec, project_dir)
+    batch_files: list = []
     if isinstance(user_flags, dict):
         uvals = dict(user_flags)
     else:
-        raw = parse_user_flags(user_flags or [])
+        batch_files, words = split_batch_files(user_flags or [])
+        raw = parse_user_flags(words)
         defs, _, _, _, _ = effective_flags(op, project_dir)
         types = {n: d.attrs.get("type") for n, d in defs.items()}
         for d in defs.values():
@@ -782,14 +819,19 @@ def build_plan(gf, opspec: str, user_flags: Any = None, *, label: Optional[str] 
     root_opspec = op.fullname
     options = {"label": label, "tags": list(tags), "force_flags": force_flags or None,
                "needed": needed or None}
+    for key in BATCH_RUN_OPTIONS:
+        if (batch_options or {}).get(key) not in (None, False, ""):
+            options[key] = batch_options[key]
     root = _build(gf, op, root_opspec, name=root_opspec, assigns=uvals, user_vals=uvals,
                   options=options, force=force_flags, project_dir=project_dir,
-                  stack=[], path=root_opspec, index=None, where=None, parent_run_params=options)
+                  stack=[], path=root_opspec, index=None, where=None, parent_run_params=options,
+                  batch_files=batch_files)
     return root
 
 
 def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_dir, stack,
-           path, index, where, parent_run_params, isolate_runs=True, expect=()) -> PlanStep:
+           path, index, where, parent_run_params, isolate_runs=True, expect=(),
+           batch_files=()) -> PlanStep:
     if op.fullname in stack:
         chain = " -> ".join(stack + [op.fullname])
         raise PlanError(f"cycle in steps ({chain})", where)
@@ -803,22 +845,45 @@ def _build(gf, op, opspec, *, name, assigns, user_vals, options, force, project_
             f"operation '{op.fullname}' has an empty steps list: nothing to run "
             f"(Guild would run it as the Python module '{split_main(op)[0]}')", where)
     defs, dest, module, margs, open_ = effective_flags(op, project_dir)
-    _refuse_batch(op, defs, user_vals, options, where)
+    batch = None
+    trial_vals = [user_vals]
+    if kind == "steps":
+        if batch_files:
+            raise _batch_error(f"@{batch_files[0]} is a batch file, which Guild runs as a batch",
+                               where)
+        _refuse_batch(op, defs, user_vals, options, where)
+    else:
+        batch, trial_vals = _plan_batch(defs, user_vals, options, where, project_dir,
+                                        batch_files)
     if kind == "main":
         _check_main_not_only_on_python_path(op, module, project_dir, where)
-    flags = flag_vals_for_op(op, defs, user_vals, force, opspec, where, open_, project_dir)
-    _check_command_refs(op, kind, flags, defs, where, open_)
-    node = PlanStep(name=name, opspec=opspec, operation=op, kind=kind, flags=flags,
-                    assigns=dict(assigns), options=dict(options), expect=list(expect),
-                    isolate_runs=isolate_runs, index=index, path=path, user_flags=dict(user_vals),
-                    flags_dest=dest, main_module=module, main_args=margs, force_flags=force,
-                    flags_open=open_, flag_defs={n: d.attrs for n, d in defs.items()})
-    if kind != "steps":
-        node.deps = [dependency_sources(gf, op, dep, where, flags) for dep in op.requires or []]
+
+    def op_node(uvals: dict, node_path: str) -> PlanStep:
+        flags = flag_vals_for_op(op, defs, uvals, force, opspec, where, open_, project_dir)
+        _check_command_refs(op, kind, flags, defs, where, open_)
+        step = PlanStep(name=name, opspec=opspec, operation=op, kind=kind, flags=flags,
+                     assigns=dict(assigns), options=dict(options), expect=list(expect),
+                     isolate_runs=isolate_runs, index=index, path=node_path,
+                     user_flags=dict(uvals), flags_dest=dest, main_module=module,
+                     main_args=margs, force_flags=force, flags_open=open_,
+                     flag_defs={n: d.attrs for n, d in defs.items()})
+        if kind != "steps":
+            step.deps = [dependency_sources(gf, op, dep, where, flags)
+                         for dep in op.requires or []]
+        return step
+
+    if batch is not None:
+        node = op_node(trial_vals[0], path)
+        node.user_flags = dict(user_vals)
+        node.batch = batch
+        node.trials = [op_node(t, f"{path} > trial {i + 1}") for i, t in enumerate(trial_vals)]
+    else:
+        node = op_node(trial_vals[0], path)  # user values (+ a one-trial batch file's)
+    flags = node.flags
     for opt in IGNORED_OPTIONS:
         if options.get(opt):
             node.warnings.append(f"[guildls] option {opt.replace('_', '-')} is ignored by guildls' executor")
-    if options.get("max_trials") and kind != "steps":  # batches were refused above
+    if options.get("max_trials") and kind != "steps" and batch is None:
         node.warnings.append("not a batch run - ignoring --max-trials")
     if kind == "steps":
         run_params = {"label": options.get("label"), "tags": list(options.get("tags") or [])}
@@ -847,8 +912,47 @@ def _check_main_not_only_on_python_path(op, module: Optional[str], project_dir: 
 
 
 BATCH_OPTIONS = ("optimizer", "optimize")
-IGNORED_OPTIONS = ("remote", "stop_after", "stage_trials", "batch_label", "batch_tags",
-                   "fail_on_trial_error")
+IGNORED_OPTIONS = ("remote", "stop_after", "stage_trials", "batch_label", "batch_tags")
+
+
+def _plan_batch(defs: dict, user_vals: dict, options: dict, where, project_dir,
+                batch_files) -> tuple:
+    """(Batch or None, [user values of each trial]) with Guild's batch rules (batch.py)."""
+    from . import batch as B
+
+    user_vals = dict(user_vals)
+    try:
+        file_trials = B.read_batch_files(list(batch_files), project_dir or os.getcwd()) \
+            if batch_files else []
+        if len(file_trials) == 1:  # Guild: one trial is not a batch, its values are flags
+            for k, v in file_trials[0].items():
+                user_vals.setdefault(k, v)
+            file_trials = []
+
+        def splits(n):
+            d = defs.get(n)
+            return d is not None and d.attrs.get("arg-split") is not None
+
+        vals = {n: d.attrs.get("default") for n, d in defs.items()}
+        vals.update(user_vals)
+        vals = {n: v if splits(n) else B.expand_sequence(v, n) for n, v in vals.items()}
+        for n in [n for n in vals if splits(n)]:
+            vals.pop(n)  # a splittable value is one value, never a batch
+        batch = B.plan_batch(
+            vals, file_trials=file_trials, user_vals=user_vals,
+            optimizer=options.get("optimizer"), optimize=bool(options.get("optimize")),
+            max_trials=options.get("max_trials"), random_seed=options.get("random_seed"),
+            batch_files=list(batch_files),
+            fail_on_trial_error=bool(options.get("fail_on_trial_error")))
+    except B.BatchError as e:
+        raise PlanError(str(e), where)
+    if batch is None:
+        return None, [user_vals]
+    if not batch.trials:
+        raise PlanError("the batch has no trials (an empty list of values): nothing to run",
+                        where)
+    keys = set(user_vals) | set(batch.varying) | {k for r in file_trials for k in r}
+    return batch, [{k: v for k, v in t.items() if k in keys} for t in batch.trials]
 
 
 def _refuse_batch(op, defs, user_vals, options, where) -> None:
@@ -970,9 +1074,7 @@ def _build_step(gf, parent_op, step, i, parent_flags, parent_run_params, project
     written = step.opspec
     if not _OPREF_RE.match(written):  # Guild's OpRef.for_string (steps_main stops there)
         raise PlanError(f"invalid reference: {written!r}", where)
-    if getattr(step, "batch_files", None):
-        raise _batch_error(f"{step.batch_files[0]} is a batch file, which Guild runs as a batch",
-                           where)
+    batch_files = [f[1:] if f.startswith("@") else f for f in step.batch_files or []]
     resolved_spec = apply_default_model(written, parent_op.model.name)
     name = step.name or written
     target = gf.find_operation(resolved_spec, parent_op.model)
@@ -1043,7 +1145,7 @@ def _build_step(gf, parent_op, step, i, parent_flags, parent_run_params, project
     return _build(gf, target, resolved_spec, name=name, assigns=resolved, user_vals=user_vals,
                   options=opts, force=force, project_dir=project_dir, stack=stack, path=child_path,
                   index=i, where=where, parent_run_params=opts, isolate_runs=step.isolate_runs,
-                  expect=checks)
+                  expect=checks, batch_files=batch_files)
 
 
 def _resolve(val, flags, where):

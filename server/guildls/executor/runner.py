@@ -112,7 +112,8 @@ class Runner:
                  env: Optional[dict] = None, on_output: Optional[Callable] = None,
                  on_event: Optional[Callable] = None, kill_grace: float = 3.0,
                  copy_sourcecode: bool = True, run_id: Optional[str] = None,
-                 reader_grace: float = READER_GRACE):
+                 reader_grace: float = READER_GRACE, workers: int = 1,
+                 trial_launcher: Any = None):
         self.plan = plan
         self.project_dir = os.path.abspath(project_dir)
         self.guildfile_path = os.path.abspath(
@@ -138,6 +139,9 @@ class Runner:
         self.root_id: Optional[str] = run_id
         self._preset_root_id = run_id
         self._root_id_ready = threading.Event()
+        # batches (batch_runner.py): trials at once, and where they run (None: here)
+        self.workers = max(1, int(workers or 1))
+        self.trial_launcher = trial_launcher
 
     # -- public -----------------------------------------------------------------------------
     def stop(self) -> bool:
@@ -220,9 +224,16 @@ class Runner:
                   parent_info: Optional[RunInfo] = None) -> RunInfo:
         if node.kind == "steps":
             return self._run_workflow(node, parent, ancestors, depth)
+        if node.batch is not None:
+            from .batch_runner import run_batch
+            return run_batch(self, node, parent, ancestors, depth)
         return self._run_op(node, parent, ancestors, depth)
 
-    def _new_run(self, node: PlanStep, parent: Optional[R.Run], depth: int) -> tuple[R.Run, RunInfo]:
+    def _new_run(self, node: PlanStep, parent: Optional[R.Run], depth: int,
+                 trial: Optional[tuple] = None) -> tuple[R.Run, RunInfo]:
+        """A new run linked from its parent; `trial` = (run, info) made by the batch."""
+        if trial is not None:
+            return trial
         run = R.create_run(self.runs_root, self._preset_root_id if parent is None else None)
         if parent is not None:
             parent.link_step(node.name, run)
@@ -372,8 +383,25 @@ class Runner:
         return failed == 0
 
     # -- one operation ------------------------------------------------------------------------------
-    def _run_op(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int) -> RunInfo:
+    def _run_op(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int,
+                trial: Optional[tuple] = None) -> RunInfo:
+        """One operation run. `trial`: (run, info) of a batch trial created by the batch; a
+        trial never raises _StepFailed (the batch decides)."""
         before = len(self.runs)
+        if trial is not None:
+            try:
+                return self._run_op_(node, parent, ancestors, depth, trial)
+            except _StepFailed:
+                return trial[1]
+            except BaseException as e:
+                run, info = trial
+                if info.exit_status is None:
+                    self._say(f"guild: {type(e).__name__}: {e}", ancestors + [run])
+                    try:
+                        self._finish(run, info, 1)
+                    except OSError:
+                        pass
+                return info
         try:
             return self._run_op_(node, parent, ancestors, depth)
         except _StepFailed:
@@ -391,9 +419,10 @@ class Runner:
                         pass
             raise
 
-    def _run_op_(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int) -> RunInfo:
+    def _run_op_(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int,
+                 trial: Optional[tuple] = None) -> RunInfo:
         op = node.operation
-        if node.options.get("needed"):
+        if node.options.get("needed") and trial is None:
             match = self._needed_match(node, parent)
             if match is not None:
                 self._say("Skipping because the following runs match this operation "
@@ -405,7 +434,7 @@ class Runner:
                 info.started = info.stopped = time.time()
                 self.runs.append(info)
                 return info
-        run, info = self._new_run(node, parent, depth)
+        run, info = self._new_run(node, parent, depth, trial)
         flags = dict(node.flags)
         env = self._common_env(run, node, parent)
         # source code
@@ -471,6 +500,8 @@ class Runner:
         if self._stop.is_set():
             self._finish(run, info, TERMINATED)
             return info
+        if trial is not None and self.trial_launcher is not None:
+            return self._run_launched(node, run, info, cmd, proc_env, ancestors, depth, parent)
         try:
             proc = subprocess.Popen(cmd, cwd=run.path, env=proc_env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -526,6 +557,12 @@ class Runner:
         if parent is None and code != 0:
             raise _StepFailed(code)
         return info
+
+    def _run_launched(self, node: PlanStep, run: R.Run, info: RunInfo, cmd: list, env: dict,
+                      ancestors: list, depth: int, parent: Optional[R.Run]) -> RunInfo:
+        """A trial handed to `trial_launcher` (Dask) instead of a local process."""
+        from .batch_runner import run_launched
+        return run_launched(self, node, run, info, cmd, env, ancestors, depth, parent)
 
     def _pump(self, pipe, stream: int, sinks: list, run_id: str, done: threading.Event,
               scalars=None) -> None:

@@ -192,6 +192,8 @@ class Run:
 
     @property
     def status(self) -> str:
+        if os.path.exists(self.guild_path("PENDING")):
+            return "pending"
         exit_status = self.get("exit_status")
         if exit_status is not None:
             return status_for_exit(exit_status)
@@ -218,6 +220,16 @@ class Run:
     def delete_lock(self) -> None:
         try:
             os.remove(self.guild_path("LOCK"))
+        except OSError:
+            pass
+
+    def mark_pending(self) -> None:
+        """Guild's `.guild/PENDING` marker: a batch trial not started yet."""
+        atomic_write(self.guild_path("PENDING"), "")
+
+    def clear_pending(self) -> None:
+        try:
+            os.remove(self.guild_path("PENDING"))
         except OSError:
             pass
 
