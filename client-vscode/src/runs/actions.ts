@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { errText } from '../util';
 import { deleteRuns, labelRun, Run, runOutput } from './api';
 import { runWithFlags } from './flags';
+import { userFlags } from './format';
 import { RunsModel } from './model';
 
 const OUTPUT_SCHEME = 'guild-run-output';
@@ -81,7 +82,8 @@ export function registerRunActions(context: vscode.ExtensionContext, model: Runs
   reg('guild.runs.rerunWithFlags', async (c, s) => {
     const run = await one(c, s, 'Rerun with flags');
     const where = run && rerunTarget(run);
-    if (where) return runWithFlags(where.uri, where.operation, run!.flags ?? {});
+    // the line to edit: the flags a user sets (the required runs are resolved again)
+    if (where) return runWithFlags(where.uri, where.operation, userFlags(run!.flags));
     return undefined;
   });
   reg('guild.runs.label', async (c, s) => {

@@ -5,12 +5,13 @@
 import * as vscode from 'vscode';
 import { errText } from '../util';
 import { FlagInfo, operationFlags, validateFlags } from './api';
-import { flagValue, parseFlagLine } from './format';
+import { flagValue, isDependencyFlag, parseFlagLine } from './format';
 
 export async function runWithFlags(uri: string, operation: string, initial?: Record<string, unknown>): Promise<unknown> {
   let infos: FlagInfo[];
   try {
-    infos = await operationFlags(uri, operation);
+    // (not the `operation:NAME` flags naming required runs: resolved when the run starts)
+    infos = (await operationFlags(uri, operation)).filter((f) => !isDependencyFlag(f.name));
   } catch (e) {
     void vscode.window.showErrorMessage(`Guild: cannot read the flags of '${operation}': ${errText(e)}`);
     return undefined;

@@ -70,3 +70,22 @@ export function parseFlagLine(line: string): { flags: Record<string, string> } |
   }
   return { flags };
 }
+
+/** Guild records the runs an operation required as flags `operation:NAME=<run id>`. */
+export function isDependencyFlag(name: string): boolean {
+  return name.startsWith('operation:');
+}
+
+/** The flags a user sets (without the required-run ids Guild records as flags). */
+export function userFlags(flags: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(flags ?? {}).filter(([k]) => !isDependencyFlag(k)));
+}
+
+/** The run's label unless it is the one Guild makes from the flags (`epochs=2 lr=0.1`). */
+export function userLabel(run: { label: string | null; flags: Record<string, unknown> }): string {
+  const label = (run.label ?? '').trim();
+  if (!label) return '';
+  const names = new Set(Object.keys(run.flags ?? {}));
+  const words = label.split(/\s+/);
+  return words.every((w) => names.has(w.split('=')[0]) && w.includes('=')) ? '' : label;
+}

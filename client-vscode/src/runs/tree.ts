@@ -3,7 +3,7 @@
 // tooltip with flags and scalars. Rendering only: the model holds the data.
 import * as vscode from 'vscode';
 import type { Run } from './api';
-import { ago, duration, flagValue, headlineScalar, num } from './format';
+import { ago, duration, flagValue, headlineScalar, isDependencyFlag, num, userFlags, userLabel } from './format';
 import { RunsModel } from './model';
 
 export const VIEW_ID = 'guildRuns';
@@ -72,7 +72,8 @@ export class RunsTree implements vscode.TreeDataProvider<Run>, vscode.Disposable
 }
 
 export function runLabel(run: Run): string {
-  return run.label ? `${run.short_id} ${run.label}` : run.short_id;
+  const label = userLabel(run);
+  return label ? `${run.short_id} ${label}` : run.short_id;
 }
 
 export function describe(run: Run): string {
@@ -112,10 +113,16 @@ function tooltip(run: Run): vscode.MarkdownString {
   if (run.label) { md.appendMarkdown('label: '); md.appendText(run.label); md.appendMarkdown('\n\n'); }
   const when = [run.started ? `started ${new Date(run.started).toLocaleString()}` : '', duration(run.duration)].filter(Boolean).join(' · ');
   if (when) { md.appendText(when); md.appendMarkdown('\n\n'); }
-  const flags = Object.entries(run.flags ?? {});
+  const flags = Object.entries(userFlags(run.flags));
   if (flags.length) {
     md.appendMarkdown('**flags**\n\n');
     for (const [k, v] of flags) { md.appendMarkdown('- '); md.appendText(`${k}: ${flagValue(v)}`); md.appendMarkdown('\n'); }
+    md.appendMarkdown('\n');
+  }
+  const deps = Object.entries(run.flags ?? {}).filter(([k]) => isDependencyFlag(k));
+  if (deps.length) {
+    md.appendMarkdown('**required runs**\n\n');
+    for (const [k, v] of deps) { md.appendMarkdown('- '); md.appendText(`${k.slice('operation:'.length)}: ${String(v).slice(0, 8)}`); md.appendMarkdown('\n'); }
     md.appendMarkdown('\n');
   }
   const scalars = Object.entries(run.scalars ?? {});

@@ -3,6 +3,7 @@
 // own name, `step:name` when two steps disagree), so two workflow runs
 // compare by what their steps did.
 import type { Run } from '../runs/api';
+import { userFlags } from '../runs/format';
 import type { Cell, CompareData, CompareRow } from './messages';
 
 function cell(v: unknown): Cell {
@@ -19,12 +20,12 @@ function merge(into: Record<string, Cell>, key: string, value: Cell, prefix: str
 export function compareRow(run: Run, children: (r: Run) => Run[]): CompareRow {
   const flags: Record<string, Cell> = {};
   const scalars: Record<string, Cell> = {};
-  for (const [k, v] of Object.entries(run.flags ?? {})) flags[k] = cell(v);
+  for (const [k, v] of Object.entries(userFlags(run.flags))) flags[k] = cell(v);
   for (const [k, s] of Object.entries(run.scalars ?? {})) scalars[k] = cell(s?.last);
   const walk = (r: Run, depth: number) => {
     for (const c of children(r)) {
       const name = c.op_name || c.operation;
-      for (const [k, v] of Object.entries(c.flags ?? {})) merge(flags, k, cell(v), name);
+      for (const [k, v] of Object.entries(userFlags(c.flags))) merge(flags, k, cell(v), name);
       for (const [k, s] of Object.entries(c.scalars ?? {})) merge(scalars, k, cell(s?.last), name);
       if (depth < 8) walk(c, depth + 1);
     }

@@ -2,6 +2,7 @@
 // run, read by the server from the runs' event files (guildls.runScalars).
 import * as vscode from 'vscode';
 import { Run, runScalars } from '../runs/api';
+import { userLabel } from '../runs/format';
 import type { RunsModel } from '../runs/model';
 import { errText } from '../util';
 import type { PlotData } from './messages';
@@ -57,7 +58,7 @@ export class PlotsPanel {
     if (mine !== this.loading) return;
     this.data = {
       type: 'data', series, error,
-      runs: runs.map((r) => ({ id: r.id, status: r.status, name: `${r.short_id} ${r.operation}${r.label ? ` ${r.label}` : ''}` })),
+      runs: runs.map((r) => ({ id: r.id, status: r.status, name: `${r.short_id} ${r.operation}${userLabel(r) ? ` ${userLabel(r)}` : ''}` })),
     };
     this.host?.post(this.data);
   }
