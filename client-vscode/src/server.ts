@@ -29,7 +29,7 @@ let client: LanguageClient | undefined;
 let clientStarting: Promise<void> | undefined;
 let executeHook: ExecuteCommandHook | undefined;
 let lensHook: ((lenses: vscode.CodeLens[]) => vscode.CodeLens[]) | undefined;
-const notificationHandlers: { method: string; handler: (params: any) => void }[] = [];
+const notificationHandlers = new Map<string, Set<(params: unknown) => void>>();
 const restartListeners: (() => void)[] = [];
 const readyListeners = new Set<() => void>();
 
@@ -42,16 +42,30 @@ export function setCodeLensHook(hook: (lenses: vscode.CodeLens[]) => vscode.Code
   lensHook = hook;
 }
 
-/** Registers a handler for a server notification on the current and every later client. */
+/**
+ * Registers a handler for a server notification on the current and every later
+ * client. Several modules may listen to one notification (the language client
+ * keeps one handler per method: this fans out).
+ */
 export function onServerNotification<P>(method: string, handler: (params: P) => void): vscode.Disposable {
-  const entry = { method, handler };
-  notificationHandlers.push(entry);
-  const sub = client?.onNotification(method, handler);
-  return new vscode.Disposable(() => {
-    const i = notificationHandlers.indexOf(entry);
-    if (i >= 0) notificationHandlers.splice(i, 1);
-    sub?.dispose();
-  });
+  let set = notificationHandlers.get(method);
+  if (!set) {
+    set = new Set();
+    notificationHandlers.set(method, set);
+    client?.onNotification(method, (params: unknown) => dispatch(method, params));
+  }
+  set.add(handler as (params: unknown) => void);
+  return new vscode.Disposable(() => set!.delete(handler as (params: unknown) => void));
+}
+
+function dispatch(method: string, params: unknown): void {
+  for (const h of [...(notificationHandlers.get(method) ?? [])]) {
+    try {
+      h(params);
+    } catch (e) {
+      ext.log.error(`handling ${method}: ${errText(e)}`);
+    }
+  }
 }
 
 /** Called when the server is restarted (runs it was tracking are no longer followed). */
@@ -160,7 +174,7 @@ async function doStartClient(): Promise<void> {
     else if (e.newState === State.Starting) setServerState('starting');
     else if (e.newState === State.Stopped && getServerState() !== 'error') setServerState('stopped');
   });
-  for (const { method, handler } of notificationHandlers) lc.onNotification(method, handler);
+  for (const method of notificationHandlers.keys()) lc.onNotification(method, (params: unknown) => dispatch(method, params));
   try {
     markSpawn();
     await lc.start();

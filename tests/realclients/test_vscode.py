@@ -364,6 +364,8 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     kids = [r["desc"].split(" · ")[0] for r in rows[top + 1:top + 4]]
     assert kids == ["prepare-data", "train", "test"], rows
     assert all("pass" in r["icon"] for r in rows[top:top + 4]), rows
+    # the run is over for the status bar too (several modules listen to runFinished)
+    assert not any("end-to-end" in t for t in steps["status_bar_after_first"]), steps["status_bar_after_first"]
     # Run with flags: pre-filled; a bad value refused with the server's words
     assert "epochs=2" in steps["train_flags_prefill"] and "lr=0.1" in steps["train_flags_prefill"], steps["train_flags_prefill"]
     assert "epochs" in steps["bad_flag_message"] and "abc" in steps["bad_flag_message"], steps["bad_flag_message"]

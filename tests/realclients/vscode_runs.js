@@ -109,7 +109,19 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   }, T);
   steps.runs_rows_after_first = seenTree || await rows();
   if (!seenTree) fail('the Runs view did not show the workflow run with 3 completed step runs');
+  const guildStatus = async () => (await page.locator('.statusbar-item').allInnerTexts().catch(() => []))
+    .map(squeeze).filter((t) => /guild/i.test(t));
+  steps.status_bar_after_first = await until(page, async () => {
+    const t = await guildStatus();
+    return t.some((x) => /end-to-end/.test(x)) ? undefined : t;
+  }, T) || await guildStatus();
   await shot('runs-03-view.png');
+  // room for the next views: hide the panel (run output), close the graph
+  if (await page.locator('#workbench\\.parts\\.panel').isVisible().catch(() => false)) await runCommand('View: Hide Panel');
+  const graphTab = page.locator('.tab', { hasText: 'Graph: end-to-end' }).first();
+  await graphTab.hover().catch(() => {});
+  await graphTab.locator('.codicon-close').first().click().catch((e) => fail('closing the graph: ' + e.message.split('\n')[0]));
+  await graphTab.waitFor({ state: 'detached', timeout: T }).catch(() => {});
 
   // 4. Run with flags: a bad value (on `train`, by the command with the cursor inside it) shows the server's message
   await gotoLine(a['train-line'] + 2);
@@ -176,7 +188,8 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   await page.keyboard.press('Enter');
   const labelled = await until(page, async () => {
     const t = await compare.locator('tbody td[data-col="label"]').allTextContents();
-    return t.includes(LABEL) ? t : undefined;
+    const inTree = (await rows()).some((r) => r.label.includes(LABEL));
+    return t.includes(LABEL) && inTree ? t : undefined;
   }, T);
   steps.compare_labels = labelled || await compare.locator('tbody td[data-col="label"]').allTextContents();
   steps.compare_img_elements = await compare.evaluate(() => document.querySelectorAll('img').length);
