@@ -389,3 +389,9 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     # Show Output after a reload: the run's recorded output
     assert "train" in steps["output_tab"], steps["output_tab"]
     assert any("loss:" in ln for ln in steps["output_text"]), steps["output_text"]
+    # Rerun (a new train run on top), Open Run Folder (revealed in the Explorer), Delete (confirmed)
+    assert steps["rerun_rows"], "the rerun of train did not show"
+    assert steps["open_folder_revealed"], steps["open_folder_row"]
+    assert "Delete run" in steps["delete_dialog"] and "trash" in steps["delete_dialog"], steps["delete_dialog"]
+    assert steps["workflow_runs_after_cancel"] == steps["workflow_runs_before_delete"] == 2
+    assert steps["workflow_runs_after_delete"] == 1

@@ -240,6 +240,49 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   }, T);
   steps.output_text = (text || '').split('\n').slice(0, 12);
   await shot('runs-08-output-after-reload.png');
+
+  // 9. Rerun the train step: a new train run at the top of the view
+  await showRunsView();
+  const trainsBefore = (await rows()).filter((r) => r.desc.startsWith('train')).length;
+  await rowLocator(/^train/).first().click();
+  await runCommand('Guild: Rerun');
+  steps.rerun_rows = await until(page, async () => {
+    const r = await rows();
+    return r.filter((x) => x.desc.startsWith('train')).length > trainsBefore && r[0].desc.startsWith('train') && /pass/.test(r[0].icon)
+      ? r.slice(0, 2) : undefined;
+  }, RT) || null;
+
+  // 10. Open Run Folder: the run's folder is revealed in the Explorer
+  await rowLocator(/^train/).first().click();
+  const shortId = squeeze(await rowLocator(/^train/).first().locator('.label-name').innerText()).split(' ')[0];
+  await runCommand('Guild: Open Run Folder');
+  const revealed = page.locator('.explorer-folders-view .monaco-list-row.selected, .explorer-folders-view .monaco-list-row.focused')
+    .filter({ hasText: shortId });
+  steps.open_folder_revealed = await revealed.first().waitFor({ timeout: T }).then(() => true, () => false);
+  steps.open_folder_row = squeeze(await revealed.first().innerText().catch(() => ''));
+  await shot('runs-09-run-folder.png');
+
+  // 11. Delete, confirmed: Cancel keeps the run, Delete removes it from the view
+  await showRunsView();
+  const count = async () => (await rows()).filter((r) => r.level === 1 && r.desc.startsWith('end-to-end')).length;
+  steps.workflow_runs_before_delete = await count();
+  await rowLocator(/^end-to-end/).last().click();
+  await runCommand('Guild: Delete Runs');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ timeout: T });
+  steps.delete_dialog = squeeze(await dialog.innerText());
+  await shot('runs-10-delete-confirm.png');
+  await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+  await dialog.waitFor({ state: 'detached', timeout: T }).catch(() => {});
+  steps.workflow_runs_after_cancel = await count();
+  await rowLocator(/^end-to-end/).last().click();
+  await runCommand('Guild: Delete Runs');
+  await dialog.waitFor({ timeout: T });
+  await dialog.locator('.monaco-button', { hasText: /^Delete$/ }).first().click();
+  steps.workflow_runs_after_delete = await until(page, async () => {
+    const n = await count();
+    return n < steps.workflow_runs_before_delete ? n : undefined;
+  }, T) ?? await count();
 }
 
 module.exports = { runsScenario, until, webviewFrame };
