@@ -54,6 +54,18 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
     await runCommand('Focus on Guild Runs View');
     return pane.waitFor({ timeout: T }).then(() => true, () => false);
   };
+  // a click on a row, then the mouse away (its hover tooltip would cover what comes next)
+  const clickRow = async (row, opts = {}) => {
+    await row.click(opts);
+    await page.mouse.move(a.width - 40, a.height - 120);
+  };
+  // the panel (output channels) closed: room for the views
+  const panelPart = page.locator('#workbench\\.parts\\.panel');
+  const hidePanel = async () => {
+    if (!(await panelPart.isVisible().catch(() => false))) return;
+    await runCommand('View: Toggle Panel Visibility');
+    await panelPart.waitFor({ state: 'hidden', timeout: T }).catch(() => fail('the panel did not hide'));
+  };
   const rowLocator = (pred) => pane.locator('.monaco-list-row').filter({ has: page.locator('.label-description', { hasText: pred }) });
 
   // 1. the graph, from the "Show graph" lens above the workflow
@@ -116,8 +128,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
     return t.some((x) => /end-to-end/.test(x)) ? undefined : t;
   }, T) || await guildStatus();
   await shot('runs-03-view.png');
-  // room for the next views: hide the panel (run output), close the graph
-  if (await page.locator('#workbench\\.parts\\.panel').isVisible().catch(() => false)) await runCommand('View: Hide Panel');
+  // room for the next views: close the graph
   const graphTab = page.locator('.tab', { hasText: 'Graph: end-to-end' }).first();
   await graphTab.hover().catch(() => {});
   await graphTab.locator('.codicon-close').first().click().catch((e) => fail('closing the graph: ' + e.message.split('\n')[0]));
@@ -158,10 +169,11 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   if (!twoRuns) fail('the second workflow run (epochs=3) did not show as completed');
 
   // 5. Compare the two workflow runs (selected in the view)
+  await hidePanel(); // (the run's output channel) room for the table
   await showRunsView();
   const wfRows = rowLocator(/^end-to-end/);
-  await wfRows.nth(0).click();
-  await wfRows.nth(1).click({ modifiers: ['Control'] });
+  await clickRow(wfRows.nth(0));
+  await clickRow(wfRows.nth(1), { modifiers: ['Control'] });
   await runCommand('Guild: Compare Runs');
   const compare = await webviewFrame(page, 'compare', T);
   if (!compare) throw new Error('Compare opened no view');
@@ -181,7 +193,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   // 6. a label that looks like HTML shows as text in the tree and the table
   const LABEL = '<img src=x onerror=alert(1)>';
   await showRunsView();
-  await wfRows.nth(0).click();
+  await clickRow(wfRows.nth(0));
   await runCommand('Guild: Label Run');
   await input.waitFor({ timeout: T });
   await input.fill(LABEL);
@@ -229,7 +241,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   const trainRow = rowLocator(/^train/).first();
   await trainRow.waitFor({ timeout: T }).catch(() => fail('no train step row after the reload'));
   steps.train_row_desc = squeeze(await trainRow.locator('.label-description').innerText().catch(() => ''));
-  await trainRow.click();
+  await clickRow(trainRow);
   await runCommand('Guild: Show Run Output');
   const tab = page.locator('.tab', { hasText: /train .*\.log/ }).first();
   await tab.waitFor({ timeout: T }).catch(() => fail('Show Run Output opened no .log tab'));
@@ -244,7 +256,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   // 9. Rerun the train step: a new train run at the top of the view
   await showRunsView();
   const trainsBefore = (await rows()).filter((r) => r.desc.startsWith('train')).length;
-  await rowLocator(/^train/).first().click();
+  await clickRow(rowLocator(/^train/).first());
   await runCommand('Guild: Rerun');
   steps.rerun_rows = await until(page, async () => {
     const r = await rows();
@@ -253,7 +265,8 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   }, RT) || null;
 
   // 10. Open Run Folder: the run's folder is revealed in the Explorer
-  await rowLocator(/^train/).first().click();
+  await hidePanel();
+  await clickRow(rowLocator(/^train/).first());
   const shortId = squeeze(await rowLocator(/^train/).first().locator('.label-name').innerText()).split(' ')[0];
   await runCommand('Guild: Open Run Folder');
   const revealed = page.locator('.explorer-folders-view .monaco-list-row.selected, .explorer-folders-view .monaco-list-row.focused')
@@ -266,7 +279,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   await showRunsView();
   const count = async () => (await rows()).filter((r) => r.level === 1 && r.desc.startsWith('end-to-end')).length;
   steps.workflow_runs_before_delete = await count();
-  await rowLocator(/^end-to-end/).last().click();
+  await clickRow(rowLocator(/^end-to-end/).last());
   await runCommand('Guild: Delete Runs');
   const dialog = page.locator('.monaco-dialog-box');
   await dialog.waitFor({ timeout: T });
@@ -275,7 +288,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
   await dialog.waitFor({ state: 'detached', timeout: T }).catch(() => {});
   steps.workflow_runs_after_cancel = await count();
-  await rowLocator(/^end-to-end/).last().click();
+  await clickRow(rowLocator(/^end-to-end/).last());
   await runCommand('Guild: Delete Runs');
   await dialog.waitFor({ timeout: T });
   await dialog.locator('.monaco-button', { hasText: /^Delete$/ }).first().click();
