@@ -1,4 +1,4 @@
-"""Command line: ``guildls check | run | serve | schema``."""
+"""Command line: ``guildls check | run | runs | compare | serve | schema``."""
 
 from __future__ import annotations
 
@@ -110,6 +110,10 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
         from .executor.cli import cli_run
 
         return cli_run(argv[1:])
+    if argv and argv[0] in ("runs", "compare"):
+        from .runs.cli import cli_runs, cmd_compare
+
+        return (cli_runs if argv[0] == "runs" else cmd_compare)(argv[1:])
     parser = argparse.ArgumentParser(
         prog="guildls", description="Language server, linter and workflow runner for Guild AI guild files.")
     from . import __version__
@@ -130,6 +134,8 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     p = sub.add_parser("schema", help="print the JSON schema of guild files")
     p.set_defaults(func=cmd_schema)
     sub.add_parser("run", help="run an operation or workflow (see 'guildls run --help')")
+    sub.add_parser("runs", help="list runs like `guild runs`; `runs rm` deletes (see 'guildls runs --help')")
+    sub.add_parser("compare", help="runs x flags x scalars like `guild compare --table`")
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:

@@ -198,3 +198,31 @@ def test_operation_inherited_by_two_models_is_reported_once():
     diags = by_code(D(text), "unknown-operation")
     assert len(diags) == 1 and diags[0].range == (4, 21, 4, 25)
     assert diags[0].message.startswith("operation 'nope' is not defined for model")
+
+
+def test_requires_operation_specs_matched_through_the_name_index():
+    text = textwrap.dedent("""\
+        - model: m
+          operations:
+            prepare-data: {main: p}
+            train:
+              main: t
+              requires:
+                - operation: prepare-.*
+                - operation: m:prepare-data
+                - operation: nothing,prepare-data
+                - operation: prep(
+                - operation: x:.*
+                - operation: trian
+                - operation: m:trian
+                - operation: [prepare-data]
+        - model: other
+          operations:
+            fit: {main: f}
+        """)
+    infos = by_code(D(text), "unknown-operation")
+    msgs = sorted(d.message for d in infos)
+    assert len(msgs) == 3, msgs
+    assert any("'trian'" in m and "did you mean 'train'" in m for m in msgs)
+    assert any("'m:trian'" in m and "did you mean 'm:train'" in m for m in msgs)
+    assert any("'x:.*'" in m for m in msgs)

@@ -11,6 +11,9 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # --import-mode=importlib
+from lsp_util import _plain  # noqa: E402
+
 from guildls.runs import runs_dir
 
 GUILD_YML = textwrap.dedent("""
@@ -78,18 +81,6 @@ class Collector:
             ev = self.events.setdefault(run_id, asyncio.Event())
             await asyncio.wait_for(ev.wait(), timeout)
         return self.finished[run_id]
-
-
-def _plain(obj):
-    if hasattr(obj, "_asdict"):  # pygls turns unknown notification params into namedtuples
-        return _plain(obj._asdict())
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if hasattr(obj, "__dict__") and not isinstance(obj, (str, int, float, bool)):
-        return _plain(vars(obj))
-    return obj
 
 
 def _open(client, path, text):

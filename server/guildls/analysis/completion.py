@@ -17,22 +17,9 @@ from ..model import runspec
 from ..model.guildfile import SOURCE_TYPES, Flag, Guildfile, Model, Operation
 from .context import (ITEM, Context, Loc, block_keys, classify, context_at, schema_section,
                       _unquote)
+from .refnames import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES  # noqa: F401  (re-exported)
 
 MAX_ITEMS = 200
-
-# names a ``${...}`` may use besides the operation's flags, by place
-EXEC_NAMES = {
-    "flag_args": "All flags as command-line arguments (`--name value`).",
-    "main_args": "The arguments of `main`.",
-    "python_exe": "The Python interpreter used for the run.",
-    "guild_python_exe": "The Python interpreter Guild runs with.",
-    "project_dir": "The directory of the Guild file.",
-}
-# `main` arguments resolve the same names (checked with Guild 0.9: `${project_dir}`,
-# `${flag_args}`); `env` values resolve flags only.
-MAIN_NAMES = EXEC_NAMES
-# names Guild expands only when they are a whole word of the command
-WHOLE_WORD_NAMES = ("flag_args", "main_args")
 
 _TRIGGER_SUGGEST = types.Command(title="Trigger suggest", command="editor.action.triggerSuggest")
 

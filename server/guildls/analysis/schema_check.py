@@ -14,7 +14,7 @@ from .. import schema as gschema
 from ..model import ERROR, HINT, WARNING, Guildfile, Problem
 from ..model.nodes import MAP, SCALAR, SEQ, Node
 from .memo import freeze
-from .semantics import did_you_mean, suggest
+from .suggest import did_you_mean, suggest
 
 # Item types recognised in the full format.
 _ITEM_SECTIONS = {"model": "model", "config": "model", "package": "package", "include": "include"}

@@ -7,17 +7,17 @@ level; messages follow Guild's wording where Guild has one.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
 from ..model import flagvals as fv
 from ..model.nodes import MAP, SCALAR
 from ..model.runspec import split_words
-from .completion import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
+from .refnames import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
 from .memo import freeze
+from .suggest import did_you_mean, suggest
 
 PLUGIN_SUFFIXES = (".py", ".ipynb", ".r", ".R", ".qmd")
 BUILTIN_TARGETS = {"random", "gp", "forest", "gbrt", "bayesian", "gaussian", "queue",
@@ -31,20 +31,62 @@ RUNTIME = WARNING
 _REGEX_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")
 
 
-def suggest(name: str, candidates: Iterable[str], n: int = 3) -> List[str]:
-    cands = list(dict.fromkeys(c for c in candidates if c != name))
-    return difflib.get_close_matches(name, cands, n=n, cutoff=0.6)
+class _Index:
+    """Names of the document's operations, computed once per check (the checks of each
+    operation look them up instead of listing every operation again)."""
 
+    def __init__(self, gf: Guildfile):
+        self.gf = gf
+        self._names: Dict[Optional[str], frozenset] = {}
+        self._matches: Dict[Tuple[Optional[str], str], Optional[bool]] = {}
+        self._fullnames: Optional[List[str]] = None
+        self._shortnames: Optional[List[str]] = None
 
-def did_you_mean(sugs: List[str]) -> str:
-    if not sugs:
-        return ""
-    return " (did you mean " + " or ".join(f"'{s}'" for s in sugs) + "?)"
+    def names(self, mref: Optional[str]) -> Tuple[bool, frozenset]:
+        """-> (any matching model is open, names of the operations of the models `mref` matches)."""
+        key = mref or None
+        if key not in self._names:
+            models = self.gf.models_matching(key) if key else list(self.gf.models.values())
+            self._names[key] = (any(m.open for m in models),
+                                frozenset(n for m in models for n in m.operations))
+        return self._names[key]
+
+    def matches(self, mref: Optional[str], opref: str) -> Optional[bool]:
+        """Does `opref` (a name or a regular expression) match an operation of the models `mref` names?"""
+        key = (mref or None, opref)
+        if key not in self._matches:
+            is_open, names = self.names(mref)
+            if is_open:
+                res: Optional[bool] = None
+            elif _REGEX_CHARS.search(opref):
+                try:
+                    rx = re.compile(opref)
+                except re.error:
+                    res = None
+                else:
+                    res = any(rx.fullmatch(n) for n in names)
+            else:
+                res = opref in names
+            self._matches[key] = res
+        return self._matches[key]
+
+    def fullnames(self) -> List[str]:
+        if self._fullnames is None:
+            self._fullnames = list(dict.fromkeys(o.fullname for o in self.gf.operations()))
+        return self._fullnames
+
+    def sorted_names(self, full: bool) -> List[str]:
+        if full:
+            return sorted(set(self.fullnames()))
+        if self._shortnames is None:
+            self._shortnames = sorted({o.name for o in self.gf.operations()})
+        return self._shortnames
 
 
 class _Ctx:
-    def __init__(self, gf: Guildfile):
+    def __init__(self, gf: Guildfile, index: Optional[_Index] = None):
         self.gf = gf
+        self.index = index if index is not None else _Index(gf)
         self.out: List[Problem] = []
 
     def add(self, code, severity, message, rng, data=None):
@@ -60,13 +102,14 @@ def check(gf: Guildfile) -> List[Problem]:
     checked: Dict[int, int] = {}
     found: Dict[Tuple, List] = {}
     refs_by_op: Dict[int, list] = {}
+    index = _Index(gf)
     for ref in gf.refs:
         refs_by_op.setdefault(id(ref.operation), []).append(ref)
     for model in gf.models.values():
         for op in model.operations.values():
             if not op.key.local and not (op.node.local):
                 continue
-            ctx = _Ctx(gf)
+            ctx = _Ctx(gf, index)
             _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
             checked[id(op.node)] = checked.get(id(op.node), 0) + 1
             for p in ctx.out:
@@ -143,8 +186,7 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
     rng = st.opspec_range
     if status in ("unknown", "unknown-model"):
         if status == "unknown-model":
-            cands = [o.fullname for o in gf.operations()]
-            sugs = suggest(st.opspec, cands)
+            sugs = suggest(st.opspec, ctx.index.fullnames())
             msg = f"cannot find operation {st.opspec}"
         else:
             if ":" in st.opspec:
@@ -153,8 +195,7 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
                 sugs = [f"{mref}:{s}" for s in suggest(opname, m.operations)]
                 msg = f"operation '{opname}' is not defined for model '{m.name}'"
             else:
-                cands = [n for n in model.operations if n != op.name]
-                sugs = suggest(st.opspec, cands)
+                sugs = suggest(st.opspec, model.operations, exclude=(op.name,))
                 if model.name:
                     msg = f"operation '{st.opspec}' is not defined for model '{model.name}'"
                 else:
@@ -179,7 +220,7 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
         if flag is None:
             if force or target.flags_open:
                 continue
-            sugs = suggest(a.name, list(target.flags))
+            sugs = suggest(a.name, target.flags)
             ctx.add("unknown-flag", RUNTIME,
                     f"unsupported flag '{a.name}' (operation '{target.fullname}' has "
                     + (f"flags {', '.join(sorted(target.flags))})" if target.flags else "no flags)")
@@ -278,7 +319,7 @@ def _check_refs(ctx: _Ctx, op: Operation, refs):
             continue
         if ref.context == "main" and name in MAIN_NAMES:
             continue
-        sugs = suggest(name, list(op.flags))
+        sugs = suggest(name, op.flags)
         if ref.context in ("step", "step-flag", "step-option"):
             msg = (f"undefined reference '{name}': workflow '{op.fullname}' has no flag '{name}' "
                    "(Guild stops the workflow before any step runs)")
@@ -315,7 +356,7 @@ def _check_env(ctx: _Ctx, op: Operation):
         ctx.add("invalid-flag-value", RUNTIME, msg, v.range, {"flag": flag.name})
 
 
-def _op_matches(gf: Guildfile, model: Model, spec: str) -> Optional[bool]:
+def _op_matches(index: _Index, spec: str) -> Optional[bool]:
     """Does an `operation:` source spec match any operation? None = cannot tell."""
     if not isinstance(spec, str):
         return None
@@ -332,23 +373,12 @@ def _op_matches(gf: Guildfile, model: Model, spec: str) -> Optional[bool]:
             mref, opref = alt.split(":", 1)
         else:
             mref, opref = None, alt
-        models = list(gf.models.values())
-        if mref:
-            if _REGEX_CHARS.search(mref):
-                return None
-            models = gf.models_matching(mref)
-        if any(m.open for m in models) or not models and mref:
-            if any(m.open for m in models):
-                return None
-        names = [n for m in models for n in m.operations]
-        if _REGEX_CHARS.search(opref):
-            try:
-                rx = re.compile(opref)
-            except re.error:
-                return None
-            if any(rx.fullmatch(n) for n in names):
-                return True
-        elif opref in names:
+        if mref and _REGEX_CHARS.search(mref):
+            return None
+        res = index.matches(mref, opref)
+        if res is None:
+            return None
+        if res:
             return True
     return False
 
@@ -361,9 +391,9 @@ def _check_requires(ctx: _Ctx, model: Model, op: Operation):
         if not dep.node.local:
             continue
         for src in dep.operation_sources:
-            ok = _op_matches(gf, model, src.spec)
+            ok = _op_matches(ctx.index, src.spec)
             if ok is False and src.spec_node is not None:
-                names = sorted({o.fullname if ":" in str(src.spec) else o.name for o in gf.operations()})
+                names = ctx.index.sorted_names(":" in str(src.spec))
                 sugs = suggest(str(src.spec), names)
                 # Guild resolves operation sources against every run in GUILD_HOME, so a run of
                 # another project's operation can satisfy it: say so, do not claim a failure.

@@ -14,6 +14,7 @@ Commands (workspace/executeCommand):
 Notifications sent while a run goes on:
   guildls/runStarted   {runId, operation, uri, runsDir}
   guildls/runOutput    {runId, text}          (coalesced chunks; also window/logMessage)
+  guildls/stepStatus   {runId, step: "step-<k>" (workflowGraph node id), stepRunId?, status}
   guildls/runFinished  {runId, exitCode, status, runs: [{id, name, operation, status,
                         exitStatus, duration, depth}], error?}  (`error`: why it failed
                         when no step said so, e.g. GUILD_HOME does not exist)
@@ -48,6 +49,7 @@ CMD_STOP = "guildls.stopRun"
 N_STARTED = "guildls/runStarted"
 N_OUTPUT = "guildls/runOutput"
 N_FINISHED = "guildls/runFinished"
+N_STEP_STATUS = "guildls/stepStatus"
 
 OUTPUT_FLUSH_DELAY = 0.03  # seconds: coalesce output into fewer notifications
 MAX_LOG_CHUNK = 64 * 1024
@@ -146,7 +148,8 @@ def build_plan_for(ls, a: dict, refuse_errors: bool = True):
 # code lenses
 
 
-def code_lenses(ls, uri: str) -> List[types.CodeLens]:
+def code_lenses(ls, uri: str, history: Optional[dict] = None) -> List[types.CodeLens]:
+    """Run lenses; `history` = last_runs(uri) (read off the loop by the handler)."""
     from .positions import Columns, encoding_of
 
     gf = _model(ls, uri)
@@ -155,6 +158,7 @@ def code_lenses(ls, uri: str) -> List[types.CodeLens]:
     cols = Columns(gf.lines, encoding_of(ls))
     lenses: List[types.CodeLens] = []
     model_ids = {id(m) for m in gf.models.values()}
+    history = history or {}
     for op in gf.local_operations():
         if id(op.model) not in model_ids or op.key_range is None:
             continue
@@ -168,15 +172,45 @@ def code_lenses(ls, uri: str) -> List[types.CodeLens]:
             lenses.append(types.CodeLens(range=rng, command=types.Command(
                 title=f"Stop ({status})", command=CMD_STOP, arguments=[{"runId": r.run_id}])))
             continue
+        suffix = _last_run_suffix(history, op.fullname)
         if op.is_workflow:
             lenses.append(types.CodeLens(range=rng, command=types.Command(
-                title="Run workflow", command=CMD_RUN, arguments=[arg])))
+                title="Run workflow" + suffix, command=CMD_RUN, arguments=[arg])))
             lenses.append(types.CodeLens(range=rng, command=types.Command(
                 title="Show plan", command=CMD_PLAN, arguments=[arg])))
         else:
             lenses.append(types.CodeLens(range=rng, command=types.Command(
-                title="Run", command=CMD_RUN, arguments=[arg])))
+                title="Run" + suffix, command=CMD_RUN, arguments=[arg])))
     return lenses
+
+
+def last_runs(uri: str) -> dict:
+    """{operation: its newest run (with scalars)} for the document's project; {} when the runs
+    cannot be read. Reads files: called off the event loop."""
+    from ..runs import query, runs_dir
+
+    path = _doc_path(uri)
+    if not path:
+        return {}
+    try:
+        runs = query.list_runs([runs_dir(os.path.dirname(os.path.abspath(path)))], scalars=False)
+        out: dict = {}
+        for r in runs:
+            if r["operation"] not in out and r["guildfile"] == os.path.abspath(path):
+                out[r["operation"]] = r
+        return {op: query.with_scalars(r) for op, r in out.items()}
+    except Exception:
+        log.exception("reading runs for code lenses")
+        return {}
+
+
+def _last_run_suffix(history: dict, operation: str) -> str:
+    import time
+
+    from ..runs import query
+
+    r = history.get(operation)
+    return f" · {query.run_summary(r, time.time())}" if r is not None else ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -203,6 +237,8 @@ class ActiveRun:
         self._buf: List[str] = []
         self._buf_lock = threading.Lock()
         self._flush_scheduled = False
+        self._step_node: Optional[str] = None
+        self._step_runs: Dict[str, str] = {}
         self.runner = Runner(plan, project_dir, path, run_id=run_id,
                              on_output=self._on_output, on_event=self._on_event)
         self.thread = threading.Thread(target=self._work, name=f"guildls-run-{run_id[:8]}",
@@ -242,10 +278,29 @@ class ActiveRun:
             pass
 
     def _on_event(self, ev: dict):
-        if ev.get("type") == "step-started":
+        kind = ev.get("type")
+        if kind == "step-started":
             msg = f"step {ev['index']} of {ev['total']}: {ev['name']}"
             pct = int(100 * (ev["index"] - 1) / max(1, ev["total"]))
             self._call(self._progress, msg, pct)
+            # graph node ids (executor/graph.py) count steps depth-first like `index`
+            self._step_node = f"step-{ev['index']}"
+            self._call(self._step_status, {"runId": self.run_id, "step": self._step_node,
+                                           "status": "running"})
+        elif kind == "run-started" and ev.get("parentId") and self._step_node:
+            self._step_runs[ev["runId"]] = self._step_node
+            self._step_node = None
+            self._call(self._step_status, {"runId": self.run_id, "step": self._step_runs[ev["runId"]],
+                                           "stepRunId": ev["runId"], "status": "running"})
+        elif kind == "run-finished" and ev.get("runId") in self._step_runs:
+            self._call(self._step_status, {"runId": self.run_id, "step": self._step_runs[ev["runId"]],
+                                           "stepRunId": ev["runId"], "status": ev.get("status") or "error"})
+
+    def _step_status(self, payload: dict):
+        try:
+            self.ls.protocol.notify(N_STEP_STATUS, payload)
+        except Exception:
+            log.exception("sending step status")
 
     # -- loop side -----------------------------------------------------------------------
     def _flush(self):
@@ -345,9 +400,11 @@ def register(server):
     """Register code lenses and the run commands on `server` (a pygls 2.x LanguageServer)."""
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    def _code_lens(ls, params: types.CodeLensParams):
+    async def _code_lens(ls, params: types.CodeLensParams):
+        uri = params.text_document.uri
         try:
-            return code_lenses(ls, params.text_document.uri)
+            history = await asyncio.get_running_loop().run_in_executor(None, last_runs, uri)
+            return code_lenses(ls, uri, history)
         except Exception:
             log.exception("code lenses failed")
             return []

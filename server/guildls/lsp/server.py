@@ -21,6 +21,8 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..analysis.diagnostics import diagnose
 from ..model import Guildfile, Problem, load
+from ..model.chunks import ChunkCache
+from . import runs_commands
 from .positions import Columns, encoding_of
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,9 @@ class GuildServer(LanguageServer):
         super().__init__("guildls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self._models: Dict[str, Tuple[int, Guildfile]] = {}
         self._diags: Dict[str, Tuple[int, List[Problem]]] = {}
+        # per open document: its top-level entries composed, by text (an edit inside one
+        # operation composes that operation again, not the whole file)
+        self._chunks: Dict[str, ChunkCache] = {}
         self._pending: Dict[str, asyncio.Task] = {}
         self.debounce = DEFAULT_DEBOUNCE
         self._builds = 0
@@ -70,7 +75,10 @@ class GuildServer(LanguageServer):
         cached = self._models.get(uri)
         if cached is not None and cached[0] == version:
             return cached[1]
-        gf = load(doc.source, path)
+        chunks = self._chunks.get(uri)
+        if chunks is None:
+            chunks = self._chunks[uri] = ChunkCache()
+        gf = load(doc.source, path, chunks)
         old = cached[1] if cached is not None else None
         cached = None
         self._models[uri] = (version, gf)
@@ -150,6 +158,7 @@ class GuildServer(LanguageServer):
         if old is not None and sys.getrefcount(old) <= 2:
             old.dispose()
         self._diags.pop(uri, None)
+        self._chunks.pop(uri, None)
         task = self._pending.pop(uri, None)
         if task is not None:
             task.cancel()
@@ -214,6 +223,9 @@ def create_server() -> GuildServer:
         opts = params.initialization_options
         if isinstance(opts, dict) and isinstance(opts.get("debounce"), (int, float)):
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
+        poll = opts.get("runsPollInterval") if isinstance(opts, dict) else None
+        ls.guild_start_runs_watch(ls, float(poll) / 1000.0 if isinstance(poll, (int, float))
+                                  and not isinstance(poll, bool) else runs_commands.DEFAULT_POLL_INTERVAL)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
@@ -242,6 +254,7 @@ def _register_extensions(ls: GuildServer):
 
     features.register(ls)
     run_commands.register(ls)
+    runs_commands.register(ls)
 
 
 def serve():

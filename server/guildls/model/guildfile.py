@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import runspec
+from .chunks import ChunkCache, compose_chunked
 from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date
 from .textpos import sub_range
 
@@ -424,6 +425,7 @@ class _Loader:
         self.path = path
         self.include_stack = include_stack
         self.open_includes = False
+        self.chunks: Optional[ChunkCache] = None
         self.gf: Guildfile
 
     def problem(self, code, severity, message, node_or_range, data=None):
@@ -441,7 +443,7 @@ class _Loader:
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
         lines = self.text.split("\n")
-        composed = compose(self.text)
+        composed = compose_chunked(self.text, self.chunks)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         for sp in composed.syntax_errors:
             gf.problems.append(Problem("yaml-syntax", ERROR, sp.message, sp.range))
@@ -667,7 +669,17 @@ class _Loader:
         if params is not None and params.kind == MAP:
             m.params = params.py()
         if m.params and m.kind == "model":
-            data = substitute_params(data, m.params)
+            resolved, too_large = resolve_params(m.params)
+            try:
+                data = substitute_params(data, resolved)
+            except ParamTooLarge as e:
+                too_large.append(e.name)  # a value repeating params past the limit: none substituted
+            if too_large:
+                name, more = too_large[0], len(set(too_large)) - 1
+                pair = params.get_pair(name) if params is not None else None
+                also = f" (and {more} more param{'s' if more > 1 else ''})" if more else ""
+                self.error(f"param '{name}' expands to more than {MAX_PARAM_TEXT} characters{also}: "
+                           "not substituted", pair[0] if pair else data, "invalid-param")
             m.data = data
         ops = data.get("operations")
         if ops is not None and not ops.is_null:
@@ -1150,8 +1162,62 @@ def merge(child: Node, parent: Node, origin: Optional[str] = None, flag_defs: bo
     return Node(MAP, pairs, child.sl, child.sc, child.el, child.ec, child.style, child.tag, child.src)
 
 
+# ``{{ name }}`` text can repeat params that repeat params: the text doubles at each
+# level. A param or value that would grow past this many characters is left as written
+# and reported at the param.
+MAX_PARAM_TEXT = 100_000
+
+
+class ParamTooLarge(Exception):
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
+def resolve_params(params: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
+    """Each param with the params it names substituted, recursively (each param once;
+    a cycle leaves its text as written), and the names of params refused because their
+    text would grow past ``MAX_PARAM_TEXT`` (the first cause first)."""
+    out = dict(params)
+    done, active = set(), set()
+    causes, refused = [], set()
+
+    def resolve(name, depth=0):
+        if name in done:
+            return
+        val = params[name]
+        if not isinstance(val, str) or "{{" not in val:
+            done.add(name)
+            return
+        if name in active or depth > 200:
+            return  # a cycle (or a very long chain): left as written
+        active.add(name)
+        try:
+            refs = [r for r in PARAM_RE.findall(val) if r in params]
+            for r in refs:
+                resolve(r, depth + 1)
+            if any(r in refused for r in refs):
+                refused.add(name)
+            else:
+                try:
+                    out[name] = _subst_text(val, out)
+                except ParamTooLarge:
+                    refused.add(name)
+                    causes.append(name)
+            done.add(name)
+        finally:
+            active.discard(name)
+
+    for name in params:
+        resolve(name)
+    others = [n for n in params if n in refused and n not in causes]
+    return out, causes + others
+
+
 def substitute_params(node: Node, params: Dict[str, Any], _depth=0) -> Node:
-    """Replace ``{{ name }}`` in every value (not keys) with the model's params."""
+    """Replace ``{{ name }}`` in every value (not keys) with the model's resolved params
+    (see :func:`resolve_params`). Raises :class:`ParamTooLarge` when a value would grow
+    past ``MAX_PARAM_TEXT``."""
     if node.kind == SCALAR:
         v = node.value
         if not isinstance(v, str) or "{{" not in v:
@@ -1175,29 +1241,35 @@ def substitute_params(node: Node, params: Dict[str, Any], _depth=0) -> Node:
     return Node(MAP, pairs, node.sl, node.sc, node.el, node.ec, node.style, node.tag, node.src)
 
 
-def _subst_text(v: str, params: Dict[str, Any], depth: int = 0):
+def _subst_text(v: str, params: Dict[str, Any]):
+    """One pass of substitution; a whole-value reference keeps the param's type."""
     m = PARAM_RE.fullmatch(v.strip())
     if m and m.group(1) in params:
-        val = params[m.group(1)]
-        if isinstance(val, str) and "{{" in val and depth < 10:
-            return _subst_text(val, params, depth + 1)
-        return val
+        return params[m.group(1)]
+    size = len(v)
 
     def repl(mm):
+        nonlocal size
         name = mm.group(1)
         if name not in params:
             return mm.group(0)
         val = params[name]
-        if isinstance(val, str) and "{{" in val and depth < 10:
-            val = _subst_text(val, params, depth + 1)
-        return str(val) if not isinstance(val, bool) else ("yes" if val else "no")
+        text = str(val) if not isinstance(val, bool) else ("yes" if val else "no")
+        size += len(text) - len(mm.group(0))
+        if size > MAX_PARAM_TEXT:
+            raise ParamTooLarge(name)
+        return text
 
     return PARAM_RE.sub(repl, v)
 
 
-def load(text: str, path: Optional[str] = None) -> Guildfile:
-    """Load a guild file's text into the positioned model. Never raises."""
+def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = None) -> Guildfile:
+    """Load a guild file's text into the positioned model. Never raises.
+
+    `chunks`: the ChunkCache of the document's previous versions (the server keeps one
+    per open document): unchanged top-level entries are not composed again."""
     loader = _Loader(text, path)
+    loader.chunks = chunks
     # The model is a large acyclic graph of small objects built in one go: the cyclic
     # garbage collector would only rescan it again and again while it grows.
     gc_was_enabled = gc.isenabled()

@@ -231,6 +231,13 @@ class Composed(NamedTuple):
 
 
 _PROPERTIES = re.compile(r"(?:[&!][^\s]*[ \t]+)+")
+_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
+
+# Aliases share one node, but everything that walks values (messages, flag values,
+# params) sees them expanded: an alias of an alias of ... ("billion laughs") is tiny
+# text and an exponential value. Expansion is counted while converting and an alias
+# that would take the document past this many values is refused at its anchor.
+MAX_EXPANDED_NODES = 100_000
 
 
 class _Converter:
@@ -241,9 +248,13 @@ class _Converter:
         self.active = set()
         self.duplicates = []
         self.errors = []
+        self.expanded = 0  # values seen so far, each alias counted as its whole expansion
+        self.sizes = {}  # id(yaml node) -> expanded size of that collection
+        self.refused = set()
 
     def convert(self, ynode) -> Node:
         sm, em = ynode.start_mark, ynode.end_mark
+        self.expanded += 1
         if ynode.__class__ is yaml.ScalarNode:
             # leaves: an aliased scalar converted twice costs nothing and shares nothing
             tag = ynode.tag
@@ -255,6 +266,14 @@ class _Converter:
             else:
                 try:
                     value = ctor(_constructor, ynode)
+                    if value.__class__ is int and value.bit_length() > 14000:
+                        str(value)  # past Python's digit limit this raises, as Guild's YAML dump does
+                except ValueError as e:
+                    if "integer string conversion" in str(e):
+                        # an integer Python refuses to convert: Guild's loader (decimal) or
+                        # its YAML dump (hex, octal) fails on it; we keep the text
+                        self.errors.append(SyntaxProblem(str(e), Range(sm.line, sm.column, em.line, em.column)))
+                    value = ynode.value
                 except Exception:  # bad timestamp, bad binary, ...
                     value = ynode.value
             sc = sm.column
@@ -269,6 +288,9 @@ class _Converter:
         nid = id(ynode)
         memo = self.memo.get(nid)
         if memo is not None:
+            self.expanded += self.sizes[nid] - 1
+            if self.expanded > MAX_EXPANDED_NODES:
+                return self._refuse(ynode)
             return memo
         if nid in self.active:
             self.errors.append(
@@ -277,6 +299,7 @@ class _Converter:
             )
             return Node(SCALAR, None, sm.line, sm.column, em.line, em.column, None, None, self.src)
         self.active.add(nid)
+        before = self.expanded
         if ynode.tag not in (_MAP_TAG, _SEQ_TAG) and ynode.tag not in _scalar_ctors:
             self._unknown_tag(ynode)
         try:
@@ -287,9 +310,25 @@ class _Converter:
                 n = Node(MAP, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
                 n.value = self._mapping(ynode)
             self.memo[nid] = n
+            self.sizes[nid] = self.expanded - before + 1
             return n
         finally:
             self.active.discard(nid)
+
+    def _refuse(self, ynode) -> Node:
+        """An alias that would expand the document past the limit: a null value instead."""
+        sm = ynode.start_mark
+        self.expanded -= self.sizes[id(ynode)]
+        text = self.lines[sm.line] if sm.line < len(self.lines) else ""
+        m = _ANCHOR.match(text, sm.column)
+        name = f"&{m.group(1)}" if m else "this anchor"
+        end = m.end() if m else sm.column + 1
+        if not self.refused:  # the first one says it; later ones are the same bomb
+            self.refused.add(id(ynode))
+            self.errors.append(SyntaxProblem(
+                f"aliases of {name} expand to more than {MAX_EXPANDED_NODES} values "
+                "(an alias bomb?): not expanded", Range(sm.line, sm.column, sm.line, end)))
+        return Node(SCALAR, None, sm.line, sm.column, sm.line, end, None, None, self.src)
 
     def _unknown_tag(self, ynode):
         sm = ynode.start_mark

@@ -118,7 +118,7 @@ def encode_opref(guildfile_path: str, model: str, op: str, version: Optional[str
 
 def decode_opref(text: str) -> Optional[dict]:
     try:
-        parts = shlex.split(text)
+        parts = text.split() if "'" not in text and '"' not in text and "\\" not in text else shlex.split(text)
     except ValueError:
         return None
     if len(parts) != 4:

@@ -90,3 +90,45 @@ def vcs_commit(project_dir: str) -> Optional[str]:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"git:{m.group(1)}" + ("*" if dirty else "")
+
+
+def trash_dir(runs_root: str) -> str:
+    """Where `guild runs rm` puts deleted runs: `<guild home>/trash/runs` (Guild 0.9.0's
+    var.runs_dir(deleted=True)), the guild home being the runs directory's parent."""
+    return os.path.join(os.path.dirname(os.path.abspath(runs_root)), "trash", "runs")
+
+
+def delete_run(runs_root: str, run_id: str) -> str:
+    """Move a run to Guild's trash (as `guild runs rm`, restorable with `guild runs restore`);
+    an older trashed run of the same id is kept under a new name, as Guild does. A running
+    run is stopped first (SIGTERM to the pid in its LOCK), as Guild does. Returns the new path."""
+    import shutil
+    import signal
+    import tempfile
+
+    from .status import pid_alive
+
+    src = os.path.join(os.path.abspath(runs_root), run_id)
+    run = Run(run_id, src)
+    pid = run.lock_pid()
+    if pid is not None and run.get("exit_status") is None and pid_alive(pid) and pid != os.getpid():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    dest_dir = trash_dir(runs_root)
+    os.makedirs(dest_dir, exist_ok=True)
+    dest = os.path.join(dest_dir, run_id)
+    if os.path.lexists(dest):
+        backup = tempfile.mktemp(prefix=f"{run_id}_", dir=dest_dir)
+        shutil.move(dest, backup)
+    shutil.move(src, dest)
+    return dest
+
+
+def set_label(run: Run, label: Optional[str]) -> None:
+    """`guild label RUN LABEL` / `guild label --clear RUN`."""
+    if label:
+        run.write_attr("label", label)
+    else:
+        run.del_attr("label")

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from os import path as _path
 from typing import Callable, Optional
 
-import jsonschema
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+# jsonschema (and referencing) are imported when a value first needs them: most
+# attributes take the plain-Python checks below, and `guildls check` of a small file
+# should not pay a third of a second for imports it never uses.
 
 __all__ = ["Attr", "Section", "schema", "schema_text", "section", "sections", "describe", "SCHEMA_PATH"]
 
@@ -66,7 +66,10 @@ def _schema_id() -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _registry() -> Registry:
+def _registry():
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     root = schema()
     return Registry().with_resource(_schema_id(), Resource(contents=root, specification=DRAFT202012))
 
@@ -81,6 +84,8 @@ def _validator_for_pointer(pointer: str):
     The subschema is referenced through the registry, so `$ref`s inside it resolve
     against the whole schema.
     """
+    import jsonschema
+
     wrapper = {"$ref": f"{_schema_id()}#{pointer}"}
     return jsonschema.Draft202012Validator(wrapper, registry=_registry())
 
@@ -95,6 +100,8 @@ def _check_plain(subschema: dict, value) -> bool:
     """
     entry = _PLAIN_VALIDATORS.get(id(subschema))
     if entry is None or entry[0] is not subschema:
+        import jsonschema
+
         entry = (subschema, jsonschema.Draft202012Validator(subschema))
         _PLAIN_VALIDATORS[id(subschema)] = entry
     return entry[1].is_valid(value)
@@ -266,27 +273,59 @@ def _is_type(value, t: str) -> bool:
 
 
 def _fast_check(s: dict):
-    """A plain-Python predicate equivalent to `s` for the simplest schemas, else None.
+    """A plain-Python predicate for the simplest schemas, else None.
 
-    Covers `{"type": ...}` and `{"type": "array", "items": {"type": ...}}`, which are
-    most attributes; everything else goes through jsonschema.
+    The predicate answers True or False as jsonschema would, or None when it cannot
+    tell (then jsonschema decides). Covers `{"type": ...}` with `items`, enums of
+    strings and null, and `anyOf` of those (a `$ref` branch answers None), which are
+    most attributes and most values written in real files.
     """
+    if not isinstance(s, dict):
+        return None
     keys = {k for k in s if not k.startswith("x-") and k not in _ANNOTATIONS}
+    if keys == {"enum"} and isinstance(s["enum"], list):
+        if not all(e is None or isinstance(e, str) for e in s["enum"]):
+            return None
+        strs = frozenset(e for e in s["enum"] if isinstance(e, str))
+        has_null = None in s["enum"]
+
+        def check_enum(value):
+            return (value is None and has_null) or (isinstance(value, str) and value in strs)
+
+        return check_enum
+    if keys == {"anyOf"} and isinstance(s["anyOf"], list):
+        branches = [_fast_check(b) for b in s["anyOf"]]
+
+        def check_any(value):
+            unknown = False
+            for b in branches:
+                r = None if b is None else b(value)
+                if r:
+                    return True
+                if r is None:
+                    unknown = True
+            return None if unknown else False
+
+        return check_any
     if keys == {"type"} or keys == {"type", "items"}:
         types = s["type"] if isinstance(s["type"], list) else [s["type"]]
-        item_check = None
-        if "items" in keys:
-            if types != ["array"] or not isinstance(s["items"], dict):
-                return None
-            item_check = _fast_check(s["items"])
-            if item_check is None or "items" in s["items"]:
-                return None
+        has_items = "items" in keys
+        item_check = _fast_check(s["items"]) if has_items else None
 
-        def check(value, types=tuple(types), item_check=item_check):
+        def check(value, types=tuple(types)):
             if not any(_is_type(value, t) for t in types):
                 return False
-            if item_check is not None:
-                return all(item_check(v) for v in value)
+            if has_items and isinstance(value, list) and value:
+                if item_check is None:
+                    return None
+                unknown = False
+                for v in value:
+                    r = item_check(v)
+                    if r is False:
+                        return False
+                    if r is None:
+                        unknown = True
+                return None if unknown else True
             return True
 
         return check
@@ -322,7 +361,9 @@ class _Checker:
         if not _is_json_value(value):
             return False
         if self._fast is not None:
-            return self._fast(value)
+            r = self._fast(value)
+            if r is not None:
+                return r
         v = self._validator
         if v is None:
             v = self._validator = _validator_for_pointer(self._pointer)

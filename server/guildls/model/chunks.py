@@ -1,0 +1,151 @@
+"""Incremental composition: a document split at its top-level entries, each composed alone.
+
+A guild file is a mapping of operations or a list of models: every line at column 0
+that is not blank or a comment starts one top-level entry ("chunk"), and an entry
+composes the same alone as inside the whole document, except for its line numbers.
+:func:`compose_chunked` composes each chunk with :func:`~guildls.model.nodes.compose`
+(libyaml), shifts its nodes to the chunk's first line and joins the chunks under one
+root. A :class:`ChunkCache` keeps the nodes of the last version's chunks by their text, so
+an edit inside one operation of a large file composes only that operation again.
+
+The result must be what ``compose`` of the whole text gives, so anything the split could
+change falls back to a full compose: a chunk that does not parse alone (an alias to an
+anchor of another chunk, a multi-line construct cut at column 0, a syntax error
+anywhere), a merge key or a repeated key at the top level, document markers or
+directives, chunks of different kinds, or a chunk holding more or less than one entry.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from .nodes import MAP, SCALAR, SEQ, Composed, Node, compose
+
+# Below this many lines a full compose costs less than the bookkeeping.
+MIN_LINES = 400
+
+
+class _Chunk:
+    __slots__ = ("root", "duplicates", "start")
+
+    def __init__(self, root: Node, duplicates, start: int):
+        self.root = root  # the chunk's one-entry MAP or SEQ, lines already shifted by `start`
+        self.duplicates = duplicates
+        self.start = start
+
+
+class ChunkCache:
+    """The composed chunks of one document's last version, by chunk text."""
+
+    def __init__(self):
+        self._chunks: Dict[str, _Chunk] = {}
+        self.reused = 0  # chunks taken from the cache by the last compose (for tests, bench)
+        self.composed = 0  # chunks composed by the last compose
+
+    def clear(self):
+        self._chunks.clear()
+
+
+def _chunk_starts(lines: List[str]) -> Optional[List[int]]:
+    starts = []
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        c = line[0]
+        if c in " \t\r#":
+            continue
+        if c in "%?&!*|>[{@`" or line.startswith(("---", "...", "<<")):
+            # directives, document markers, anchors, tags, aliases, block scalars, flow
+            # collections, complex or merge keys at the top level: compose the whole text
+            return None
+        starts.append(i)
+    return starts
+
+
+def _shift(root: Node, duplicates, delta: int) -> None:
+    seen = set()
+    stack = [root]
+    for first, dup in duplicates:
+        stack.append(first)
+        stack.append(dup)
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        n.sl += delta
+        n.el += delta
+        if n.kind == MAP:
+            for k, v in n.value:
+                stack.append(k)
+                stack.append(v)
+        elif n.kind == SEQ:
+            stack.extend(n.value)
+
+
+def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Composed:
+    """``compose(text)`` reusing the chunks of `cache` whose text did not change."""
+    if cache is None:
+        return compose(text, src)
+    lines = text.split("\n")
+    starts = _chunk_starts(lines) if len(lines) >= MIN_LINES else None
+    if not starts or any(line and line[0] != "#" for line in lines[:starts[0]]):
+        cache.clear()
+        return compose(text, src)
+    old = cache._chunks
+    new: Dict[str, _Chunk] = {}
+    entries: List[Node] = []
+    duplicates: List[Tuple[Node, Node]] = []
+    kind = None
+    reused = composed = 0
+    bounds = starts + [len(lines)]
+    for i, start in enumerate(starts):
+        end = bounds[i + 1]
+        ctext = "\n".join(lines[start:end])
+        if end < len(lines):
+            ctext += "\n"
+        ch = old.get(ctext)
+        if ch is None or ctext in new:
+            c = compose(ctext, src)
+            if c.syntax_errors or c.partial or c.root is None or c.root.kind == SCALAR:
+                cache.clear()
+                return compose(text, src)
+            ch = _Chunk(c.root, list(c.duplicates), 0)
+            composed += 1
+        else:
+            reused += 1
+        if ch.start != start:
+            _shift(ch.root, ch.duplicates, start - ch.start)
+            ch.start = start
+        root = ch.root
+        if len(root.value) != 1 or (kind is not None and root.kind != kind):
+            cache.clear()
+            return compose(text, src)
+        kind = root.kind
+        new[ctext] = ch
+        entries.append(root)
+        duplicates.extend(ch.duplicates)
+    if kind == MAP:
+        pairs = [e.value[0] for e in entries]
+        seen = set()
+        for k, _v in pairs:
+            if k.kind != SCALAR or k.tag == "tag:yaml.org,2002:merge" or k.value == "<<":
+                cache.clear()
+                return compose(text, src)
+            try:
+                if k.value in seen:  # a repeated operation: the full compose words it
+                    cache.clear()
+                    return compose(text, src)
+                seen.add(k.value)
+            except TypeError:
+                cache.clear()
+                return compose(text, src)
+        value = pairs
+    else:
+        value = [e.value[0] for e in entries]
+    first, last = entries[0], entries[-1]
+    root = Node(kind, value, first.sl, first.sc, last.el, last.ec, first.style, first.tag, src)
+    cache._chunks = new
+    cache.reused, cache.composed = reused, composed
+    return Composed(root, [], duplicates, False)
+

@@ -1,0 +1,155 @@
+"""Incremental composition (model/chunks.py) gives exactly what a full parse gives.
+
+Every corpus file, then random edit sequences over it (and over generated large files),
+are loaded twice: with the document's ChunkCache (chunks reused by text) and from
+scratch; nodes, problems and diagnostics must be identical at every step.
+"""
+
+import csv
+import os
+import random
+
+import pytest
+
+from guildls.analysis.diagnostics import diagnose
+from guildls.model import chunks, load
+from guildls.model.chunks import ChunkCache
+from guildls.model.nodes import MAP, SCALAR, SEQ
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "corpus", "real"))
+BENCH = os.path.normpath(os.path.join(HERE, "..", "..", "bench"))
+
+
+def _corpus_texts():
+    with open(os.path.join(CORPUS, "MANIFEST.tsv"), newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    out = []
+    for r in rows:
+        with open(os.path.join(CORPUS, r["file"]), "rb") as f:
+            data = f.read()
+        try:
+            out.append((r["file"], data.decode("utf-8")))
+        except UnicodeDecodeError:
+            continue
+    return out
+
+
+def _dump(node, seen=None, depth=0):
+    """The node tree as plain tuples: kind, value, range, style, tag, src (aliases once)."""
+    if node is None:
+        return None
+    if seen is None:
+        seen = {}
+    if id(node) in seen:
+        return ("alias", seen[id(node)])
+    if node.kind != SCALAR:
+        seen[id(node)] = len(seen)
+    head = (node.kind, node.sl, node.sc, node.el, node.ec, node.style, node.tag, node.src)
+    if node.kind == MAP:
+        return head + (tuple((_dump(k, seen), _dump(v, seen)) for k, v in node.value),)
+    if node.kind == SEQ:
+        return head + (tuple(_dump(v, seen) for v in node.value),)
+    return head + (repr(node.value),)
+
+
+def _problems(ps):
+    return [(p.code, p.severity, p.message, tuple(p.range), repr(p.data)) for p in ps]
+
+
+def _same(text, cache):
+    inc = load(text, None, cache)
+    full = load(text, None)
+    assert _dump(inc.root) == _dump(full.root)
+    assert _problems(inc.problems) == _problems(full.problems)
+    assert _problems(diagnose(inc)) == _problems(diagnose(full))
+    return inc
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(chunks, "MIN_LINES", 0)  # chunk even the small corpus files
+
+
+EDIT_SNIPPETS = ["", "  ", "#c", "x", ":", "- ", "  - a", "    flags:", "op9:", "op9: {main: m}", "&a ", "*a",
+                 "<<: *a", "---", "'", '"', "|", "{", "[", "\t", "  main: x", "- model: m", "  operations:",
+                 "dup: 1", "dup: 2", "a: &a {main: x}", "b: *a", "c:\n  <<: *a", "? k", "%YAML 1.1"]
+
+
+def _random_edit(rng, text):
+    lines = text.split("\n")
+    i = rng.randrange(len(lines) + 1)
+    op = rng.random()
+    if op < 0.25 and lines:  # replace a line
+        lines[min(i, len(lines) - 1)] = rng.choice(EDIT_SNIPPETS)
+    elif op < 0.45:  # insert a line
+        lines.insert(i, rng.choice(EDIT_SNIPPETS))
+    elif op < 0.6 and len(lines) > 1:  # delete a line
+        del lines[min(i, len(lines) - 1)]
+    elif op < 0.8 and lines:  # a character typed inside a line
+        j = min(i, len(lines) - 1)
+        s = lines[j]
+        k = rng.randrange(len(s) + 1)
+        lines[j] = s[:k] + rng.choice("ab1: -#\"'&*{[") + s[k:]
+    elif lines:  # indent or dedent a line
+        j = min(i, len(lines) - 1)
+        lines[j] = ("  " + lines[j]) if rng.random() < 0.5 else lines[j][2:]
+    return "\n".join(lines)
+
+
+CORPUS_TEXTS = _corpus_texts()
+
+
+def test_corpus_files_compose_the_same_in_chunks(small_chunks):
+    used = 0
+    for _name, text in CORPUS_TEXTS:
+        cache = ChunkCache()
+        _same(text, cache)
+        used += cache.composed > 0
+    assert used > 100  # most files are split, not sent to the full compose
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_edit_sequences_over_the_corpus(small_chunks, seed):
+    rng = random.Random(seed)
+    texts = rng.sample(CORPUS_TEXTS, 15)
+    reused = 0
+    for _name, text in texts:
+        cache = ChunkCache()
+        _same(text, cache)
+        for _ in range(10):
+            text = _random_edit(rng, text)
+            _same(text, cache)
+            reused += cache.reused
+    assert reused > 0
+
+
+def test_edits_in_a_large_file_reuse_the_other_operations():
+    import sys
+
+    sys.path.insert(0, BENCH)
+    from gen import realistic
+
+    text = realistic(300)
+    cache = ChunkCache()
+    _same(text, cache)
+    n = cache.composed
+    assert n == 300 and cache.reused == 0
+    rng = random.Random(7)
+    lines = text.split("\n")
+    # one line edited in the middle: only that operation is composed again
+    mid = len(lines) // 2
+    while not lines[mid].startswith("    "):
+        mid += 1
+    lines[mid] = lines[mid] + "  # edited"
+    _same("\n".join(lines), cache)
+    assert cache.composed == 1 and cache.reused == 299
+    # a line inserted at the top: every operation moves down, none is composed again
+    lines.insert(0, "# header")
+    _same("\n".join(lines), cache)
+    assert cache.composed == 0 and cache.reused == 300
+    # random edits all over: still the same as a full parse
+    text = "\n".join(lines)
+    for _ in range(40):
+        text = _random_edit(rng, text)
+        _same(text, cache)
