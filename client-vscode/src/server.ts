@@ -79,6 +79,10 @@ export function onServerReady(listener: () => void): vscode.Disposable {
   return new vscode.Disposable(() => readyListeners.delete(listener));
 }
 
+export function isServerRunning(): boolean {
+  return !!client && client.state === State.Running;
+}
+
 export async function sendServerCommand(command: string, arg: unknown): Promise<unknown> {
   if (!client || client.state !== State.Running) throw new Error('the guildls language server is not running');
   return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] });

@@ -65,7 +65,8 @@ function render(): void {
     const opts: uPlot.Options = {
       width: width(),
       height: 260,
-      scales: { x: { time: false } },
+      // steps are integers; a single logged step gets a narrow range around it
+      scales: { x: { time: false, range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) } },
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false } },
       axes: [

@@ -256,8 +256,11 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   // 9. Rerun the train step: a new train run at the top of the view
   await showRunsView();
   const trainsBefore = (await rows()).filter((r) => r.desc.startsWith('train')).length;
-  await clickRow(rowLocator(/^train/).first());
-  await runCommand('Guild: Rerun');
+  // its inline action, on the hovered row
+  const firstTrain = rowLocator(/^train/).first();
+  await firstTrain.hover();
+  await firstTrain.locator('.action-label[aria-label="Rerun"]').first().click();
+  await page.mouse.move(a.width - 40, a.height - 120);
   steps.rerun_rows = await until(page, async () => {
     const r = await rows();
     return r.filter((x) => x.desc.startsWith('train')).length > trainsBefore && r[0].desc.startsWith('train') && /pass/.test(r[0].icon)

@@ -3,7 +3,7 @@
 // server reads the run records; this side only keeps the latest list.
 import * as vscode from 'vscode';
 import { ext } from '../context';
-import { onServerNotification, onServerReady } from '../server';
+import { isServerRunning, onServerNotification, onServerReady } from '../server';
 import { errText } from '../util';
 import { listRuns, N_RUNS_CHANGED, Run } from './api';
 
@@ -70,6 +70,7 @@ export class RunsModel implements vscode.Disposable {
   }
 
   async refresh(): Promise<void> {
+    if (!isServerRunning()) return; // onServerReady lists them
     if (this.loading) { this.again = true; return this.loading; }
     this.loading = (async () => {
       try {
