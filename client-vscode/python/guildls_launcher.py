@@ -1,14 +1,43 @@
 """Start the guildls server bundled with the VS Code extension.
 
-The bundled libraries (../bundled/libs) go first on sys.path of this process
-only. PYTHONPATH would do the same but would also reach every process the
-server starts, i.e. the user's own operations during a workflow run.
+The bundled libraries (../bundled/libs, laid out by scripts/bundle_python.py) go on
+sys.path of this process only. PYTHONPATH would do the same but would also reach every
+process the server starts, i.e. the user's own operations during a workflow run.
+
+    libs/_cpython/cp3XY/  compiled dependencies for this interpreter's ABI (first)
+    libs/                 guildls and the pure-Python dependencies
+    libs/_fallback/       pure-Python stand-ins for the compiled ones (last)
+
+An interpreter with no compiled folder here (a universal package, a CPython this package
+has no wheels for, a free-threaded build) runs on the fallbacks; the server says so in its
+log (guildls.speedups).
 """
 import os
 import runpy
 import sys
+import sysconfig
 
 LIBS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bundled", "libs")
-sys.path.insert(0, LIBS)
-sys.argv[0] = "guildls"
-runpy.run_module("guildls", run_name="__main__", alter_sys=True)
+
+
+def abi_tag():
+    """cp312 for CPython 3.12 (cp313t when free-threaded); other interpreters: None."""
+    if sys.implementation.name != "cpython":
+        return None
+    tag = "cp%d%d" % sys.version_info[:2]
+    return tag + "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else tag
+
+
+def bundle_path(libs=LIBS, abi=None):
+    abi = abi or abi_tag()
+    paths = [libs, os.path.join(libs, "_fallback")]
+    compiled = os.path.join(libs, "_cpython", abi) if abi else None
+    if compiled and os.path.isdir(compiled):
+        paths.insert(0, compiled)
+    return paths
+
+
+if __name__ == "__main__":
+    sys.path[0:0] = bundle_path()
+    sys.argv[0] = "guildls"
+    runpy.run_module("guildls", run_name="__main__", alter_sys=True)

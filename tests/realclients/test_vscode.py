@@ -89,7 +89,9 @@ def vsix() -> Path:
     if r.returncode != 0:
         pytest.fail(f"make vsix failed:\n{r.stdout[-4000:]}")
     version = json.loads((REPO / "client-vscode" / "package.json").read_text())["version"]
-    path = REPO / "client-vscode" / f"guildls-{version}.vsix"
+    target = subprocess.run([sys.executable, str(REPO / "client-vscode" / "scripts" / "bundle_python.py"),
+                             "--local-target"], stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+    path = REPO / "client-vscode" / f"guildls-{version}-{target}.vsix"
     assert path.exists(), r.stdout[-2000:]
     # the server the .vsix runs: python3 + the launcher + bundled/libs must answer
     # initialize, also without site-packages (-S): the bundle is complete
@@ -98,7 +100,7 @@ def vsix() -> Path:
         check_server(user_settings({}).get("guildls.python") or "python3", dict(os.environ))
     else:
         check_server(["python3", "-S", str(launcher), "serve"], dict(os.environ))
-    say((REPO / "client-vscode" / "bundled" / "libs" / "BUNDLE.txt").read_text().strip())
+    say((REPO / "client-vscode" / "bundled" / "libs" / "bundle.json").read_text().strip())
     say(f"built {path.name} ({path.stat().st_size // 1024} KiB)")
     return path
 

@@ -215,6 +215,22 @@ class _Walker:
                         self.mapping(it, "dependency")
                         self.sources(it.get("sources"))
 
+    def operation_memo(self, v: Node):
+        """`operation(v)`, remembered per node in the document's cache: the check reads
+        nothing but the node, and a node reused from the last version (same text, same
+        line) gives the same problems."""
+        memo = self.gf.chunks
+        if memo is None:
+            return self.operation(v)
+        key = ("schema-operation", id(v), v.sl)
+        hit = memo.recall(key, v)
+        if hit is not None:
+            self.out.extend(hit)
+            return
+        n = len(self.out)
+        self.operation(v)
+        memo.remember(key, v, self.out[n:])
+
     def step(self, st: Node):
         self.mapping(st, "step", skip=("flags", "expect"))
         exp = st.get("expect")
@@ -244,7 +260,7 @@ class _Walker:
                         self.operation(v)
                 return self.out
             for _, v in root.value:
-                self.operation(v)
+                self.operation_memo(v)
         elif gf.format == "full":
             for item in root.value:
                 if item.kind != MAP:
@@ -261,7 +277,7 @@ class _Walker:
                 if ops is not None and ops.kind == MAP:
                     for k, v in ops.value:
                         if k.value != "$include":
-                            self.operation(v)
+                            self.operation_memo(v)
                 res = item.get("resources")
                 if res is not None and res.kind == MAP:
                     self.mapping_of(res, "resource", "resources")

@@ -103,16 +103,29 @@ def check(gf: Guildfile) -> List[Problem]:
     found: Dict[Tuple, List] = {}
     refs_by_op: Dict[int, list] = {}
     index = _Index(gf)
+    memo = gf.chunks
+    world = None
+    if memo is not None:
+        # what the checks of one operation read from the rest of the document
+        world = memo.token("semantics-world", tuple(
+            (m.name, m.open, tuple(m.operations), tuple(m.resources)) for m in gf.models.values()))
     for ref in gf.refs:
         refs_by_op.setdefault(id(ref.operation), []).append(ref)
     for model in gf.models.values():
         for op in model.operations.values():
             if not op.key.local and not (op.node.local):
                 continue
-            ctx = _Ctx(gf, index)
-            _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
+            mk = _memo_key(gf, world, model, op) if memo is not None else None
+            hit = memo.recall(mk[0], op.node) if mk is not None else None
+            problems = hit[0] if hit is not None else None
+            if problems is None:
+                ctx = _Ctx(gf, index)
+                _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
+                problems = ctx.out
+                if mk is not None:  # the targets stay alive with the entry: their ids stay theirs
+                    memo.remember(mk[0], op.node, (problems, mk[1]))
             checked[id(op.node)] = checked.get(id(op.node), 0) + 1
-            for p in ctx.out:
+            for p in problems:
                 # the message may name the model; agreement is on the problem and its place
                 k = (id(op.node), p.code, p.range)
                 entry = found.setdefault(k, [p, 0])
@@ -129,6 +142,32 @@ def check(gf: Guildfile) -> List[Problem]:
         out.append(p)
     out.extend(_check_cycles(gf))
     return out
+
+
+def _memo_key(gf: Guildfile, world, model: Model, op: Operation):
+    """-> (key, objects the key names by id) under which the problems of
+    `_check_operation` for `op` are remembered, or None (not remembered). They depend on
+    the operation's own node (reused between versions only when its text and line are
+    unchanged), on `world` (the names of every model, operation and resource) and, for a
+    workflow, on the operations its steps resolve to (the same objects: reused, so
+    built from unchanged nodes). Flags taken in by `$include` are checked each time.
+    A check added to `_check_operation` that reads anything else of the document must
+    add it here."""
+    node = op.node
+    if op.origin is not None or op.flags_node is not node.get("flags"):
+        return None
+    targets: tuple = ()
+    if op.steps and not op.main and not op.exec:
+        found = []
+        for st in op.steps:
+            if not st.opspec or "${" in st.opspec:
+                continue
+            target, status = resolve_step_target(gf, model, st.opspec)
+            found.append((status, target))
+        targets = tuple(found)
+    key = ("semantics-operation", id(node), node.sl, id(op.key), op.key.sl, op.key.sc, model.name, model.open,
+           world, tuple((status, id(t)) for status, t in targets))
+    return key, targets
 
 
 # ---------------------------------------------------------------------------------

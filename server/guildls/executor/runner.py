@@ -23,7 +23,8 @@ How an operation runs (decisions, checked against Guild 0.9.0 where it matters):
 - Every flag is also exported as `FLAG_<NAME>`; plus RUN_DIR, RUN_ID, PROJECT_DIR, GUILD_OP,
   GUILD_RUNS_PARENT (isolated steps), PYTHONUNBUFFERED=1.
 - Stopping (`stop()`): SIGTERM to the step's whole process group, SIGKILL after
-  `kill_grace` seconds; the step and all running ancestors are recorded with exit_status
+  `kill_grace` seconds (Windows: Ctrl-Break to the group, then taskkill of the tree; see
+  procs.py); the step and all running ancestors are recorded with exit_status
   -15 (Guild's `terminated`).
 """
 
@@ -34,10 +35,8 @@ import glob
 import hashlib
 import os
 import re
-import select
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -47,6 +46,8 @@ from typing import Any, Callable, Optional
 
 from ..model import flagvals as fv
 from .. import runs as R
+from . import procs as proctl
+from .. import fslinks
 from .plan import PlanStep
 from ..runs.scalars import ScalarWriter, patterns_for
 from .sourcecode import select_for
@@ -151,7 +152,7 @@ class Runner:
         with self._lock:
             procs = list(self._procs)
         for p in procs:
-            _signal_group(p, signal.SIGTERM)
+            proctl.terminate(p)
         if procs:
             threading.Thread(target=self._kill_later, args=(procs,), daemon=True).start()
         return not already
@@ -213,7 +214,7 @@ class Runner:
         for p in procs:
             while p.poll() is None and time.time() < deadline:
                 time.sleep(0.02)
-            _signal_group(p, getattr(signal, "SIGKILL", signal.SIGTERM))
+            proctl.kill(p)
 
     def _opref(self, op) -> str:
         model = op.model.name if op.model is not None else ""
@@ -505,7 +506,7 @@ class Runner:
         try:
             proc = subprocess.Popen(cmd, cwd=run.path, env=proc_env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    **_NEW_GROUP)
+                                    **proctl.popen_group())
         except OSError as e:
             self._say(f"guild: {e.strerror or e}: {cmd[0]}", ancestors + [run])
             self._finish(run, info, 1)
@@ -533,7 +534,7 @@ class Runner:
         for t in readers:
             t.start()
         if self._stop.is_set():  # stop() raced with the start
-            _signal_group(proc, signal.SIGTERM)
+            proctl.terminate(proc)
             threading.Thread(target=self._kill_later, args=([proc],), daemon=True).start()
         code = proc.wait()
         deadline = time.time() + self.reader_grace
@@ -575,12 +576,10 @@ class Runner:
         try:
             while True:
                 if done.is_set():
-                    ready, _, _ = select.select([fd], [], [], 0)
-                    if not ready:
+                    if not proctl.readable(fd, 0):
                         break
                 else:
-                    ready, _, _ = select.select([fd], [], [], 0.1)
-                    if not ready:
+                    if not proctl.readable(fd, 0.1):
                         continue
                 try:
                     buf = os.read(fd, 65536)
@@ -861,7 +860,7 @@ class Runner:
                 else:
                     os.remove(dst)
             if target_type == "link":
-                os.symlink(os.path.relpath(src, os.path.dirname(dst)), dst)
+                fslinks.symlink(os.path.relpath(src, os.path.dirname(dst)), dst)
             elif os.path.isdir(src):
                 shutil.copytree(src, dst, symlinks=True)
             else:
@@ -1021,22 +1020,3 @@ def _jsonable_flags(d: dict) -> dict:
         else:
             out[k] = str(v)
     return out
-
-
-if os.name == "nt":  # untested: no process groups; kill the tree with taskkill
-    _NEW_GROUP = {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-else:
-    _NEW_GROUP = {"start_new_session": True}
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    """Signal the step's whole process group (its children and their children)."""
-    if os.name == "nt":
-        if proc.poll() is None:
-            subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)],
-                           capture_output=True)
-        return
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass

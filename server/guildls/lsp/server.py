@@ -22,7 +22,7 @@ from .. import __version__
 from ..analysis.diagnostics import diagnose
 from ..model import Guildfile, Problem, load
 from ..model.chunks import ChunkCache
-from . import runs_commands
+from . import document, runs_commands
 from .positions import Columns, encoding_of
 
 log = logging.getLogger(__name__)
@@ -218,6 +218,7 @@ def create_server() -> GuildServer:
 
     @ls.feature(types.INITIALIZE)
     def on_initialize(ls: GuildServer, params: types.InitializeParams):
+        document.use_in(ls.workspace)  # edits cost what the edited lines cost
         info = params.client_info
         ls.client_name = info.name if info is not None and info.name else ""
         opts = params.initialization_options
@@ -226,6 +227,13 @@ def create_server() -> GuildServer:
         poll = opts.get("runsPollInterval") if isinstance(opts, dict) else None
         ls.guild_start_runs_watch(ls, float(poll) / 1000.0 if isinstance(poll, (int, float))
                                   and not isinstance(poll, bool) else runs_commands.DEFAULT_POLL_INTERVAL)
+
+    @ls.feature(types.INITIALIZED)
+    def on_initialized(ls: GuildServer, params: types.InitializedParams):
+        from ..speedups import missing
+
+        for what in missing():  # a bundled server on a Python without its compiled wheels
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {what}"))
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):

@@ -41,9 +41,47 @@ class ChunkCache:
         self._chunks: Dict[str, _Chunk] = {}
         self.reused = 0  # chunks taken from the cache by the last compose (for tests, bench)
         self.composed = 0  # chunks composed by the last compose
+        # results of analysis passes over one node (an operation's schema or semantic
+        # checks), valid while the node object is reused at the same line; kept for the
+        # current and the previous version only
+        self._memo: Dict[tuple, tuple] = {}
+        self._prev_memo: Dict[tuple, tuple] = {}
+        self._tokens: Dict[str, tuple] = {}
+        self._serial = 0
+        self.hits = 0
 
     def clear(self):
         self._chunks.clear()
+
+    def new_version(self):
+        self._prev_memo, self._memo = self._memo, {}
+        self.hits = 0
+
+    def recall(self, key: tuple, node: Node):
+        """The result remembered for `key` and this very node, or None."""
+        e = self._memo.get(key)
+        if e is None:
+            e = self._prev_memo.get(key)
+            if e is not None:
+                self._memo[key] = e
+        if e is not None and e[0] is node:
+            self.hits += 1
+            return e[1]
+        return None
+
+    def remember(self, key: tuple, node: Node, value) -> None:
+        self._memo[key] = (node, value)
+
+    def token(self, name: str, value) -> int:
+        """A number that changes when `value` differs from the one given last time under
+        `name` (memo keys hold the number: hashing a large tuple in every key would
+        cost as much as the work remembered)."""
+        old = self._tokens.get(name)
+        if old is not None and old[0] == value:
+            return old[1]
+        self._serial += 1
+        self._tokens[name] = (value, self._serial)
+        return self._serial
 
 
 def _chunk_starts(lines: List[str]) -> Optional[List[int]]:
@@ -87,6 +125,7 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     """``compose(text)`` reusing the chunks of `cache` whose text did not change."""
     if cache is None:
         return compose(text, src)
+    cache.new_version()
     lines = text.split("\n")
     starts = _chunk_starts(lines) if len(lines) >= MIN_LINES else None
     if not starts or any(line and line[0] != "#" for line in lines[:starts[0]]):

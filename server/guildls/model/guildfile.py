@@ -331,6 +331,7 @@ class Guildfile:
     refs: List[Ref] = field(default_factory=list)
     partial: bool = False
     includes: List[str] = field(default_factory=list)
+    chunks: Optional[ChunkCache] = None  # the document's cache (incremental parse, analysis memo)
 
     @property
     def dir(self) -> str:
@@ -396,6 +397,8 @@ class Guildfile:
         files. Only call it when nothing else uses this Guildfile any more."""
         for m in list(self.models.values()) + list(self.configs.values()):
             for op in m.operations.values():
+                if op.model is not m:
+                    continue  # reused by a newer version of the document (see _build_operation)
                 op.flags.clear()
                 op.steps = None
                 op.requires = []
@@ -445,6 +448,7 @@ class _Loader:
         lines = self.text.split("\n")
         composed = compose_chunked(self.text, self.chunks)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
+        gf.chunks = self.chunks
         for sp in composed.syntax_errors:
             gf.problems.append(Problem("yaml-syntax", ERROR, sp.message, sp.range))
         for first, dup in composed.duplicates:
@@ -765,6 +769,30 @@ class _Loader:
 
     # operations --------------------------------------------------------------------------
     def _build_operation(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
+        memo = self.chunks
+        if memo is None or defaults is not None or value.kind != MAP or not value.local:
+            return self._build_operation_now(m, key, value, defaults)
+        # The operation built from the same node of the previous version (same text at the
+        # same line, see chunks.py) is the same operation: reuse it, with what building it
+        # said. Only when it read nothing but its node and its model's name and openness.
+        mkey = ("build-operation", id(value), value.sl, id(key), key.sl, m.name, m.kind, m.open)
+        hit = memo.recall(mkey, value)
+        gf = self.gf
+        if hit is not None:
+            op, problems, refs = hit
+            op.model = m
+            m.operations[op.name] = op
+            gf.problems.extend(problems)
+            gf.refs.extend(refs)
+            return
+        p0, r0, open0 = len(gf.problems), len(gf.refs), m.open
+        self._build_operation_now(m, key, value, defaults)
+        op = m.operations.get(key.value) if key.kind == SCALAR and isinstance(key.value, str) else None
+        if (op is not None and op.node is value and op.key is key and op.origin is None and m.open == open0
+                and op.flags_node is value.get("flags")):
+            memo.remember(mkey, value, (op, gf.problems[p0:], gf.refs[r0:]))
+
+    def _build_operation_now(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
         if key.kind != SCALAR or not isinstance(key.value, str):
             self.error(f"invalid operation name {key.py()!r}: expected a string", key)
             return

@@ -35,6 +35,7 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
+from .. import fslinks
 from .status import pid_alive, status_for_exit
 
 _ts_lock = threading.Lock()
@@ -314,7 +315,7 @@ class Run:
         while os.path.lexists(path):
             path = f"{base}_{n}"
             n += 1
-        os.symlink(os.path.relpath(step_run.path, os.path.dirname(path)), path)
+        fslinks.symlink(os.path.relpath(step_run.path, os.path.dirname(path)), path)
         return path
 
     def linked_run_ids(self) -> list[str]:
