@@ -69,6 +69,8 @@ def requests(text):
         ("definition", types.DefinitionParams(**at(ln, t.index("- op") + 3))) for ln, t in steps]
     out["definition: ${ref}"] = [
         ("definition", types.DefinitionParams(**at(ln, t.index("${lr}") + 2))) for ln, t in steps]
+    out["semantic tokens: whole file"] = [
+        ("semtokens", types.SemanticTokensParams(text_document=doc)) for _ in steps]
     out["reference: trivial request"] = [
         ("hover", types.HoverParams(**at(n_lines + 10, 0))) for _ in steps]
     return out
@@ -79,6 +81,8 @@ async def send(client, method, params):
         return await client.text_document_completion_async(params)
     if method == "hover":
         return await client.text_document_hover_async(params)
+    if method == "semtokens":
+        return await client.text_document_semantic_tokens_full_async(params)
     return await client.text_document_definition_async(params)
 
 

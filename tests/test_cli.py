@@ -88,3 +88,18 @@ def test_schema_command_prints_the_schema():
     assert r.returncode == 0
     data = json.loads(r.stdout)
     assert "$defs" in data and "operation" in data["$defs"]
+
+
+def test_check_reads_tool_guildls_severity_from_pyproject(tmp_path):
+    (tmp_path / "guild.yml").write_text("train:\n  flags: {lr: 1}\nwf:\n  steps:\n    - train lrr=1\n    - trian\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.guildls]\nseverity = { "unknown-flag" = "error", "unknown-operation" = "off" }\n')
+    r = run("check", str(tmp_path / "guild.yml"))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "error: unsupported flag 'lrr'" in r.stdout and "[unknown-flag]" in r.stdout
+    assert "trian" not in r.stdout
+    (tmp_path / "pyproject.toml").write_text('[tool.guildls]\nseverity = { "unknown-flag" = "loud" }\n')
+    r = run("check", str(tmp_path / "guild.yml"))
+    assert r.returncode == 0
+    assert "severity of 'unknown-flag' must be one of error, warning, information, hint, off, got 'loud'" in r.stderr
+    assert "Traceback" not in r.stderr

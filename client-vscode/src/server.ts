@@ -149,7 +149,9 @@ async function doStartClient(): Promise<void> {
     ],
     outputChannel: log,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
-    synchronize: { fileEvents: guildFileWatcher() },
+    // guildls.severity: per-code severity overrides (the server also reads [tool.guildls] in pyproject.toml)
+    initializationOptions: { severity: vscode.workspace.getConfiguration('guildls', resource).get('severity') ?? {} },
+    synchronize: { fileEvents: guildFileWatcher(), configurationSection: 'guildls' },
     middleware: {
       executeCommand: async (command, cmdArgs, next) => {
         const hooked = executeHook?.(command, cmdArgs, async (a) => next(command, a));

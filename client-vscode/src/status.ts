@@ -10,10 +10,19 @@ let pythonDesc = '';
 let coldStartText = '';
 let running: string[] = [];
 
+// While the server is ready and nothing runs, the only "Guild" in the status bar is the
+// editor's language mode: the server's state sits in the language status item (the `{}`
+// beside it) instead of a second "Guild" item.
+let langItem: vscode.LanguageStatusItem | undefined;
+
 export function initStatus(context: vscode.ExtensionContext): void {
   item = vscode.window.createStatusBarItem('guildls.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'Guild';
   context.subscriptions.push(item);
+  langItem = vscode.languages.createLanguageStatusItem('guildls.server', { language: 'guild' });
+  langItem.name = 'guildls';
+  langItem.command = { title: 'Show Output', command: 'guild.showOutput' };
+  context.subscriptions.push(langItem);
 }
 
 export function getServerState(): ServerState {
@@ -69,5 +78,12 @@ export function updateStatus(): void {
     item.command = 'guild.restartServer';
   }
   item.tooltip = tip;
-  item.show();
+  if (langItem) {
+    langItem.text = `guildls: ${serverState}`;
+    langItem.detail = pythonDesc || undefined;
+    langItem.busy = serverState === 'starting' || running.length > 0;
+    langItem.severity = serverState === 'error' ? vscode.LanguageStatusSeverity.Error : vscode.LanguageStatusSeverity.Information;
+  }
+  if (serverState === 'ready' && running.length === 0) item.hide();
+  else item.show();
 }

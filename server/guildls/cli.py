@@ -44,6 +44,7 @@ def _diag_dict(path, p) -> dict:
 def cmd_check(args) -> int:
     from .analysis.diagnostics import diagnose
     from .model import load_path
+    from .model.projectconfig import settings_for
 
     files: List[str] = []
     for p in args.paths:
@@ -59,14 +60,20 @@ def cmd_check(args) -> int:
     results = []
     errors = 0
     failing = {"error", "warning"} if args.strict else {"error"}
+    reported = set()
     for f in files:
         try:
             gf = load_path(f)
         except OSError as e:
             print(f"guildls: {f}: {e.strerror or e}", file=sys.stderr)
             return 2
+        settings = settings_for(f)
+        for err in settings.errors:
+            if err not in reported:
+                reported.add(err)
+                print(f"guildls: {err}", file=sys.stderr)
         try:
-            problems = diagnose(gf)
+            problems = diagnose(gf, settings.severity)
         except Exception as e:  # a bug of ours: say so plainly, no traceback
             print(f"guildls: {f}: internal error while checking ({type(e).__name__}: {e}); "
                   "please report this with the file", file=sys.stderr)

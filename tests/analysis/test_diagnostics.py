@@ -113,6 +113,38 @@ def test_requires_operation_to_nothing():
     assert d.range == (3, 17, 3, 24)
 
 
+def test_requires_operation_typo_is_a_warning_with_did_you_mean():
+    diags = D("prepare:\n  main: p\ntrain:\n  main: t\n  requires:\n    - operation: prepar\n")
+    (d,) = by_code(diags, "unknown-operation")
+    assert d.severity == "warning"
+    assert d.message.endswith("(did you mean 'prepare'?)")
+
+
+def test_suppression_comments():
+    text = (
+        "train:\n  flags: {lr: 1}\nwf:\n  steps:\n"
+        "    - train lrr=1  # guildls: disable=unknown-flag\n"
+        "    # guildls: disable=unknown-operation,unknown-flag\n"
+        "    # a comment between\n"
+        "    - trian foo=1\n"
+        "    - trian2\n"
+        "    - train foo=1\n"
+    )
+    got = [(d.range.start_line, d.code) for d in D(text)]
+    assert got == [(8, "unknown-operation"), (9, "unknown-flag")]
+    assert [d.code for d in D(text + "# guildls: disable-file=unknown-flag,unknown-operation\n")] == []
+    assert [d.code for d in D(text + "# guildls: disable-file=all\n")] == []
+
+
+def test_severity_overrides():
+    from guildls.analysis.diagnostics import diagnose
+    from guildls.model import load
+
+    text = "train:\n  flags: {lr: 1}\nwf:\n  steps:\n    - train lrr=1\n    - trian\n"
+    got = [(d.code, d.severity) for d in diagnose(load(text), {"unknown-flag": "error", "unknown-operation": "off"})]
+    assert got == [("unknown-flag", "error")]
+
+
 def test_open_flag_sets_are_not_reported():
     diags = D("train:\n  main: train\n  flags-import: all\nwf:\n  steps: [train anything=1]\n")
     assert not by_code(diags, "unknown-flag")

@@ -25,7 +25,9 @@ def test_change_to_for_operation_and_flag():
     got = fixes(text)
     assert ("Change to 'train'", [(Range(6, 6, 6, 11), "train")], "unknown-operation", True) in got
     text2 = "train:\n  main: t\n  flags:\n    lr: 0.1\nwf:\n  steps:\n    - train lrr=1\n"
-    assert fixes(text2) == [("Change to 'lr'", [(Range(6, 12, 6, 15), "lr")], "unknown-flag", True)]
+    assert fixes(text2) == [("Change to 'lr'", [(Range(6, 12, 6, 15), "lr")], "unknown-flag", True),
+                            ("Define flag 'lrr' in 'train'", [(Range(4, 0, 4, 0), "    lrr: 1\n")], "unknown-flag",
+                             False)]  # the value the step gives
 
 
 def test_change_to_for_an_attribute():
@@ -38,29 +40,29 @@ def test_undefined_reference_change_to_and_define_flag():
     got = fixes(text)
     assert got == [
         ("Change to 'rate'", [(Range(4, 22, 4, 25), "rate")], "undefined-reference", True),
-        ("Define flag 'rat'", [(Range(3, 0, 3, 0), "    rat: null\n")], "undefined-reference", False),
+        ("Define flag 'rat'", [(Range(3, 0, 3, 0), "    rat: 1\n")], "undefined-reference", False),  # train's lr default
     ]
-    assert "    rate: 1\n    rat: null\n  steps:" in apply(text, got[1][1])
+    assert "    rate: 1\n    rat: 1\n  steps:" in apply(text, got[1][1])
 
 
 def test_define_flag_creates_flags():
     text = "wf:\n  steps:\n    - train lr=${y}\ntrain:\n  flags: {lr: 1}"
     got = fixes(text)
-    assert got == [("Define flag 'y'", [(Range(3, 0, 3, 0), "  flags:\n    y: null\n")], "undefined-reference", True)]
-    assert apply(text, got[0][1]).startswith("wf:\n  steps:\n    - train lr=${y}\n  flags:\n    y: null\ntrain:")
+    assert got == [("Define flag 'y'", [(Range(3, 0, 3, 0), "  flags:\n    y: 1\n")], "undefined-reference", True)]
+    assert apply(text, got[0][1]).startswith("wf:\n  steps:\n    - train lr=${y}\n  flags:\n    y: 1\ntrain:")
     # at the end of the document, without a final newline
     text = "train:\n  flags: {lr: 1}\nwf:\n  steps:\n    - train lr=${y}"
     (title, edits, _c, _p), = fixes(text)
-    assert edits == [(Range(4, 19, 4, 19), "\n  flags:\n    y: null")]
+    assert edits == [(Range(4, 19, 4, 19), "\n  flags:\n    y: 1")]
     gf = load(apply(text, edits))
     assert list(gf.find_operation("wf").flags) == ["y"]
 
 
 def test_define_flag_in_flow_and_empty_flags():
     gf = load("wf:\n  flags: {a: 1}\n  exec: echo ${b}\n")
-    assert define_flag_edit(gf, gf.find_operation("wf"), "b") == (Range(1, 14, 1, 14), ", b: null")
+    assert define_flag_edit(gf, gf.find_operation("wf"), "b") == (Range(1, 14, 1, 14), ", b: ''")  # never null
     gf = load("wf:\n  flags:\n  exec: echo ${b}\n")
-    assert define_flag_edit(gf, gf.find_operation("wf"), "b") == (Range(2, 0, 2, 0), "    b: null\n")
+    assert define_flag_edit(gf, gf.find_operation("wf"), "b") == (Range(2, 0, 2, 0), "    b: ''\n")
 
 
 def test_other_diagnostics_have_no_fixes():
@@ -77,7 +79,7 @@ def test_define_flag_keeps_crlf_and_uses_text_for_env():
     text = "train:\r\n  exec: echo ${lr}\r\n"
     (fix,) = [f for f in fixes(text) if f[0] == "Define flag 'lr'"]
     new = apply(text, fix[1])
-    assert "\n" not in new.replace("\r\n", "") and "    lr: null\r\n" in new
+    assert "\n" not in new.replace("\r\n", "") and "    lr: ''\r\n" in new
     text = "train:\n  exec: echo\n  env:\n    SEED: ${seed}\n"
     (fix,) = [f for f in fixes(text) if f[0] == "Define flag 'seed'"]
     new = apply(text, fix[1])

@@ -90,11 +90,17 @@ def test_flag_names_with_type_default_and_description():
 
 
 def test_flag_values_default_first_then_choices_then_refs():
-    text = OPS + "    - train opt="
+    text = OPS + "    - train lr="
     got = items(text, 27)
-    assert [i.label for i in got] == ["adam", "sgd", "${x}"]
+    assert [i.label for i in got] == ["0.1", "${x}"]  # an int flag fits a float
+
+
+def test_choice_values_offer_only_choices_and_refs_of_their_type():
+    text = OPS.replace("    x: 1\n", "    x: 1\n    o: sgd\n") + "    - train opt="
+    got = items(text, 28)
+    assert [i.label for i in got] == ["adam", "sgd", "${o}"]  # not true/false, not ${x} (int)
     assert got[0].detail == "default"
-    assert edit(got[0]) == (27, 16, 27, 16, "adam")
+    assert edit(got[0]) == (28, 16, 28, 16, "adam")
 
 
 def test_boolean_values():
@@ -113,7 +119,7 @@ def test_step_flags_mapping_names_not_yet_assigned():
 def test_step_flags_mapping_values():
     text = OPS.replace("        opt: sgd", "        opt: ")
     got = items(text, 25)
-    assert [i.label for i in got] == ["adam", "sgd", "${x}"]
+    assert [i.label for i in got] == ["adam", "sgd"]  # ${x} is an int, opt's choices are strings
 
 
 def test_run_value_is_a_step_string():
@@ -232,7 +238,7 @@ def test_completion_in_the_middle_of_a_step_replaces_the_word():
 def test_reference_completion_inside_an_existing_reference():
     text = OPS.replace("lr=${x}", "lr=${xyz}")
     got = items(text, 23, len("    - run: train lr=${x"))
-    assert [edit(i) for i in got] == [(23, 22, 23, 25, "x")]
+    assert [edit(i) for i in got] == [(23, 22, 23, 26, "x}")]  # the closing brace too: cursor after it
 
 
 def test_inherited_operations_through_extends():

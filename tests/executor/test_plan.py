@@ -391,5 +391,23 @@ argp-some:
     with pytest.raises(PlanError) as e:
         project.plan("argp", ["epochs=1.5"])
     assert e.value.message == "invalid value 1.5 for epochs: invalid value for type 'int'"
-    # the set stays open (a helper could add arguments): unknown names are passed through
+    # read completely: Guild 0.9 refuses other names too ("unsupported flag 'foo'", checked
+    # with `guild run`; tests/oracle/test_script_flags_guild.py)
+    with pytest.raises(PlanError) as e:
+        project.plan("argp", ["extra=1"])
+    assert e.value.message == "unsupported flag 'extra'"
+    # a parser handed to a helper may get arguments we cannot see: the set stays open
+    project.write("train_helper.py", """
+import argparse
+import helpers
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float, default=0.01)
+helpers.add(p)
+p.parse_args()
+""")
+    project.guildfile("""
+argp:
+  main: train_helper
+  flags-import: all
+""")
     assert project.plan("argp", ["extra=1"]).flags["extra"] == 1

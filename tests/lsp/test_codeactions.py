@@ -58,7 +58,9 @@ async def test_change_to_quick_fixes(client: LanguageClient):
                     [(rng(9, 6, 9, 11), "train")])]
     got = summary(await actions(client, [by_code["unknown-flag"]]))
     assert got == [("Change to 'lr'", types.CodeActionKind.QuickFix, True, "unknown-flag",
-                    [(rng(10, 12, 10, 15), "lr")])]
+                    [(rng(10, 12, 10, 15), "lr")]),
+                   ("Define flag 'lrr' in 'train'", types.CodeActionKind.QuickFix, None, "unknown-flag",
+                    [(rng(5, 0, 5, 0), "    lrr: 1\n")])]
     got = summary(await actions(client, [by_code["unknown-attribute"]]))
     assert got[0] == ("Change to 'description'", types.CodeActionKind.QuickFix, True, "unknown-attribute",
                       [(rng(2, 2, 2, 12), "description")])
@@ -72,7 +74,7 @@ async def test_undefined_reference_fixes(client: LanguageClient):
         ("Change to 'rate'", types.CodeActionKind.QuickFix, True, "undefined-reference",
          [(rng(11, 22, 11, 25), "rate")]),
         ("Define flag 'rat'", types.CodeActionKind.QuickFix, None, "undefined-reference",
-         [(rng(8, 0, 8, 0), "    rat: null\n")]),
+         [(rng(8, 0, 8, 0), "    rat: 0.1\n")]),  # the default of train's lr: never null
     ]
 
 

@@ -34,6 +34,8 @@ wf:
     config=ClientServerConfig(server_command=[sys.executable, "-m", "guildls", "serve"]),
 )
 async def vscode(lsp_client: LanguageClient):
+    # like VS Code, accept the server's registrations (file watchers)
+    lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)
     await lsp_client.initialize_session(
         types.InitializeParams(capabilities=client_capabilities("visual-studio-code")))
     lsp_client.text_document_did_open(types.DidOpenTextDocumentParams(

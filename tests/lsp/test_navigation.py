@@ -138,6 +138,8 @@ async def test_document_symbols_full_format(client: LanguageClient):
     config=ClientServerConfig(server_command=[sys.executable, "-m", "guildls", "serve"]),
 )
 async def nvim(lsp_client: LanguageClient):
+    # like Neovim, accept the server's registrations (file watchers)
+    lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(lambda params: None)
     # Neovim 0.11 prefers UTF-8 positions, and pygls accepts that
     await lsp_client.initialize_session(types.InitializeParams(capabilities=client_capabilities("neovim@v0.11")))
     yield

@@ -237,3 +237,29 @@ def test_ranges_skip_anchors_and_tags():
         (ref,) = gf.refs
         line = gf.lines[1]
         assert line[ref.range.start_col:ref.range.end_col] == "${nope}", exec_
+
+
+def test_script_flags_follow_the_script_when_operations_are_reused(tmp_path):
+    """An operation reused from the previous version of the document (incremental parse)
+    gets the flags of the script as it is now, not as it was."""
+    import os
+
+    from guildls.model.chunks import ChunkCache
+    from guildls.model.guildfile import load as load_chunked
+
+    script = tmp_path / "train.py"
+    script.write_text("lr = 0.1\nepochs = 2\n")
+    text = "train:\n  main: train\n  flags-import: all\n"
+    path = str(tmp_path / "guild.yml")
+    cache = ChunkCache()
+    op = load_chunked(text, path, chunks=cache).models[""].operations["train"]
+    assert sorted(op.flags) == ["epochs", "lr"] and not op.flags_open
+    script.write_text("lr = 0.1\nbatch = 32\n")
+    st = os.stat(script)
+    os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    op2 = load_chunked(text, path, chunks=cache).models[""].operations["train"]
+    assert sorted(op2.flags) == ["batch", "lr"] and not op2.flags_open
+    script.write_text("import argparse\nimport helpers\np = argparse.ArgumentParser()\nhelpers.add(p)\n")
+    os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
+    op3 = load_chunked(text, path, chunks=cache).models[""].operations["train"]
+    assert op3.flags == {} and op3.flags_open  # read incompletely: open again

@@ -7,6 +7,7 @@ text edits and the diagnostic they fix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
@@ -16,7 +17,7 @@ from ..model.textpos import text_at
 from .context import block_end
 from .navigation import index
 
-FIXABLE = ("unknown-operation", "unknown-flag", "unknown-attribute", "undefined-reference")
+FIXABLE = ("unknown-operation", "unknown-flag", "unknown-attribute", "undefined-reference", "invalid-flag-value")
 
 
 @dataclass
@@ -65,9 +66,10 @@ def _ref_operation(gf: Guildfile, r: Range) -> Optional[Operation]:
     return gf.operation_at(r.start_line)
 
 
-def define_flag_edit(gf: Guildfile, op: Operation, name: str, default: str = "null") -> Optional[Tuple[Range, str]]:
+def define_flag_edit(gf: Guildfile, op: Operation, name: str, default: str = "''") -> Optional[Tuple[Range, str]]:
     """An edit that adds ``name: <default>`` under the operation's ``flags:`` (created if
-    absent), with the document's own line ending."""
+    absent), with the document's own line ending. Never ``null``: a step flag whose value
+    is null is dropped silently."""
     edit = _define_flag_edit(gf, op, f"{name}: {default}")
     if edit is None:
         return None
@@ -131,10 +133,102 @@ def quick_fixes(gf: Guildfile, diagnostics: List[Any]) -> List[Fix]:
         if code == "undefined-reference":
             name = _ref_name(lines, rng, data)
             op = _ref_operation(gf, rng)
-            in_env = any(r.range == rng and r.context == "env" for r in gf.refs)
             if name and op is not None and name not in op.flags:
-                # env values must be text in Guild: an empty string, not null
-                edit = define_flag_edit(gf, op, name, "''" if in_env else "null")
+                edit = define_flag_edit(gf, op, name, _yaml_value(_passed_flag_default(gf, op, rng)))
                 if edit is not None:
                     out.append(Fix(f"Define flag '{name}'", [edit], d, preferred=not sugs))
+        elif code == "unknown-flag" and isinstance(data, dict):
+            op = gf.find_operation(data.get("operation") or "", _step_model(gf, rng))
+            name = text_at(lines, rng)
+            if op is not None and name and op.key.local and name not in op.flags:
+                value = data.get("value")
+                edit = define_flag_edit(gf, op, name, _yaml_text(value) if isinstance(value, str) and value else "''")
+                if edit is not None:
+                    out.append(Fix(f"Define flag '{name}' in '{op.name}'", [edit], d, preferred=not sugs))
+        elif code == "invalid-flag-value" and isinstance(data, dict):
+            choices = data.get("choices")
+            if isinstance(choices, list) and choices:
+                for i, c in enumerate(choices):
+                    out.append(Fix(f"Change to '{_fmt(c)}'", [(rng, _fmt(c))], d, preferred=(i == 0)))
+            elif "default" in data and data["default"] is not None:
+                out.append(Fix(f"Use the default '{_fmt(data['default'])}'", [(rng, _fmt(data["default"]))], d,
+                               preferred=True))
     return out
+
+
+def _fmt(v: Any) -> str:
+    from .completion import fmt_value
+
+    return fmt_value(v)
+
+
+_PLAIN = re.compile(r"[A-Za-z_][\w.-]*")
+_YAML_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf"}
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _yaml_value(v: Any) -> str:
+    """A flag default as YAML text; an empty string when unknown (never null)."""
+    if v is None:
+        return "''"
+    if isinstance(v, str):
+        return v if _PLAIN.fullmatch(v) and v.lower() not in _YAML_WORDS else _quoted(v)
+    return _fmt(v)
+
+
+def _yaml_text(text: str) -> str:
+    """A value typed in a step (``momentum=0.9``) as the default of a new flag: as written
+    when YAML reads it the same way, else quoted."""
+    if not text.strip() or text.startswith(tuple("${[]'\"*&!%@`|>#,?-:")) or ": " in text or " #" in text:
+        return _quoted(text)
+    return text
+
+
+def _step_model(gf: Guildfile, rng: Range):
+    op = gf.operation_at(rng.start_line)
+    return op.model if op is not None else None
+
+
+def _passed_flag_default(gf: Guildfile, op: Operation, rng: Range) -> Any:
+    """For ``${name}`` passed to a step flag (``train lr=${lr}``): the default of the step
+    target's flag, a good default for the workflow's new flag."""
+    for st in op.steps or ():
+        for a in list(st.assigns) + list(st.flags_map or ()):
+            vr = a.value_range
+            if vr is None or not (vr.start_line <= rng.start_line <= vr.end_line):
+                continue
+            if vr.start_line == rng.start_line and not (vr.start_col <= rng.start_col <= vr.end_col):
+                continue
+            target = gf.find_operation(st.opspec, op.model) if st.opspec else None
+            f = target.find_flag(a.name) if target is not None else None
+            if f is not None and isinstance(f.default, (str, int, float, bool)):
+                return f.default
+    return None
+
+
+def fix_all_edits(gf: Guildfile, problems: List[Any]) -> List[Tuple[Range, str]]:
+    """The preferred fix of each problem, as one list of non-overlapping edits (a problem
+    whose fix touches text another fix already changes is left for later)."""
+    edits: List[Tuple[Range, str]] = []
+    taken: List[Range] = []
+
+    def overlaps(r: Range) -> bool:
+        a = (r.start_line, r.start_col), (r.end_line, r.end_col)
+        for t in taken:
+            b = (t.start_line, t.start_col), (t.end_line, t.end_col)
+            if a[0] < b[1] and b[0] < a[1] or a == b:
+                return True
+        return False
+
+    for fix in quick_fixes(gf, problems):
+        if not fix.preferred:
+            continue
+        if any(overlaps(r) for r, _ in fix.edits):
+            continue
+        for r, t in fix.edits:
+            taken.append(r)
+            edits.append((r, t))
+    return edits

@@ -8,6 +8,7 @@ lines (see :mod:`.context`) so that it works while the document is not valid YAM
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from typing import Any, Iterable, List, Optional, Tuple
 
@@ -201,26 +202,44 @@ def _op_items(gf, loc: Loc, line: int, start: int, end: int, prefix: str = "") -
 # flags
 
 
+def _label_details(f: Flag) -> types.CompletionItemLabelDetails:
+    """What VS Code shows beside the label: ``: float = 0.1`` and the description."""
+    t = flag_type(f)
+    detail = (f" {t}" if t else "") + (f" = {fmt_value(f.default)}" if f.default is not None else "")
+    return types.CompletionItemLabelDetails(detail=detail or None, description=first_line(f.description) or None)
+
+
+def is_dependency_flag(f: Flag) -> bool:
+    """The flag Guild adds for an operation dependency (``operation:prepare``, or the
+    dependency's ``name``): its value is a run id, not a setting."""
+    return f.origin == "resource" and f.value is not None and f.attrs.get("arg-skip") is True \
+        and f.attrs.get("default") is None
+
+
 def _flag_items(target: Operation, assigned: Iterable[str], line: int, start: int, end: int,
                 sep: str) -> List[types.CompletionItem]:
     assigned = set(assigned)
     items = []
+    deps = []
     for n, f in enumerate(target.flags.values()):
         if f.name in assigned or (f.alias and f.alias in assigned):
             continue
-        doc = first_line(f.description)
-        items.append(types.CompletionItem(
+        dep = is_dependency_flag(f)
+        spec = f.alias or (f.name[len("operation:"):] if f.name.startswith("operation:") else f.name)
+        item = types.CompletionItem(
             label=f.name,
-            kind=types.CompletionItemKind.Field,
-            detail=flag_detail(f) or None,
+            kind=types.CompletionItemKind.Reference if dep else types.CompletionItemKind.Field,
+            detail=(f"run to use for dependency {spec}" if dep else flag_detail(f) or None),
             documentation=_md(f.description or ""),
             text_edit=_edit(line, start, end, f"{f.name}{sep}"),
             filter_text=f.name,
-            sort_text=f"{n:05d}",
-            command=_TRIGGER_SUGGEST if sep else None,
-            label_details=types.CompletionItemLabelDetails(description=doc or None),
-        ))
-    return items
+            sort_text=f"{(50000 if dep else 0) + n:05d}",
+            command=_TRIGGER_SUGGEST if sep and not dep else None,
+            label_details=(types.CompletionItemLabelDetails(description=f"run to use for dependency {spec}")
+                           if dep else _label_details(f)),
+        )
+        (deps if dep else items).append(item)
+    return items + deps
 
 
 def flag_values(f: Optional[Flag]) -> List[Tuple[Any, str]]:
@@ -253,32 +272,65 @@ def flag_values(f: Optional[Flag]) -> List[Tuple[Any, str]]:
     return out
 
 
+def _closed_choices(f: Optional[Flag]) -> Optional[List[Any]]:
+    """The choices of a flag that accepts nothing else (None when it accepts others)."""
+    if f is None or f.attrs.get("allow-other") or not f.choices:
+        return None
+    return f.choices
+
+
+def _compatible(g: Flag, f: Optional[Flag]) -> bool:
+    """Whether ``${g}`` can be a value of ``f``: same declared/inferred type, or unknown."""
+    if f is None:
+        return True
+    want = flag_type(f)
+    choices = _closed_choices(f)
+    if not want and choices:
+        kinds = {_infer_type(c) for c in choices if c is not None}
+        want = kinds.pop() if len(kinds) == 1 else ""
+    have = flag_type(g)
+    if not want or not have:
+        return True
+    numbers = ("int", "float", "number")
+    if want in numbers and have in numbers:
+        return want != "int" or have == "int"
+    return want == have
+
+
 def _value_items(f: Optional[Flag], scope: Optional[Operation], line: int, start: int, end: int) -> List[types.CompletionItem]:
     items = []
+    choices = _closed_choices(f)
     for v, note in flag_values(f):
+        if choices is not None and not any(v == c and type(v) is type(c) for c in choices):
+            continue
         text = fmt_value(v)
         items.append(types.CompletionItem(
             label=text, kind=types.CompletionItemKind.Value, detail=note,
             text_edit=_edit(line, start, end, text)))
     if scope is not None:
         for g in scope.flags.values():
+            if is_dependency_flag(g) or (choices is not None and not _compatible(g, f)):
+                continue
             text = "${" + g.name + "}"
             items.append(types.CompletionItem(
                 label=text, kind=types.CompletionItemKind.Variable,
                 detail=f"flag of {scope.name}" + (f" ({flag_detail(g)})" if flag_detail(g) else ""),
+                label_details=_label_details(g),
                 documentation=_md(g.description or ""),
                 text_edit=_edit(line, start, end, text)))
     return items
 
 
 def _ref_items(scope: Optional[Operation], extra: dict, line: int, start: int, end: int,
-               close: bool, head: str = "") -> List[types.CompletionItem]:
+               head: str = "") -> List[types.CompletionItem]:
+    """``name}`` items for an open ``${``: the edit covers the closing ``}`` when there is
+    one (an editor's auto-closed brace), so the cursor ends after it."""
     items = []
-    tail = "" if not close else "}"
+    tail = "}"
     if scope is not None:
         for f in scope.flags.values():
             items.append(types.CompletionItem(
-                label=f.name, kind=types.CompletionItemKind.Variable,
+                label=f.name, kind=types.CompletionItemKind.Variable, label_details=_label_details(f),
                 detail=f"flag of {scope.name}" + (f" ({flag_detail(f)})" if flag_detail(f) else ""),
                 documentation=_md(f.description or ""),
                 filter_text=head + f.name if head else None,
@@ -429,10 +481,102 @@ def _key_items(sec_name: str, ctx: Context, loc: Loc, sort_base: int = 0) -> Lis
             kind=types.CompletionItemKind.Property,
             detail=first_line(desc) or None,
             text_edit=_edit(ctx.line, ctx.start, end, name if has_colon else f"{name}: "),
+            command=_TRIGGER_SUGGEST if not has_colon and _value_is_offered(sec_name, name, attr) else None,
             sort_text=f"{sort_base + n:05d}",
             data={"kind": "attribute", "section": sec_name, "name": name},
         ))
     return items
+
+
+# keys whose value completion offers names (operations, modules, models)
+_NAME_VALUED = {("dependency", "operation"), ("source", "operation"), ("operation", "main"),
+                ("model", "extends")}
+
+
+def _value_is_offered(sec_name: str, key: str, attr) -> bool:
+    """Whether the value list has something to offer right after ``key: `` is inserted."""
+    if (sec_name, key) in _NAME_VALUED:
+        return True
+    if attr is None:
+        return False
+    return bool(getattr(attr, "enum", None)) or list(getattr(attr, "types", None) or []) == ["boolean"]
+
+
+# -------------------------------------------------------------------------------------
+# snippets and modules
+
+SNIPPETS = (
+    ("operation", "An operation that runs a Python module with flags",
+     "${1:train}:\n  description: ${2:Train a model}\n  main: ${3:train}\n  flags:\n    ${4:lr}: ${5:0.1}\n$0"),
+    ("workflow", "An operation whose steps run other operations",
+     "${1:pipeline}:\n  description: ${2:Prepare and train}\n  steps:\n    - ${3:prepare}\n    - ${4:train}\n$0"),
+)
+FULL_SNIPPETS = (
+    ("model", "A model with an operation",
+     "- model: ${1:name}\n  description: ${2}\n  operations:\n    ${3:train}:\n      main: ${4:train}\n$0"),
+)
+
+
+def _snippet_items(ctx: Context, full: bool) -> List[types.CompletionItem]:
+    end = max(ctx.col, ctx.key_range[1] + 1 if ctx.key_range else ctx.col)
+    end = min(end, len(ctx.text))
+    out = []
+    for n, (label, desc, body) in enumerate(FULL_SNIPPETS if full else SNIPPETS):
+        out.append(types.CompletionItem(
+            label=label, kind=types.CompletionItemKind.Snippet, detail=desc,
+            label_details=types.CompletionItemLabelDetails(description="snippet"),
+            insert_text_format=types.InsertTextFormat.Snippet,
+            text_edit=_edit(ctx.line, 0 if full else ctx.start, end, body),
+            filter_text=label, sort_text=f"{90000 + n:05d}"))
+    return out
+
+
+MAX_MODULES = 300
+_SKIP_DIRS = {"__pycache__", "node_modules", "venv", "env", "site-packages", "build", "dist"}
+
+
+def python_modules(project_dir: str, depth: int = 3) -> List[Tuple[str, str]]:
+    """``(module name, relative path)`` of the project's Python files, as ``main`` names
+    them (``pkg.train``); bounded in depth and count, hidden and tool folders skipped."""
+    out: List[Tuple[str, str]] = []
+    stack = [("", project_dir, 0)]
+    while stack and len(out) < MAX_MODULES:
+        prefix, d, level = stack.pop(0)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            if e.name.startswith((".", "_")) and e.name != "__main__.py":
+                continue
+            try:
+                if e.is_file() and e.name.endswith(".py"):
+                    mod = e.name[:-3]
+                    if mod == "__main__":
+                        if prefix:
+                            out.append((prefix[:-1], os.path.relpath(e.path, project_dir)))
+                        continue
+                    if mod.isidentifier():
+                        out.append((prefix + mod, os.path.relpath(e.path, project_dir)))
+                elif e.is_dir() and level < depth and e.name not in _SKIP_DIRS and e.name.isidentifier():
+                    stack.append((prefix + e.name + ".", e.path, level + 1))
+            except OSError:
+                continue
+            if len(out) >= MAX_MODULES:
+                break
+    return out
+
+
+def _module_items(gf: Guildfile, ctx: Context) -> List[types.CompletionItem]:
+    if not gf.path:
+        return []
+    typed = ctx.typed
+    if " " in typed.strip():
+        return []  # arguments of main
+    end = _end(ctx.text, ctx.col)
+    return [types.CompletionItem(label=mod, kind=types.CompletionItemKind.Module, detail=rel,
+                                 text_edit=_edit(ctx.line, ctx.start, end, mod))
+            for mod, rel in python_modules(gf.dir)]
 
 
 def _enum_items(sec_name: str, key: str, ctx: Context) -> List[types.CompletionItem]:
@@ -517,7 +661,7 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
         extra = {}
         if loc.kind == "section" and loc.section == "operation":
             extra = EXEC_NAMES if ctx.key in ("exec", "main") else {}
-        return _finish(_ref_items(scope, extra, line, col, col, True, head="{"))
+        return _finish(_ref_items(scope, extra, line, col, col, head="{"))
     if ref_start is not None and (ctx.position == "value" or ctx.item):
         extra = {}
         if loc.kind == "section" and loc.section == "operation":
@@ -526,8 +670,9 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
             elif ctx.key == "main":
                 extra = MAIN_NAMES
         end = _end(ctx.text, col, _REF_NAME_END)
-        close = ctx.text[end:end + 1] != "}"
-        return _finish(_ref_items(scope, extra, line, ref_start, end, close))
+        if ctx.text[end:end + 1] == "}":
+            end += 1  # replace the closing brace: the cursor lands after it
+        return _finish(_ref_items(scope, extra, line, ref_start, end))
 
     if loc.kind == "section" and loc.section == "step":
         # `- cnn:` reads as a one-key mapping while a model-qualified step is being typed
@@ -578,6 +723,8 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
         key = ctx.key
         if loc.section in ("dependency", "source") and key == "operation":
             return _op_items(gf, loc, line, ctx.start, col, ctx.typed)
+        if loc.section == "operation" and key == "main" and _open_ref(ctx.text, col) is None:
+            return _finish(_module_items(gf, ctx), ctx.typed)
         if loc.section == "model" and key == "extends":
             names = [(n, "model") for n in gf.models if n and n != (loc.model.name if loc.model else None)]
             names += [(n, "config") for n in gf.configs if n and n not in gf.models]
@@ -590,4 +737,10 @@ def _complete(gf: Guildfile, ctx: Context) -> types.CompletionList:
             return _finish(items)
         if key:
             return _finish(_enum_items(loc.section, key, ctx))
+    if ctx.position == "key" and not ctx.path:
+        if loc.kind == "op-names":  # top level of an operations-only file
+            return _finish(_snippet_items(ctx, False), ctx.typed)
+    if ctx.fmt == "full" and ctx.position == "key" and ctx.item and len(ctx.path) == 1 \
+            and ctx.path[0].line == line and not ctx.typed.strip():
+        return _finish(_snippet_items(ctx, True))
     return _finish([])

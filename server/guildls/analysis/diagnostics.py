@@ -7,15 +7,21 @@
 from __future__ import annotations
 
 import gc
-from typing import List
+from typing import List, Mapping, Optional
 
 from ..model import Guildfile, Problem
-from . import schema_check, semantics
+from . import schema_check, semantics, suppress
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
 
-def diagnose(gf: Guildfile) -> List[Problem]:
+def diagnose(gf: Guildfile, severity: Optional[Mapping[str, str]] = None) -> List[Problem]:
+    """All problems of the document, without those its ``# guildls: disable`` comments
+    silence, with ``severity`` overrides applied (code -> severity or "off")."""
+    return suppress.apply(gf, _diagnose(gf), severity)
+
+
+def _diagnose(gf: Guildfile) -> List[Problem]:
     out: List[Problem] = list(gf.problems)
     syntax = [p for p in out if p.code == "yaml-syntax"]
     if syntax:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from typing import List, Optional, Tuple
 
 from ..model.guildfile import Flag, Guildfile, Operation
@@ -94,6 +96,9 @@ def flag_markdown(f: Flag) -> str:
     parts.append("\n".join(facts))
     if f.key is not None and f.key.local:
         parts.append(f"Defined on line {f.key.sl + 1}.")
+    if f.source is not None:
+        verb = "Imported from" if f.origin == "script" else "Read by"
+        parts.append(f"{verb} `{os.path.basename(f.source[0])}`, line {f.source[1] + 1}.")
     return "\n\n".join(parts)
 
 
@@ -102,7 +107,9 @@ def ref_markdown(sym: Symbol) -> str:
     op = sym.scope
     f = sym.flag
     if f is not None:
-        where = f"line {f.key.sl + 1}" if f.key is not None and f.key.local else "a dependency"
+        where = (f"line {f.key.sl + 1}" if f.key is not None and f.key.local
+                 else f"`{os.path.basename(f.source[0])}` line {f.source[1] + 1}" if f.source is not None
+                 else "a dependency")
         default = _code(f.default) if f.default is not None else "none (`null`)"
         text = (f"`${{{name}}}` → flag **{f.name}** of {_where(f.operation or op)}, defined on {where}; "
                 f"default {default}")

@@ -224,6 +224,23 @@ def definition(gf: Guildfile, line: int, col: int) -> List[Range]:
     return []
 
 
+def definition_targets(gf: Guildfile, line: int, col: int) -> List[Tuple[Optional[str], Range]]:
+    """Like :func:`definition`, as ``(path, range)`` pairs: ``path`` is None for this
+    document, else a Python script that defines the flag (the `add_argument` call, the
+    click option or the global)."""
+    sym = symbol_at(gf, line, col)
+    f = sym.flag if sym is not None else None
+    if f is not None and f.source is not None:
+        out: List[Tuple[Optional[str], Range]] = []
+        r = flag_def_range(f)
+        if r is not None and sym.role != "definition":
+            out.append((None, r))
+        path, ln, c = f.source
+        out.append((path, Range(ln, c, ln, c)))
+        return out
+    return [(None, r) for r in definition(gf, line, col)]
+
+
 # -------------------------------------------------------------------------------------
 # references
 

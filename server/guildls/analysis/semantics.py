@@ -264,13 +264,14 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
                     f"unsupported flag '{a.name}' (operation '{target.fullname}' has "
                     + (f"flags {', '.join(sorted(target.flags))})" if target.flags else "no flags)")
                     + did_you_mean(sugs),
-                    a.name_range, {"suggestions": sugs, "operation": target.fullname})
+                    a.name_range, {"suggestions": sugs, "operation": target.fullname,
+                                   "value": a.text if isinstance(a.text, str) else None})
             continue
         if force:
             continue
         msg = check_flag_value(flag, a.value, a.text)
         if msg:
-            ctx.add("invalid-flag-value", RUNTIME, msg, a.value_range, {"flag": flag.name})
+            ctx.add("invalid-flag-value", RUNTIME, msg, a.value_range, _value_fix_data(flag))
     if not force and not st.batch_files:
         assigned = {a.name for a in st.effective_assigns}
         # parent flags named `<opspec>:<flag>` or `<step name>:<flag>` are passed to the step
@@ -282,6 +283,17 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
                 ctx.add("missing-required-flag", WARNING,
                         f"operation '{target.fullname}' requires flag '{f.name}' and this step does not set it",
                         rng)
+
+
+def _value_fix_data(flag: Flag) -> dict:
+    """What a quick fix needs: the flag's choices (when only those are accepted) and its
+    default, as JSON values."""
+    data: dict = {"flag": flag.name}
+    if flag.choices and not flag.attrs.get("allow-other"):
+        data["choices"] = [c for c in flag.choices if isinstance(c, (str, int, float, bool))][:50]
+    if isinstance(flag.default, (str, int, float, bool)):
+        data["default"] = flag.default
+    return data
 
 
 def _is_batch(value, text) -> bool:
@@ -436,7 +448,8 @@ def _check_requires(ctx: _Ctx, model: Model, op: Operation):
                 sugs = suggest(str(src.spec), names)
                 # Guild resolves operation sources against every run in GUILD_HOME, so a run of
                 # another project's operation can satisfy it: say so, do not claim a failure.
-                ctx.add("unknown-operation", INFO,
+                # close to one of this file's operations: most likely a typo -> a warning
+                ctx.add("unknown-operation", WARNING if sugs else INFO,
                         f"no operation in this guild file matches '{src.spec}': only a run of '{src.spec}' from "
                         "another project can satisfy this dependency" + did_you_mean(sugs),
                         src.spec_node.range, {"suggestions": sugs})

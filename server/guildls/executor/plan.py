@@ -23,13 +23,13 @@ step). Guild only parses steps up front and fails mid-workflow on the rest (C14,
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from ..model import flagvals as fv
+from ..model import scriptflags
 
 STEP_OPTION_ORDER = [
     # (param, option string, kind) in the order Guild's steps_main emits them
@@ -359,170 +359,11 @@ def op_kind(op) -> str:
     return "main"  # implicit main: the op name
 
 
-def split_main(op) -> tuple[str, list[str]]:
-    """`[DIR/]MODULE [ARG...]` -> (module path spec, args); implicit main = name with - -> _."""
-    import shlex
-
-    main = op.main
-    if not main:
-        name = op.name
-        if name.endswith(".py"):
-            name = name[:-3]
-        return name.replace("-", "_"), []
-    parts = shlex.split(main)
-    return parts[0], parts[1:]
-
-
-def module_source(project_dir: Optional[str], module: str) -> Optional[str]:
-    if not project_dir:
-        return None
-    d, _, mod = module.rpartition("/")
-    base = os.path.join(project_dir, d) if d else project_dir
-    rel = mod.replace(".", os.sep)
-    for cand in (os.path.join(base, rel + ".py"), os.path.join(base, rel, "__main__.py")):
-        if os.path.isfile(cand):
-            return cand
-    return None
-
-
-_script_cache: dict = {}
-
-
-def script_info(path: Optional[str]) -> dict:
-    """{'dest': 'args'|'globals'|'args:click', 'globals': {name: literal}} for a Python script."""
-    if not path:
-        return {"dest": "args", "globals": {}}
-    try:
-        st = os.stat(path)
-        key = (path, st.st_mtime_ns, st.st_size)
-    except OSError:
-        return {"dest": "args", "globals": {}}
-    hit = _script_cache.get(key)
-    if hit is not None:
-        return hit
-    info: dict = {"dest": "globals", "globals": {}}
-    try:
-        with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read(), path)
-    except (OSError, SyntaxError, ValueError):
-        info = {"dest": "args", "globals": {}}
-    else:
-        imports = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                imports.update(a.name.split(".")[0] for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                imports.add(node.module.split(".")[0])
-        if "argparse" in imports:
-            info["dest"] = "args"
-        elif "click" in imports:
-            info["dest"] = "args:click"
-        if info["dest"] == "args":
-            info["argparse"] = _argparse_flags(tree)
-        for node in tree.body:
-            if not isinstance(node, ast.Assign):
-                continue
-            try:
-                val = _param_val(node.value)
-            except TypeError:
-                continue
-            for target in node.targets:  # `i = j = 3`: both, as Guild
-                if not isinstance(target, ast.Name):
-                    continue
-                name = target.id
-                if not name.startswith("_") and not isinstance(val, dict) and name not in info["globals"]:
-                    info["globals"][name] = val
-    _script_cache[key] = info
-    return info
-
-
-def _param_val(node) -> Any:
-    """Guild's python_util.ast_param_val: the global assignments Guild imports as flags are
-    str, int, float, bool and None literals (`-1`, `+1` too) and lists of them; anything else
-    (tuples, `...`, `1 + 2j`, calls, expressions) is not a flag. Raises TypeError."""
-    if isinstance(node, ast.Constant):
-        v = node.value
-        if v is None or isinstance(v, (bool, int, float, str)):
-            return v
-        raise TypeError(node)
-    if isinstance(node, ast.List):
-        return [_param_val(x) for x in node.elts]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
-            and isinstance(node.operand, ast.Constant) \
-            and isinstance(node.operand.value, (int, float)) and not isinstance(node.operand.value, bool):
-        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
-    if isinstance(node, ast.Dict):
-        return {_param_val(k) if k is not None else None: _param_val(v)
-                for k, v in zip(node.keys, node.values)}
-    raise TypeError(node)
-
-
-_ARG_TYPES = {"str": "string", "float": "float", "int": "int", "bool": "boolean"}
-
-
-def _argparse_flags(tree) -> dict:
-    """Flags Guild would import from `parser.add_argument(...)` calls, read statically (we
-    never run user code to plan): long options with literal arguments only."""
-    flags: dict = {}
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "add_argument"):
-            continue
-        opts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-        name = next((o[2:] for o in opts if o.startswith("--")), None)
-        if not name:
-            continue
-        kw = {}
-        for k in node.keywords:
-            if k.arg is None:
-                continue
-            try:
-                kw[k.arg] = ast.literal_eval(k.value)
-            except Exception:
-                if k.arg == "type" and isinstance(k.value, ast.Name):
-                    kw["type"] = ("name", k.value.id)
-                else:
-                    kw[k.arg] = ("?",)
-        action = kw.get("action", "store")
-        attrs: dict = {}
-        if action == "store_true":
-            attrs.update({"arg-switch": True, "choices": [True, False], "default": False})
-        elif action == "store_false":
-            attrs.update({"arg-switch": False, "choices": [True, False], "default": True})
-        elif action != "store":
-            continue
-        if isinstance(kw.get("help"), str):
-            attrs["description"] = kw["help"]
-        if "default" in kw and kw["default"] != ("?",) and kw["default"] is not None:
-            attrs["default"] = kw["default"]
-        if isinstance(kw.get("choices"), (list, tuple)):
-            attrs["choices"] = list(kw["choices"])
-        if kw.get("required") is True:
-            attrs["required"] = True
-        t = kw.get("type")
-        if isinstance(t, tuple) and t[:1] == ("name",) and t[1] in _ARG_TYPES:
-            attrs["type"] = _ARG_TYPES[t[1]]
-        nargs = kw.get("nargs")
-        if nargs in ("+", "*") or (isinstance(nargs, int) and nargs > 1):
-            attrs["arg-split"] = True
-        flags[name] = attrs
-    return flags
-
-
-def _imported_global_attrs(val: Any) -> dict:
-    """An imported global's flag attrs; a list is a splittable value, not a batch (Guild's
-    flags_import_util.flag_data_for_val gives it `arg-split`)."""
-    return {"default": val, "arg-split": True} if isinstance(val, list) else {"default": val}
-
-
-def _type_for_val(val: Any) -> Optional[str]:
-    if isinstance(val, str):
-        return "string"
-    if isinstance(val, bool):
-        return "boolean"
-    if isinstance(val, (int, float)):
-        return "number"
-    return None
+split_main = scriptflags.split_main
+module_source = scriptflags.module_source
+script_info = scriptflags.script_info
+_imported_global_attrs = scriptflags.imported_global_attrs
+_type_for_val = scriptflags.type_for_val
 
 
 @dataclass

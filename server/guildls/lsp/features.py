@@ -10,12 +10,14 @@ converted at this boundary, and only lines with non-ASCII text need any work.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Iterable, List, Optional
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.uris import from_fs_path
 
-from ..analysis import codeactions, completion, hover, navigation
+from ..analysis import codeactions, completion, hover, links, navigation, semtokens
 from .positions import Columns
 from .positions import encoding_of as _encoding
 
@@ -41,6 +43,13 @@ def _markup_kind(ls, where: str) -> types.MarkupKind:
     if formats and types.MarkupKind.Markdown in formats:
         return types.MarkupKind.Markdown
     return types.MarkupKind.PlainText
+
+
+def _snippets_ok(ls) -> bool:
+    """Whether the client declares snippet support in completion items."""
+    caps = getattr(ls, "client_capabilities", None)
+    item = getattr(getattr(getattr(caps, "text_document", None), "completion", None), "completion_item", None)
+    return bool(getattr(item, "snippet_support", False))
 
 
 def _markup(ls, where: str, value: str):
@@ -96,6 +105,8 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     # would send it back to us as workspace/executeCommand
     vscode = any(n in (getattr(ls, "client_name", "") or "") for n in ("Visual Studio Code", "VSCodium", "Code - OSS",
                                                                          "code-server"))
+    if not _snippets_ok(ls):
+        result.items = [it for it in result.items if it.insert_text_format != types.InsertTextFormat.Snippet]
     for it in result.items:
         if not vscode and it.command is not None and it.command.command.startswith("editor."):
             it.command = None
@@ -156,7 +167,19 @@ def _locations(ls, params, find) -> Optional[List[types.Location]]:
 
 
 def do_definition(ls, params: types.DefinitionParams) -> Optional[List[types.Location]]:
-    return _locations(ls, params, navigation.definition)
+    uri = params.text_document.uri
+    gf, cols = _doc(ls, uri)
+    if gf is None:
+        return None
+    line, col = _at(cols, params.position)
+    out = []
+    for path, r in navigation.definition_targets(gf, line, col):
+        if path is None:
+            out.append(types.Location(uri=uri, range=cols.range(r)))
+        else:  # a script: its columns are code points from the AST; line starts are exact
+            out.append(types.Location(uri=from_fs_path(path) or uri, range=types.Range(
+                start=types.Position(r.start_line, r.start_col), end=types.Position(r.end_line, r.end_col))))
+    return out or None
 
 
 def do_references(ls, params: types.ReferenceParams) -> Optional[List[types.Location]]:
@@ -222,7 +245,53 @@ def do_code_action(ls, params: types.CodeActionParams) -> Optional[List[types.Co
             title=fix.title, kind=types.CodeActionKind.QuickFix,
             diagnostics=[fix.diagnostic.orig], is_preferred=fix.preferred or None,
             edit=_workspace_edit(uri, cols, fix.edits)))
+    out.extend(_fix_all(ls, uri, gf, cols, {d.code for d in diags}))
     return out or None
+
+
+def _fix_all(ls, uri, gf, cols, codes) -> List[types.CodeAction]:
+    """One action per code: every problem of that code in the document gets its preferred
+    fix (when there are two or more; overlapping edits are left out)."""
+    if not codes or not hasattr(ls, "guild_diagnostics"):
+        return []
+    out = []
+    problems = ls.guild_diagnostics(uri)
+    for code in sorted(codes):
+        same = [p for p in problems if p.code == code]
+        if len(same) < 2:
+            continue
+        edits = codeactions.fix_all_edits(gf, same)
+        if len(edits) < 2:
+            continue
+        out.append(types.CodeAction(
+            title=f"Fix all '{code}' problems in this file ({len(edits)})", kind=types.CodeActionKind.QuickFix,
+            edit=_workspace_edit(uri, cols, edits)))
+    return out
+
+
+def do_document_links(ls, params: types.DocumentLinkParams) -> Optional[List[types.DocumentLink]]:
+    gf, cols = _doc(ls, params.text_document.uri)
+    if gf is None:
+        return None
+    caps = getattr(getattr(ls, "client_capabilities", None), "text_document", None)
+    tips = bool(getattr(getattr(caps, "document_link", None), "tooltip_support", False))
+    return [types.DocumentLink(range=cols.range(r), target=from_fs_path(path),
+                               tooltip=f"Open {os.path.basename(path)}" if tips else None)
+            for r, path in links.document_links(gf)] or None
+
+
+def do_semantic_tokens(ls, params: types.SemanticTokensParams) -> types.SemanticTokens:
+    gf, cols = _doc(ls, params.text_document.uri)
+    if gf is None:
+        return types.SemanticTokens(data=[])
+    data: List[int] = []
+    prev_line = prev_start = 0
+    for line, col, length, kind in semtokens.tokens(gf):
+        start = cols.to_client(line, col)
+        units = cols.to_client(line, col + length) - start
+        data += [line - prev_line, start - prev_start if line == prev_line else start, units, kind, 0]
+        prev_line, prev_start = line, start
+    return types.SemanticTokens(data=data)
 
 
 # -------------------------------------------------------------------------------------
@@ -239,6 +308,10 @@ def _features():
         (types.TEXT_DOCUMENT_PREPARE_RENAME, None, do_prepare_rename),
         (types.TEXT_DOCUMENT_RENAME, None, do_rename),
         (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, None, do_document_symbols),
+        (types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+         types.SemanticTokensLegend(token_types=semtokens.TOKEN_TYPES, token_modifiers=[]),  # pygls wants the legend
+         do_semantic_tokens),
+        (types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkOptions(resolve_provider=False), do_document_links),
         (types.TEXT_DOCUMENT_CODE_ACTION,
          types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]), do_code_action),
     ]

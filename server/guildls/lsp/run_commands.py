@@ -124,15 +124,14 @@ def build_plan_for(ls, a: dict, refuse_errors: bool = True):
         raise _refuse("expected 'uri' and 'operation'", INVALID_PARAMS)
     gf = _model(ls, uri)
     if gf is None:
-        raise _refuse(f"guildls: unknown document {uri}")
+        raise _refuse(f"unknown document {uri}")
     if refuse_errors:
         errors = _error_problems(ls, uri, gf)
         if errors:
             first = "; ".join(
                 f"line {p.range.start_line + 1}: {p.message}" for p in errors[:3])
             more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-            raise _refuse(f"guildls: not running {op}: the guild file has "
-                          f"{len(errors)} error(s): {first}{more}")
+            raise _refuse(f"the guild file has {len(errors)} error(s): {first}{more}")
     path = _doc_path(uri) or getattr(gf, "path", None)
     project_dir = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
     try:
@@ -140,7 +139,7 @@ def build_plan_for(ls, a: dict, refuse_errors: bool = True):
                           label=a.get("label"), tags=a.get("tags") or (),
                           force_flags=bool(a.get("forceFlags")))
     except PlanError as e:
-        raise _refuse(f"guild: {e}")
+        raise _refuse(editor_message(e))
     return plan, gf, project_dir, path
 
 
@@ -234,6 +233,7 @@ class ActiveRun:
         self.progress_done = False
         self.last_progress: Optional[tuple] = None
         self.finished = False
+        self.stop_requested = False  # the user stopped it: "stopped", not "terminated (exit -15)"
         self._buf: List[str] = []
         self._buf_lock = threading.Lock()
         self._flush_scheduled = False
@@ -338,7 +338,7 @@ class ActiveRun:
             return
         fut = self.ls.work_done_progress.tokens.get(self.token)
         if fut is not None:
-            fut.add_done_callback(lambda f: f.cancelled() and self.runner.stop())
+            fut.add_done_callback(lambda f: f.cancelled() and self.stop())
         msg, pct = self.last_progress or ("starting", 0)
         self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
             title=f"guild run {self.plan.opspec}", message=msg, percentage=pct, cancellable=True))
@@ -350,18 +350,59 @@ class ActiveRun:
         if self.progress_ready and not self.progress_done:
             self.progress_done = True
             self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(
-                message=f"{payload['status']} (exit {payload['exitCode']})"))
+                message=self.outcome(payload)))
         self.ls.work_done_progress.tokens.pop(self.token, None)
         try:
             self.ls.protocol.notify(N_FINISHED, payload)
-            level = types.MessageType.Info if payload["exitCode"] == 0 else types.MessageType.Error
+            ok = payload["exitCode"] == 0 or self.stop_requested
+            level = types.MessageType.Info if ok else types.MessageType.Error
             why = f": {payload['error']}" if payload.get("error") else ""
             self.ls.window_log_message(types.LogMessageParams(
-                type=level, message=f"guildls: {self.plan.opspec} {payload['status']} "
-                                    f"(exit {payload['exitCode']}, run {self.run_id[:8]}){why}"))
+                type=level, message=f"guildls: {self.plan.opspec} {self.outcome(payload)} "
+                                    f"(run {self.run_id[:8]}){why}"))
+            if not _has_run_notifications(self.ls):
+                self.ls.window_show_message(types.ShowMessageParams(
+                    type=level, message=f"'{self.plan.opspec}' {self.outcome(payload)}{why}"))
         finally:
             _active.pop(self.run_id, None)
             _refresh_lenses(self.ls)
+
+
+    def outcome(self, payload: dict) -> str:
+        """How the run ended, in words for the editor."""
+        if self.stop_requested and payload.get("status") == "terminated":
+            return "stopped"
+        if payload.get("exitCode") == 0:
+            return payload.get("status") or "completed"
+        return f"{payload.get('status') or 'error'} (exit code {payload.get('exitCode')})"
+
+    def stop(self) -> bool:
+        self.stop_requested = True
+        return self.runner.stop()
+
+
+# Clients that handle guildls/runStarted and guildls/runFinished themselves (the guildls
+# VS Code extension); others hear of a lens run's start and end through window/showMessage.
+_NOTIFIED_CLIENTS = ("Visual Studio Code", "VSCodium", "Code - OSS", "code-server")
+
+
+def _has_run_notifications(ls) -> bool:
+    name = getattr(ls, "client_name", "") or ""
+    return any(n in name for n in _NOTIFIED_CLIENTS)
+
+
+# lines of Guild's messages that are advice for its command line
+_CLI_ADVICE = ("Try 'guild", "Run the command again")
+
+
+def editor_message(e) -> str:
+    """A PlanError for the editor: Guild's words on one line, without command-line advice."""
+    lines = [ln.strip() for ln in str(e.message).split("\n")
+             if ln.strip() and not ln.strip().startswith(_CLI_ADVICE)]
+    if not lines:
+        lines = [str(e.message).strip()]
+    text = lines[0] + (" " + ", ".join(lines[1:]) if len(lines) > 1 else "")
+    return f"{e.where}: {text}" if getattr(e, "where", None) else text
 
 
 def _refresh_lenses(ls) -> None:
@@ -431,6 +472,9 @@ def register(server):
                                        "steps": plan.count()})
         ls.window_log_message(types.LogMessageParams(
             type=types.MessageType.Info, message=f"guildls: running {plan.opspec} (run {run_id[:8]})"))
+        if not _has_run_notifications(ls):
+            ls.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Info, message=f"Running '{plan.opspec}' (run {run_id[:8]})"))
         active.thread.start()
         loop.create_task(active.start_progress())
         _refresh_lenses(ls)
@@ -442,6 +486,6 @@ def register(server):
         run = _active.get(a.get("runId") or "")
         if run is None:
             return {"stopped": False}
-        return {"stopped": run.runner.stop()}
+        return {"stopped": run.stop()}
 
     return server

@@ -52,6 +52,8 @@ class GuildServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         self._builds = 0
         self.client_name = ""
+        self.severity_setting: Dict[str, str] = {}
+        self._reported: set = set()
 
     # -- the cached model ----------------------------------------------------------
     def guild_model(self, uri: str) -> Optional[Guildfile]:
@@ -142,7 +144,7 @@ class GuildServer(LanguageServer):
         if version is not None and cached is not None and cached[0] == version:
             return cached[1]
         try:
-            problems = diagnose(gf)
+            problems = diagnose(gf, self.severity_for(gf.path))
         except Exception as e:  # never let an analysis bug kill the server
             log.exception("diagnostics failed")
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"guildls: internal error: {e!r}"))
@@ -150,6 +152,27 @@ class GuildServer(LanguageServer):
         if version is not None:  # documents not open in the editor are not cached
             self._diags[uri] = (version, problems)
         return problems
+
+    def severity_for(self, path: Optional[str]) -> Dict[str, str]:
+        """Severity overrides: the editor's `guildls.severity` setting, then the project's
+        `[tool.guildls]` in pyproject.toml (the project's choice wins, as in `guildls check`)."""
+        from ..model.projectconfig import settings_for
+
+        project = settings_for(path)
+        for err in project.errors:
+            if err not in self._reported:
+                self._reported.add(err)
+                self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {err}"))
+        if not self.severity_setting:
+            return project.severity
+        return {**self.severity_setting, **project.severity}
+
+    def set_severity_setting(self, value, where: str):
+        from ..model.projectconfig import parse_severity
+
+        self.severity_setting, errors = parse_severity(value, where)
+        for err in errors:
+            self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {err}"))
 
     def forget(self, uri: str):
         cached = self._models.pop(uri, None)
@@ -162,6 +185,37 @@ class GuildServer(LanguageServer):
         task = self._pending.pop(uri, None)
         if task is not None:
             task.cancel()
+
+    # -- files the model reads besides the document (scripts, included guild files) ---
+    WATCHED = ("**/*.py", "**/*.{yml,yaml}", "**/pyproject.toml")
+
+    def watch_files(self):
+        """Ask the client to report changes of scripts and guild files (a flag read from a
+        script, an included file): registered by the server when the client allows it."""
+        caps = getattr(self, "client_capabilities", None)
+        ws = getattr(caps, "workspace", None)
+        dyn = getattr(getattr(ws, "did_change_watched_files", None), "dynamic_registration", None)
+        if not dyn:
+            return
+        opts = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=g) for g in self.WATCHED])
+        try:
+            self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+                id="guildls-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=opts)]))
+        except Exception:  # pragma: no cover - a client refusing is no reason to fail
+            log.exception("could not register file watchers")
+
+    def files_changed(self, uris: List[str]):
+        """A script or guild file changed on disk: every open document is checked again
+        against it (its model is rebuilt; script readings are cached per file version)."""
+        for uri in list(self._models):
+            entry = self._models.get(uri)
+            if entry is not None:
+                # a version no document has: the next request rebuilds the model
+                self._models[uri] = (-1, entry[1])
+            self._diags.pop(uri, None)
+            self.schedule_publish(uri)
 
     # -- publishing ------------------------------------------------------------------
     def publish(self, uri: str):
@@ -224,6 +278,8 @@ def create_server() -> GuildServer:
         opts = params.initialization_options
         if isinstance(opts, dict) and isinstance(opts.get("debounce"), (int, float)):
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
+        if isinstance(opts, dict) and "severity" in opts:
+            ls.set_severity_setting(opts["severity"], "setting guildls.severity")
         poll = opts.get("runsPollInterval") if isinstance(opts, dict) else None
         ls.guild_start_runs_watch(ls, float(poll) / 1000.0 if isinstance(poll, (int, float))
                                   and not isinstance(poll, bool) else runs_commands.DEFAULT_POLL_INTERVAL)
@@ -234,6 +290,7 @@ def create_server() -> GuildServer:
 
         for what in missing():  # a bundled server on a Python without its compiled wheels
             ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {what}"))
+        ls.watch_files()  # scripts and guild files the documents depend on
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
@@ -252,6 +309,18 @@ def create_server() -> GuildServer:
         uri = params.text_document.uri
         ls.forget(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: GuildServer, params: types.DidChangeConfigurationParams):
+        settings = params.settings
+        sec = settings.get("guildls") if isinstance(settings, dict) else None
+        if isinstance(sec, dict) and "severity" in sec:
+            ls.set_severity_setting(sec["severity"], "setting guildls.severity")
+            ls.files_changed([])
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched(ls: GuildServer, params: types.DidChangeWatchedFilesParams):
+        ls.files_changed([c.uri for c in params.changes])
 
     _register_extensions(ls)
     return ls

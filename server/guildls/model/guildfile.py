@@ -59,7 +59,9 @@ class Flag:
     key: Optional[Node]
     value: Optional[Node]
     attrs: Dict[str, Any] = field(default_factory=dict)
-    origin: str = "guildfile"  # or 'resource'
+    origin: str = "guildfile"  # or 'resource', or 'script' (imported from the main module)
+    # where the main script defines it: (path, line, column), 0-based
+    source: Optional[Tuple[str, int, int]] = None
 
     @property
     def default(self):
@@ -1303,7 +1305,10 @@ def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = N
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return loader.load()
+        gf = loader.load()
+        if path:
+            import_script_flags(gf)
+        return gf
     except RecursionError:
         gf = Guildfile(path, text, text.split("\n"), None, format="invalid")
         gf.problems.append(Problem("yaml-syntax", ERROR, "document is nested too deeply", Range(0, 0, 0, 1)))
@@ -1311,6 +1316,72 @@ def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = N
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def import_script_flags(gf: Guildfile):
+    """Read the flags of each Python `main` operation's script (statically, see
+    :mod:`.scriptflags`): declared flags get the place the script defines them, and
+    `flags-import: all/yes/[names]` adds the imported ones. A complete reading closes the
+    operation's flag set, as Guild's import does; anything unreadable keeps it open."""
+    from . import scriptflags as sf
+
+    sources: Dict[str, Optional[str]] = {}
+    project = gf.dir
+    for model in list(gf.models.values()) + list(gf.configs.values()):
+        if model.open:
+            continue
+        for op in model.operations.values():
+            if op.node.kind != MAP:
+                continue
+            before = op.__dict__.pop("_script_flags_open", None)
+            if before is not None:
+                # an operation reused from the previous version of the document (chunks.py):
+                # undo what the last reading added, the script may have changed since
+                op.flags_open = before[0]
+                for name in [n for n, f in op.flags.items() if f.origin == "script"]:
+                    del op.flags[name]
+                for f in op.flags.values():
+                    f.source = None
+            main = op.main
+            key = main if main else "\0" + op.name  # no main: Guild runs the module named like the op
+            if key not in sources:
+                module, _args = sf.split_main(op)
+                ok = module and not module.startswith("guild.")
+                sources[key] = sf.module_source(project, module) if ok else None
+            path = sources[key]
+            if path is None:  # no script at hand (most of the time: cheap)
+                continue
+            if op.exec or (not main and op.steps):
+                continue
+            fi = op.value("flags-import")
+            info = sf.script_info(path)
+            if not info["readable"] or op.value("notebook") is not None:
+                continue
+            dest = op.value("flags-dest")
+            if isinstance(dest, str) and dest != info["dest"]:
+                continue  # another dest (config:, dict:...): not what we read
+            imported = sf.script_flags(info)
+            lines = info["lines"]
+            op.__dict__["_script_flags_open"] = (op.flags_open,)  # what building it decided
+            for name, f in op.flags.items():
+                if f.origin == "guildfile" and name in lines:
+                    f.source = (path, lines[name][0], lines[name][1])
+            if not (fi is True or fi == "all" or isinstance(fi, list)):
+                continue
+            skip = op.value("flags-import-skip") or []
+            skip = set(skip) if isinstance(skip, list) else {skip}
+            for name, attrs in imported.items():
+                if name in op.flags or name in skip or (isinstance(fi, list) and name not in fi):
+                    continue
+                if info["dest"] == "globals" and "type" not in attrs:
+                    t = sf.type_for_val(attrs.get("default"))
+                    if t:
+                        attrs["type"] = t
+                ln = lines.get(name)
+                op.flags[name] = Flag(name, op, None, None, attrs, origin="script",
+                                      source=(path, ln[0], ln[1]) if ln else None)
+            if info["complete"] and not op.flags_dest.startswith("config:"):
+                op.flags_open = False
 
 
 def load_path(path: str) -> Guildfile:

@@ -396,6 +396,9 @@ def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
         message = str(err).splitlines()[0] if str(err) else "invalid YAML"
     if mark is None:
         return SyntaxProblem(message, Range(0, 0, 0, 0))
+    key = _half_typed_key(err, lines)
+    if key is not None:  # a key being typed: say so on its own line, not the next one
+        return SyntaxProblem(message, key)
     line = min(mark.line, max(len(lines) - 1, 0))
     col = mark.column
     text = lines[line] if lines else ""
@@ -405,6 +408,36 @@ def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
     if end == col:
         end = col + 1
     return SyntaxProblem(message, Range(line, col, line, end))
+
+
+_BARE_WORDS = re.compile(r"^(\s*(?:-\s+)?)([^\s:#'\"\[\]{}|>&*!%@`,-][^:#]*?)\s*$")
+
+
+def _half_typed_key(err: yaml.YAMLError, lines: List[str]) -> Optional[Range]:
+    """The range of a key typed without its colon yet (``  mai`` above ``  flags:``), which
+    PyYAML reports on the line after it."""
+    problem = getattr(err, "problem", None)
+    pm = getattr(err, "problem_mark", None)
+    cm = getattr(err, "context_mark", None)
+    if problem == "could not find expected ':'" and cm is not None and cm.line < len(lines) \
+            and pm is not None and pm.line > cm.line:
+        line = cm.line
+    elif problem == "mapping values are not allowed here" and pm is not None and 0 < pm.line < len(lines):
+        line = pm.line - 1
+        while line >= 0 and (not lines[line].strip() or lines[line].lstrip().startswith("#")):
+            line -= 1
+        if line < 0:
+            return None
+        indent = len(lines[pm.line]) - len(lines[pm.line].lstrip())
+        if len(lines[line]) - len(lines[line].lstrip()) != indent:
+            return None
+    else:
+        return None
+    m = _BARE_WORDS.match(lines[line])
+    if m is None:
+        return None
+    start = len(m.group(1))
+    return Range(line, start, line, start + len(m.group(2)))
 
 
 def _python_loader_error(text: str):
