@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from realclients_util import (CACHE, REPO, HERE, apt_install, check_server, line_of, make_workspace, npm_registry_reachable,
+from realclients_util import (CACHE, REPO, HERE, venv_python, apt_install, check_server, line_of, make_workspace, npm_registry_reachable,
                       say, shared_tools, wait_until)
 
 CS = CACHE / "cs" / "node_modules" / ".bin" / "code-server"
@@ -333,7 +333,10 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     out = out_root / "vscode-runs"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    cs = CodeServer(vsix, ws, out, {"workbench.colorTheme": "Default Dark Modern"})
+    # the server from the repo's venv (with every dependency, protobuf included): this test is
+    # about the client's runs features, test_shared_probe covers the bundled server
+    cs = CodeServer(vsix, ws, out, {"workbench.colorTheme": "Default Dark Modern",
+                                    "guildls.importStrategy": "fromEnvironment", "guildls.python": venv_python()})
     try:
         r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
                             "--file", "guild.yml", "--out", str(out), "--scenario", "runs",
