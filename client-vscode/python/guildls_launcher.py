@@ -37,7 +37,19 @@ def bundle_path(libs=LIBS, abi=None):
     return paths
 
 
+def _workspace_off_sys_path():
+    """Nothing of the workspace (the working directory) on sys.path, even when started
+    without -I (isolated mode, which the extension passes): a workspace's yaml.py or
+    lsprotocol/ must never be imported by the server."""
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:
+        cwd = None
+    sys.path[:] = [p for p in sys.path if p != "" and (cwd is None or os.path.realpath(p) != cwd)]
+
+
 if __name__ == "__main__":
+    _workspace_off_sys_path()
     sys.path[0:0] = bundle_path()
     sys.argv[0] = "guildls"
     runpy.run_module("guildls", run_name="__main__", alter_sys=True)

@@ -103,7 +103,15 @@ async function doStartClient(): Promise<void> {
   setServerState('starting');
   const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
   const cfg = vscode.workspace.getConfiguration('guildls', resource);
-  const python = await resolvePython(resource);
+  let python = await resolvePython(resource);
+  // In an untrusted workspace never run an interpreter that lives in it (a .venv the
+  // Python extension picked could be anything): a system interpreter runs the bundled
+  // server instead, and the log and status say so.
+  const untrusted = !vscode.workspace.isTrusted && interpreterInWorkspace(python.command);
+  if (untrusted) {
+    log.warn(`untrusted workspace: not running ${python.command} (${python.source}), which lives in the workspace; using the system Python and the bundled guildls`);
+    python = { command: process.platform === 'win32' ? 'python' : 'python3', source: 'system Python: untrusted workspace' };
+  }
   const checked = await checkPythonCached(python.command);
   if (!checked.ok) {
     const msg = `Guild: cannot start the language server: the Python interpreter "${python.command}" (${python.source}) ${checked.problem}. guildls needs Python ${MIN_PYTHON.join('.')} or newer.`;
@@ -123,16 +131,19 @@ async function doStartClient(): Promise<void> {
   const strategy = cfg.get<string>('importStrategy', 'useBundled');
   const serverArgs = cfg.get<string[]>('serverArgs', []);
   let args: string[];
-  if (strategy === 'useBundled' && fs.existsSync(path.join(libs, 'guildls')) && fs.existsSync(launcher)) {
+  // -I (isolated mode): neither the working directory (the workspace) nor PYTHON*
+  // variables reach the server's sys.path, so no workspace file can shadow a module
+  if ((strategy === 'useBundled' || untrusted) && fs.existsSync(path.join(libs, 'guildls')) && fs.existsSync(launcher)) {
     // the launcher puts bundled/libs first on the server's sys.path (not on
     // PYTHONPATH, which would leak into the user's operations during runs)
-    args = [launcher, 'serve', ...serverArgs];
+    args = ['-I', launcher, 'serve', ...serverArgs];
     pythonDesc += ', bundled guildls';
   } else {
     if (strategy === 'useBundled') log.warn(`no bundled guildls in ${libs}: using the one installed for ${python.command}`);
-    args = ['-m', 'guildls', 'serve', ...serverArgs];
+    args = ['-I', '-m', 'guildls', 'serve', ...serverArgs];
     pythonDesc += ', guildls from the environment';
   }
+  if (untrusted) pythonDesc += ' (untrusted workspace: the workspace interpreter is not used)';
   setPythonDesc(pythonDesc);
   log.info(`starting: ${checked.executable || python.command} ${args.join(' ')} — ${pythonDesc}`);
   const serverOptions: ServerOptions = {
@@ -224,4 +235,15 @@ function guildFileWatcher(): vscode.FileSystemWatcher {
     ext.ctx.subscriptions.push(watcher);
   }
   return watcher;
+}
+
+/** True when the interpreter path lies inside one of the workspace folders. */
+function interpreterInWorkspace(command: string): boolean {
+  if (!command.includes('/') && !command.includes('\\')) return false; // found on PATH
+  const exe = path.resolve(command);
+  return (vscode.workspace.workspaceFolders ?? []).some((f) => {
+    if (f.uri.scheme !== 'file') return false;
+    const rel = path.relative(f.uri.fsPath, exe);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  });
 }

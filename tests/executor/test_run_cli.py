@@ -68,19 +68,22 @@ def test_interrupt_stops_the_run(project):
     import signal
     import subprocess
     import sys
-    import time
 
-    project.write("long.py", "import time\nprint('started', flush=True)\ntime.sleep(60)\n")
+    # the step would sleep 10 minutes: the run ending at all shows the interrupt stopped it
+    # (no clock in the assertion: a loaded CI machine may take many seconds to wind down)
+    project.write("long.py", "import time\nprint('started', flush=True)\ntime.sleep(600)\n")
     project.guildfile("long: {main: long}\nwf:\n  steps: [long]\n")
     env = project.env()
     p = subprocess.Popen([sys.executable, "-m", "guildls", "run", "-C", project.root, "wf", "--yes"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     assert p.stdout.readline().strip() == "started"
-    t0 = time.time()
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=10)
+    try:
+        _, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
     assert p.returncode == 130, err
-    assert time.time() - t0 < 5
     assert "Traceback" not in err and "terminated" in err
     import yaml
 

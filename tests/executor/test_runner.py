@@ -576,3 +576,30 @@ print("layers", p.parse_args().layers)
     project.guildfile("multi: {main: multi, flags-import: all}\n")
     assert "layers [1, 2]" in project.run("multi").stdout
     assert "layers [3, 4, 5]" in project.run("multi", ["layers=3 4 5"]).stdout
+
+
+def test_stop_between_spawn_and_registration_still_ends_the_step(project, monkeypatch):
+    """A stop that lands after the step's process is spawned but before the runner has
+    registered it (a busy machine: the child runs first) must still end that process."""
+    project.write("long.py", "import time\nprint('started', flush=True)\ntime.sleep(60)\n")
+    project.guildfile("long: {main: long}\nwf:\n  steps: [long]\n")
+    from guildls.executor import runner as runner_mod
+    from guildls.executor.runner import Runner
+
+    plan = project.plan("wf")
+    runner = Runner(plan, project.root, project.path, env=project.env(), kill_grace=0.5)
+    real_popen = runner_mod.subprocess.Popen
+
+    def popen_then_stop(*a, **kw):
+        proc = real_popen(*a, **kw)
+        if "long" in " ".join(map(str, a[0])):
+            runner.stop()  # the stop the user asked for, before the runner saw proc
+        return proc
+
+    monkeypatch.setattr(runner_mod.subprocess, "Popen", popen_then_stop)
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("res", runner.run()))
+    t.start()
+    t.join(30)
+    assert not t.is_alive(), "the step outlived a stop that came while it was being spawned"
+    assert box["res"].status == "terminated"

@@ -135,3 +135,61 @@ def test_many_unknown_steps_all_reported_with_suggestions():
     assert len(probs) == 1000
     assert probs[-1].message == ("operation 'nope999' is not defined for this project "
                                  "(did you mean 'op999'?)")
+
+
+# --- files that are not guild files ----------------------------------------------------------
+
+def test_check_dir_with_fifo_and_dev_zero(tmp_path):
+    import os
+
+    (tmp_path / "a").mkdir()
+    os.mkfifo(tmp_path / "a" / "guild.yml")
+    (tmp_path / "b").mkdir()
+    os.symlink("/dev/zero", tmp_path / "b" / "guild.yml")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "guild.yml").write_text("op:\n  main: x\n")
+    r = _cli("check", str(tmp_path))
+    assert r.returncode == 2, r
+    assert f"{tmp_path / 'a' / 'guild.yml'}: not a regular file" in r.stderr
+    assert f"{tmp_path / 'b' / 'guild.yml'}: not a regular file" in r.stderr
+    assert "3 files checked: no problems" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_file_too_large_is_one_clear_error(tmp_path):
+    from guildls.model.files import MAX_FILE_BYTES
+
+    with open(tmp_path / "guild.yml", "wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)
+    r = _cli("check", str(tmp_path))
+    assert r.returncode == 1 and "file is too large to check" in r.stdout and "[file-too-large]" in r.stdout
+    r = _cli("run", "-C", str(tmp_path), "op", "--plan")
+    assert r.returncode != 0 and "file is too large to check" in r.stderr and "Traceback" not in r.stderr
+    gf = load("x" * (MAX_FILE_BYTES + 1))
+    assert [p.code for p in gf.problems] == ["file-too-large"]
+
+
+def test_plan_on_invalid_utf8_is_a_clear_error(tmp_path):
+    (tmp_path / "guild.yml").write_bytes(b"op:\n  description: \xff\xfe\n  main: x\n")
+    r = _cli("run", "-C", str(tmp_path), "op", "--plan")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "file is not valid UTF-8 (invalid start byte at byte 19)" in r.stderr
+
+
+def test_broken_pipe_is_quiet(tmp_path):
+    (tmp_path / "guild.yml").write_text("".join(f"op{i}:\n  steps: [nope{i}]\n" for i in range(3000)))
+    p = subprocess.Popen(f"{sys.executable} -m guildls check {tmp_path} | head -1", shell=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = p.communicate(timeout=300)
+    assert out.count("\n") == 1 and "nope" in out
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+
+
+# --- extends chains ------------------------------------------------------------------------------
+
+def test_deep_extends_chain_is_guilds_error_not_a_syntax_error():
+    # Guild 0.9.0 loads a 200-model chain and fails at 300 (maximum recursion depth exceeded)
+    assert not [p for p in diagnose(load(shapes.extends_chain(200))) if p.severity == "error"]
+    probs = [p for p in diagnose(load(shapes.extends_chain(3000))) if p.severity == "error"]
+    assert [p.code for p in probs] == ["extends-error"]
+    assert "'extends' chain deeper than 256 levels" in probs[0].message
+    assert "maximum recursion depth exceeded" in probs[0].message

@@ -210,11 +210,30 @@ def test_flag_value_fast_paths_match_yaml():
     import yaml
 
     from guildls.model.flagvals import decode_yaml
+    from guildls.model.nodes import safe_load
 
     samples = ["${lr}", "${a} ${b}", "abc", "a:b", "a: b", "x_y", "/p/q", "Yes", "NULL", "~", "a b", "${x}:",
                "sgd", "on", "Off", "a #c", "#c", "2020-01-01", "1e5", "0x1f", "[1, 2]", "{a: 1}", "'q'", "y", "n"]
     for s in samples:
-        assert decode_yaml(s) == yaml.safe_load(s), s
+        # Guild's resolver rules (model/nodes.py): the slow path is PyYAML with them
+        assert decode_yaml(s) == safe_load(s), s
+        if s != "1e5":
+            assert decode_yaml(s) == yaml.safe_load(s), s
+
+
+def test_values_follow_guilds_resolver():
+    """Guild patches PyYAML at start (guild/yaml_util.py): a float's exponent sign and
+    decimal point are optional; everything else reads as in YAML 1.1 (oracle:
+    tests/oracle/test_guild_runtime.py::test_scientific_notation_values_as_guild)."""
+    from guildls.model.flagvals import decode_yaml, encode_flag_val
+
+    for text, value in (("1e-3", 0.001), ("1e5", 100000.0), ("1.0e3", 1000.0), ("-2E2", -200.0), ("1_000", 1000),
+                        ("1.5", 1.5), ("0x1f", 31), ("1e", "1e"), ("e5", "e5"), ("1e-3x", "1e-3x")):
+        assert decode_yaml(text) == value and type(decode_yaml(text)) is type(value), text
+    assert encode_flag_val("1e-3") == "'1e-3'"  # text that Guild would read as a float stays text
+    gf = load("train: {main: t, flags: {lr: 1e-3, n: {default: 2e2, min: 1e1}}}\n")
+    op = gf.find_operation("train")
+    assert op.flags["lr"].default == 0.001 and op.flags["n"].default == 200.0 and op.flags["n"].min == 10.0
 
 
 def test_ranges_inside_block_and_folded_step_strings():
@@ -237,6 +256,44 @@ def test_ranges_skip_anchors_and_tags():
         (ref,) = gf.refs
         line = gf.lines[1]
         assert line[ref.range.start_col:ref.range.end_col] == "${nope}", exec_
+
+
+def test_packages_from_the_configured_interpreter_asked_once(tmp_path):
+    """`extends: pkg/model` finds a package on the configured interpreter's sys.path (asked
+    once, cached) when it is not a sibling project; truly absent packages get Guild's words."""
+    import sys
+
+    from guildls.analysis.diagnostics import diagnose
+    from guildls.executor.interpreter import sys_path_of, use_configured_interpreter
+    from guildls.model import load_path, packages
+
+    site = tmp_path / "site"
+    (site / "my_pkg").mkdir(parents=True)
+    (site / "my_pkg" / "guild.yml").write_text("- model: base\n  operations: {train: {main: t, flags: {lr: 1}}}\n")
+    proj = tmp_path / "ws" / "proj"
+    proj.mkdir(parents=True)
+    (proj / "guild.yml").write_text("- model: m\n  extends: my-pkg/base\n- model: n\n  extends: other-pkg/base\n")
+    calls = []
+    packages.set_interpreter_paths(lambda: calls.append(1) or [str(site)])
+    try:
+        for _ in range(3):
+            gf = load_path(str(proj / "guild.yml"))
+            assert sorted(gf.models["m"].operations) == ["train"] and not gf.models["m"].open
+            probs = diagnose(gf)
+            assert not [p for p in probs if p.severity == "error"]
+            assert [p.message.split(" (")[0] for p in probs if p.code == "extends-error"] == [
+                "cannot find Guild file for package 'other-pkg'"]
+        assert calls == [1]
+    finally:
+        packages.set_interpreter_paths(None)
+    assert str(tmp_path) not in "".join(packages.interpreter_paths())
+    assert sys_path_of(sys.executable) and sys_path_of(str(tmp_path / "no-python")) == []
+    use_configured_interpreter({"GUILDLS_PYTHON": str(tmp_path / "no-python")})
+    try:
+        assert packages.interpreter_paths() == []  # asked, no answer: siblings only
+    finally:
+        use_configured_interpreter({})
+    assert packages.interpreter_paths()  # the running interpreter's sys.path
 
 
 def test_script_flags_follow_the_script_when_operations_are_reused(tmp_path):

@@ -454,8 +454,10 @@ def _plain_name(name: str) -> None:
     """A new name must read back as that same text in YAML (`true`, `null`, `1` do not)."""
     import yaml
 
+    from ..model.nodes import safe_load
+
     try:
-        value = yaml.safe_load(name)
+        value = safe_load(name)
     except yaml.YAMLError:
         value = None
     if value != name or not isinstance(value, str):

@@ -49,10 +49,29 @@ def _is_valid(attr, value) -> bool:
     return r
 
 
+class _OpRepr:
+    """Guild's repr of an operation's data (operation-defaults added), made when a message
+    needs it."""
+
+    def __init__(self, node: Node, defaults: Optional[Node]):
+        self.node, self.defaults = node, defaults
+
+    def __str__(self):
+        data = self.node.py()
+        if self.defaults is not None and self.defaults.kind == MAP:
+            for k, v in self.defaults.py().items():
+                data.setdefault(k, v)
+        return repr(data)
+
+
 class _Walker:
     def __init__(self, gf: Guildfile):
         self.gf = gf
         self.out: List[Problem] = []
+        # what Guild names in its messages: {resource} ('model:res', 'model:<inline>') and
+        # {op_repr} (the operation's data with operation-defaults added)
+        self.context: dict = {}
+        self.model_name = ""
 
     def add(self, code, sev, msg, node_or_range, data=None):
         rng = node_or_range.range if isinstance(node_or_range, Node) else node_or_range
@@ -97,7 +116,7 @@ class _Walker:
             self.descend(attr, v)
             return
         try:
-            msg = attr.load_error(py)
+            msg = attr.load_error(py, **self.context)
         except Exception:  # pragma: no cover - defensive
             msg = None
         if msg:
@@ -145,6 +164,7 @@ class _Walker:
                             if c.kind == MAP:
                                 self.mapping(c, "choice")
             elif ref == "resource":
+                self.context["resource"] = f"{self.model_name}:{k.value}"
                 if v.kind == MAP:
                     self.mapping(v, "resource")
                     self.sources(v.get("sources"))
@@ -183,9 +203,11 @@ class _Walker:
             if s.kind == MAP:
                 self.mapping(s, "source")
 
-    def operation(self, v: Node):
+    def operation(self, v: Node, defaults: Optional[Node] = None):
         if v.kind != MAP:
             return
+        self.context["op_repr"] = _OpRepr(v, defaults)
+        self.context["resource"] = f"{self.model_name}:<inline>"
         self.mapping(v, "operation", skip=("flags", "steps", "requires"))
         sec = gschema.section("operation")
         for key in ("flags", "steps", "requires"):
@@ -215,20 +237,21 @@ class _Walker:
                         self.mapping(it, "dependency")
                         self.sources(it.get("sources"))
 
-    def operation_memo(self, v: Node):
+    def operation_memo(self, v: Node, defaults: Optional[Node] = None):
         """`operation(v)`, remembered per node in the document's cache: the check reads
-        nothing but the node, and a node reused from the last version (same text, same
-        line) gives the same problems."""
+        nothing but the node (and its item's operation-defaults and model name, in the same
+        top-level entry), and a node reused from the last version (same text, same line)
+        gives the same problems."""
         memo = self.gf.chunks
         if memo is None:
-            return self.operation(v)
+            return self.operation(v, defaults)
         key = ("schema-operation", id(v), v.sl)
         hit = memo.recall(key, v)
         if hit is not None:
             self.out.extend(hit)
             return
         n = len(self.out)
-        self.operation(v)
+        self.operation(v, defaults)
         memo.remember(key, v, self.out[n:])
 
     def step(self, st: Node):
@@ -272,16 +295,18 @@ class _Walker:
                     else:
                         continue
                 sec = _ITEM_SECTIONS[types[0]]
+                name = item.get(types[0]) if types[0] in ("model", "config") else None
+                self.model_name = name.value if name is not None and isinstance(name.value, str) else ""
                 self.mapping(item, sec, skip=("operations", "resources", "operation-defaults"))
                 ops = item.get("operations")
+                od = item.get("operation-defaults")
                 if ops is not None and ops.kind == MAP:
                     for k, v in ops.value:
                         if k.value != "$include":
-                            self.operation_memo(v)
+                            self.operation_memo(v, od)
                 res = item.get("resources")
                 if res is not None and res.kind == MAP:
                     self.mapping_of(res, "resource", "resources")
-                od = item.get("operation-defaults")
                 if od is not None and od.kind == MAP:
                     self.operation(od)
         return self.out

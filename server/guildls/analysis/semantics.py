@@ -15,6 +15,7 @@ from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, S
 from ..model import flagvals as fv
 from ..model.nodes import MAP, SCALAR
 from ..model.runspec import split_words
+from . import runchecks
 from .refnames import EXEC_NAMES, MAIN_NAMES, WHOLE_WORD_NAMES
 from .memo import freeze
 from .suggest import did_you_mean, suggest
@@ -154,7 +155,7 @@ def _memo_key(gf: Guildfile, world, model: Model, op: Operation):
     A check added to `_check_operation` that reads anything else of the document must
     add it here."""
     node = op.node
-    if op.origin is not None or op.flags_node is not node.get("flags"):
+    if op.origin is not None or op.flags_node is not node.get("flags") or _script_read(op):
         return None
     targets: tuple = ()
     if op.steps and not op.main and not op.exec:
@@ -163,6 +164,8 @@ def _memo_key(gf: Guildfile, world, model: Model, op: Operation):
             if not st.opspec or "${" in st.opspec:
                 continue
             target, status = resolve_step_target(gf, model, st.opspec)
+            if target is not None and _script_read(target):
+                return None
             found.append((status, target))
         targets = tuple(found)
     key = ("semantics-operation", id(node), node.sl, id(op.key), op.key.sl, op.key.sc, model.name, model.open,
@@ -170,17 +173,25 @@ def _memo_key(gf: Guildfile, world, model: Model, op: Operation):
     return key, targets
 
 
+def _script_read(op: Operation) -> bool:
+    """Were the operation's flags read from its script (model.import_script_flags)? The
+    script may change while the guild file does not: such results are not remembered."""
+    return "_script_flags_open" in op.__dict__ or any(f.origin == "script" for f in op.flags.values())
+
+
 # ---------------------------------------------------------------------------------
 def _check_operation(ctx: _Ctx, model: Model, op: Operation, refs=()):
     _check_refs(ctx, op, refs)
     _check_env(ctx, op)
     _check_requires(ctx, model, op)
+    runchecks.check_operation(ctx.gf, model, op, ctx.add)
     if op.steps and not op.main and not op.exec:
         for st in op.steps:
             for p in st.problems:
                 if st.node.local:
                     ctx.out.append(p)
             _check_step(ctx, model, op, st)
+        runchecks.check_isolated_requires(ctx.gf, model, op, resolve_step_target, ctx.add)
 
 
 def resolve_step_target(gf: Guildfile, model: Model, opspec: str):
@@ -270,6 +281,13 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
         if force:
             continue
         msg = check_flag_value(flag, a.value, a.text)
+        if msg is None and isinstance(a.text, str) and "${" in a.text:
+            # Guild puts the workflow's flag values in, then the step re-reads the text
+            val = runchecks.workflow_value(op, a.text)
+            if val is not None:
+                msg = check_flag_value(flag, val, fv.encode_flag_val(val) if not isinstance(val, str) else val)
+                if msg:
+                    msg += f" (with the default of workflow flag '{fv.refs_in(a.text)[0]}')"
         if msg:
             ctx.add("invalid-flag-value", RUNTIME, msg, a.value_range, _value_fix_data(flag))
     if not force and not st.batch_files:

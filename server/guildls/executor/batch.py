@@ -40,6 +40,7 @@ from typing import Any, Optional
 import yaml
 
 from ..model import flagvals as fv
+from ..model.nodes import safe_load
 
 DEFAULT_MAX_TRIALS = 20  # random optimizer (plugins/random_main.py)
 SEQUENCE_FUNCTIONS = ("range", "linspace", "logspace")
@@ -257,7 +258,7 @@ def read_batch_files(files: list, base_dir: str) -> list:
             raise BatchError(f"batch file {path} is larger than 10 MB")
         if ext in (".json", ".yml", ".yaml"):
             try:
-                data = yaml.safe_load(text)
+                data = safe_load(text)  # Guild's resolver rules
             except yaml.YAMLError as e:
                 raise BatchError(f"{path}: {e}")
             if not isinstance(data, list):

@@ -108,7 +108,7 @@ def cli_run(argv) -> int:
 
 
 def _run(args) -> int:
-    from ..model import load
+    from ..model import load_path
     from .plan import PlanError, build_plan
 
     project_dir = os.path.abspath(args.project_dir)
@@ -119,9 +119,11 @@ def _run(args) -> int:
     if path is None:
         _err(f"guildls: no guild file in {project_dir}")
         return 1
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    gf = load(text, path)
+    try:
+        gf = load_path(path)
+    except OSError as e:
+        _err(f"guildls: {path}: {e.strerror or e}")
+        return 1
     try:
         plan = build_plan(gf, args.operation, args.flags, label=args.label, tags=args.tags,
                           force_flags=args.force_flags, project_dir=project_dir,

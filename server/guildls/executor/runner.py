@@ -47,6 +47,7 @@ from typing import Any, Callable, Optional
 from ..model import flagvals as fv
 from .. import runs as R
 from . import procs as proctl
+from . import watchdog
 from .. import fslinks
 from .plan import PlanStep
 from ..runs.scalars import ScalarWriter, patterns_for
@@ -121,6 +122,8 @@ class Runner:
             guildfile_path or os.path.join(self.project_dir, "guild.yml"))
         self.base_env = dict(os.environ if env is None else env)
         self.runs_root = runs_root or R.runs_dir(self.project_dir, self.base_env)
+        # run id -> the run whose links limit its lookups (Guild's GUILD_RUNS_PARENT)
+        self._runs_parent: dict = {}
         self.python_exe = python_exe or self.base_env.get("GUILDLS_PYTHON") or sys.executable
         self.on_output = on_output
         self.on_event = on_event
@@ -145,15 +148,19 @@ class Runner:
         self.trial_launcher = trial_launcher
 
     # -- public -----------------------------------------------------------------------------
-    def stop(self) -> bool:
-        """Stop: SIGTERM the running step's process group, SIGKILL after kill_grace."""
+    def stop(self, wait: bool = False) -> bool:
+        """Stop: SIGTERM the running step's process group, SIGKILL after kill_grace.
+        With ``wait`` the SIGKILL is sent before returning (at exit: a daemon thread
+        would die with the process and leave SIGTERM-ignoring children behind)."""
         already = self._stop.is_set()
         self._stop.set()
         with self._lock:
             procs = list(self._procs)
         for p in procs:
             proctl.terminate(p)
-        if procs:
+        if procs and wait:
+            self._kill_later(procs)
+        elif procs:
             threading.Thread(target=self._kill_later, args=(procs,), daemon=True).start()
         return not already
 
@@ -212,7 +219,7 @@ class Runner:
     def _kill_later(self, procs):
         deadline = time.time() + self.kill_grace
         for p in procs:
-            while p.poll() is None and time.time() < deadline:
+            while _group_alive(p) and time.time() < deadline:
                 time.sleep(0.02)
             proctl.kill(p)
 
@@ -257,9 +264,22 @@ class Runner:
             env["GUILD_HOME"] = self.base_env["GUILD_HOME"]
         if parent is not None:
             env["NO_WARN_RUNDIR"] = "1"
-            if node.isolate_runs:
-                env["GUILD_RUNS_PARENT"] = parent.id
+        scope = self._scope_run(node, parent)
+        self._runs_parent[run.id] = scope
+        if scope is not None:
+            env["GUILD_RUNS_PARENT"] = scope.id
         return env
+
+    def _scope_run(self, node: PlanStep, parent: Optional[R.Run]) -> Optional[R.Run]:
+        """The run whose linked runs a step may use (Guild's GUILD_RUNS_PARENT): its
+        workflow's run when isolated; with `isolate-runs: no` the step inherits its
+        workflow's environment, so a step of a nested workflow is still limited to the
+        runs linked from the outer workflow; None (every run) at the top."""
+        if parent is None:
+            return None
+        if node.isolate_runs:
+            return parent
+        return self._runs_parent.get(parent.id)
 
     def _label(self, node: PlanStep, flags: dict) -> str:
         label = node.options.get("label")
@@ -453,16 +473,14 @@ class Runner:
         try:
             deps_attr, dep_flags, dep_manifest = self._resolve_deps(node, run, parent, ancestors)
         except _StepFailed as e:
+            # Guild's record of a run that never started: no env, exit_status or stopped
+            # (Guild's readers show it as an error run: no exit status, no live process)
             R.init_common_attrs(
                 run, opref=self._opref(op), flags=flags, user_flags=node.user_flags, cmd=[],
-                label=self._label(node, flags), tags=node.options.get("tags") or [], env=env,
+                label=self._label(node, flags), tags=node.options.get("tags") or [], env=None,
                 run_params=self._run_params(node, run.path if parent else None))
             run.append_manifest(manifest)
             self._say(f"guild: {e.message}", ancestors)
-            if self.on_output and not ancestors:
-                pass
-            run.write_attr("exit_status", 1)
-            run.write_attr("stopped", R.timestamp())
             info.exit_status, info.status = 1, "error"
             self._emit({"type": "run-finished", "runId": run.id, "name": info.name,
                         "operation": info.operation, "exitStatus": 1, "status": "error",
@@ -515,6 +533,8 @@ class Runner:
             return info
         with self._lock:
             self._procs.append(proc)
+        if os.name == "posix":
+            watchdog.watch(proc.pid)  # its own group: ended if this executor dies first
         run.write_lock(proc.pid)
         info.started = time.time()
         run.mark_started()
@@ -550,6 +570,8 @@ class Runner:
         with self._lock:
             if proc in self._procs:
                 self._procs.remove(proc)
+        if os.name == "posix":
+            watchdog.forget(proc.pid)
         if self._stop.is_set() and code != 0:
             code = TERMINATED if code < 0 or code in (128 + 15, 128 + 9) else code
             if code > 0:
@@ -738,8 +760,9 @@ class Runner:
 
     # -- dependencies ---------------------------------------------------------------------------------
     def _scope(self, node: PlanStep, parent: Optional[R.Run]) -> list:
-        if parent is not None and node.isolate_runs:
-            return R.iter_runs(self.runs_root, parent.linked_run_ids())
+        scope = self._scope_run(node, parent)
+        if scope is not None:
+            return R.iter_runs(self.runs_root, scope.linked_run_ids())
         return R.iter_runs(self.runs_root)
 
     def _needed_match(self, node: PlanStep, parent: Optional[R.Run]) -> Optional[R.Run]:
@@ -1020,3 +1043,14 @@ def _jsonable_flags(d: dict) -> dict:
         else:
             out[k] = str(v)
     return out
+
+
+def _group_alive(proc: subprocess.Popen) -> bool:
+    """True while the step or anything left in its process group runs."""
+    if os.name == "nt":
+        return proc.poll() is None
+    try:
+        os.killpg(proc.pid, 0)
+        return True
+    except (ProcessLookupError, PermissionError, OSError):
+        return False

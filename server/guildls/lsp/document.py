@@ -10,10 +10,25 @@ reversed range, goes to pygls's own code).
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 from typing import Optional, Sequence
 
 from lsprotocol import types
 from pygls.workspace.text_document import TextDocument
+
+from ..model.files import FileRefused, is_guild_file_name, read_text
+
+# LSP breaks lines on CR, LF and CRLF only; str.splitlines (pygls's) also breaks on
+# U+2028, U+2029, U+0085, form feed, vertical tab, ... and an edit addressed by the
+# client's line numbers would then land on the wrong line for the rest of the session.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def lsp_lines(text: str) -> Sequence[str]:
+    """``text`` split after each CR, LF or CRLF (line ends kept), as LSP counts lines."""
+    return tuple(_LINE.findall(text))
 
 
 class Document(TextDocument):
@@ -26,7 +41,7 @@ class Document(TextDocument):
     def lines(self) -> Sequence[str]:
         src = self.source
         if self._lines_of is not src:
-            self._lines = tuple(src.splitlines(True))
+            self._lines = lsp_lines(src)
             self._lines_of = src
         return self._lines
 
@@ -52,15 +67,26 @@ class Document(TextDocument):
         end = len(src) if el >= n else sum(map(len, lines[sl:el]), start) + len(lines[el])
         new_src = src[:start] + middle + src[end:]
         self._source = new_src
-        parts = middle.splitlines(True)
+        parts = lsp_lines(middle)
         # the new lines are the old ones around the edited ones, unless a seam joins lines:
         # the edited text not ending in a line break, or CR + LF across a seam
-        if (rest and (not parts or parts[-1].splitlines()[0] == parts[-1] or
+        if (rest and (not parts or not parts[-1].endswith(("\n", "\r")) or
                       (parts[-1].endswith("\r") and rest[0].startswith("\n")))) or (
                 sl > 0 and middle.startswith("\n") and lines[sl - 1].endswith("\r")):
             return  # `lines` splits the new text again
         self._lines = lines[:sl] + tuple(parts) + rest
         self._lines_of = new_src
+
+    @property
+    def source(self) -> str:
+        if self._source is None and self.path is not None:
+            # not open in the editor: read it now with limits (regular files, size cap),
+            # never cache it, and only guild files, so that no answer carries another
+            # file's content
+            if not is_guild_file_name(os.path.basename(self.path)):
+                raise FileRefused(errno.EINVAL, "not a guild file (and not open in the editor)", self.path)
+            return read_text(self.path)
+        return self._source or ""
 
 
 def use_in(workspace) -> None:

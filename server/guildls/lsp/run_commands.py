@@ -427,7 +427,7 @@ def _run_json(r) -> dict:
 
 def stop_all():
     for run in list(_active.values()):
-        run.runner.stop()
+        run.runner.stop(wait=True)  # at exit: SIGKILL the stragglers before the process ends
 
 
 atexit.register(stop_all)
@@ -483,7 +483,10 @@ def register(server):
     @server.command(CMD_STOP)
     def _stop_run(ls, *args):
         a = _args(args)
-        run = _active.get(a.get("runId") or "")
+        rid = a.get("runId")
+        if not isinstance(rid, str):
+            raise _refuse("expected 'runId': the id of a run (a string)", INVALID_PARAMS)
+        run = _active.get(rid)
         if run is None:
             return {"stopped": False}
         return {"stopped": run.stop()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sys
 from typing import Dict, List, Optional, Tuple
 
@@ -24,6 +25,7 @@ from ..model import Guildfile, Problem, load
 from ..model.chunks import ChunkCache
 from . import document, runs_commands
 from .positions import Columns, encoding_of
+from .protocol import GuildProtocol, report_quietly
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ LARGE_DOCUMENT_LINES = 3000
 
 class GuildServer(LanguageServer):
     def __init__(self):
-        super().__init__("guildls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("guildls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=GuildProtocol)
         self._models: Dict[str, Tuple[int, Guildfile]] = {}
         self._diags: Dict[str, Tuple[int, List[Problem]]] = {}
         # per open document: its top-level entries composed, by text (an edit inside one
@@ -54,6 +57,10 @@ class GuildServer(LanguageServer):
         self.client_name = ""
         self.severity_setting: Dict[str, str] = {}
         self._reported: set = set()
+
+    def report_server_error(self, error, source):
+        if not report_quietly(self, error, source):
+            super().report_server_error(error, source)
 
     # -- the cached model ----------------------------------------------------------
     def guild_model(self, uri: str) -> Optional[Guildfile]:
@@ -332,6 +339,14 @@ def _register_extensions(ls: GuildServer):
     features.register(ls)
     run_commands.register(ls)
     runs_commands.register(ls)
+    if os.environ.get("GUILDLS_TEST_COMMANDS") == "1":
+        # tests and the fuzz harness compare the server's copy of a document with theirs
+        @ls.command("guildls._documentText")
+        def _document_text(ls: GuildServer, *args):
+            uri = args[0] if args and isinstance(args[0], str) else None
+            if uri is None or uri not in ls.workspace.text_documents:
+                return None
+            return ls.workspace.get_text_document(uri).source
 
 
 def serve():

@@ -13,6 +13,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from .nodes import safe_dump, safe_load
+
 REF_P = re.compile(r"(\\?\${.+?})")
 NAMED_FUNCTION_P = re.compile(r"([a-zA-Z0-9_\-\.]+)\[(.*)\]")
 
@@ -38,7 +40,7 @@ class FlagValueError(Exception):
 
 
 def encode_yaml(val: Any, default_flow_style: bool = False) -> str:
-    encoded = yaml.safe_dump(val, default_flow_style=default_flow_style, indent=2, width=1 << 30)
+    encoded = safe_dump(val, default_flow_style=default_flow_style, indent=2, width=1 << 30)
     stripped = encoded.strip()
     if stripped.endswith("\n..."):
         stripped = stripped[:-4]
@@ -63,7 +65,7 @@ def decode_yaml(s: str) -> Any:
             and not s.endswith(":"):
         return s
     try:
-        return yaml.safe_load(s)
+        return safe_load(s)
     except yaml.YAMLError as e:  # scanner / parser errors
         raise ValueError(str(e)) from e
 
@@ -222,7 +224,7 @@ def is_flag_function(val: Any) -> bool:
         return True
     if val[:1] == "[" and val[-1:] == "]" and ":" in val:
         try:
-            l = yaml.safe_load(val)
+            l = safe_load(val)
         except Exception:
             return True
         return isinstance(l, list) and len(l) == 1 and isinstance(l[0], (str, int))

@@ -9,15 +9,17 @@ the error.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from . import runspec
+from . import packages, runspec
 from .chunks import ChunkCache, compose_chunked
-from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date
+from .files import MAX_FILE_BYTES, FileRefused, read_bytes, read_text, too_large_message
+from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date, safe_load
 from .textpos import sub_range
 
 ERROR, WARNING, INFO, HINT = "error", "warning", "information", "hint"
@@ -29,6 +31,9 @@ INHERITED_MODEL_ATTRS = (
 )
 REF_RE = re.compile(r"(?<!\\)\$\{([^}]*)\}")
 PARAM_RE = re.compile(r"\{\{\s*([^}\s]*)\s*\}\}")
+# Guild's `$include` reference forms, matched (not fully) in this order
+_INCLUDE_REF_P1 = re.compile(r"([^:#]*):([^#]+)(?:#(.+))?")
+_INCLUDE_REF_P2 = re.compile(r"([^:#]+)(?:#(.+))?")
 # in the order Guild lists them in its messages
 SOURCE_TYPES = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
 
@@ -311,6 +316,7 @@ class Model:
     parents: List[str] = field(default_factory=list)
     open: bool = False  # inherits from something we cannot see (a package)
     data: Optional[Node] = None  # merged item data
+    merged: Optional[Node] = None  # merged item data before {{ params }} are put in
 
     @property
     def description(self) -> Optional[str]:
@@ -424,16 +430,34 @@ class Guildfile:
 # loading
 
 
+# problems that make Guild refuse the file that extends a package whose file has them
+_FATAL_IN_PACKAGE = ("extends-error", "extends-cycle")
+_MAX_PACKAGE_DEPTH = 32
+
+
 class _Loader:
-    def __init__(self, text: str, path: Optional[str], include_stack: Tuple[str, ...] = ()):
+    def __init__(self, text: str, path: Optional[str], include_stack: Tuple[str, ...] = (),
+                 extends_seen: Tuple[str, ...] = (), src: Optional[str] = None):
         self.text = text
         self.path = path
         self.include_stack = include_stack
         self.open_includes = False
         self.chunks: Optional[ChunkCache] = None
         self.gf: Guildfile
+        self._extends_memo: Dict[Tuple[str, str], Node] = {}
+        self._extends_cycles = 0
+        self._extends_too_deep = False
+        # loading another package's file for `extends: pkg/model`: Guild's chain of names
+        # so far, the file as node source (its nodes are not the analysed document's), and
+        # what would make Guild refuse the extending file
+        self.extends_seen = extends_seen
+        self.src = src
+        self.fatal: List[str] = []
+        self.package_models: List[Guildfile] = []  # package files this one extends
 
     def problem(self, code, severity, message, node_or_range, data=None):
+        if code in _FATAL_IN_PACKAGE and severity == ERROR:
+            self.fatal.append(message)
         if isinstance(node_or_range, Node):
             if not node_or_range.local:
                 return
@@ -448,7 +472,7 @@ class _Loader:
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
         lines = self.text.split("\n")
-        composed = compose_chunked(self.text, self.chunks)
+        composed = compose_chunked(self.text, self.chunks, src=self.src)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         gf.chunks = self.chunks
         for sp in composed.syntax_errors:
@@ -542,7 +566,7 @@ class _Loader:
             named.setdefault(name, (t, item))
         # resolve extends, then build
         for m in list(gf.models.values()) + list(gf.configs.values()):
-            m.data = self._resolve_extends(m, [])
+            m.data = m.merged = self._resolve_extends(m, [])
         for m in list(gf.configs.values()) + list(gf.models.values()):
             self._build_model(m, m.data)
 
@@ -563,6 +587,8 @@ class _Loader:
                     if os.path.isfile(os.path.join(target, cand)):
                         target = os.path.join(target, cand)
                         break
+            if base is not None and (not target or not os.path.exists(target)):
+                target = packages.include_guildfile(name, base) or target
             if not target or not os.path.isfile(target):
                 if base is None:
                     continue
@@ -574,22 +600,28 @@ class _Loader:
                 else:
                     # may be a Guild package on the Python path: we cannot see it
                     self.open_includes = True
-                    self.problem("include-error", HINT, f"include '{name}' is not a local file; "
-                                 "assuming a Guild package installed on the system path", at)
+                    self.problem("include-error", WARNING, msg + ": no such file here, and no Guild package "
+                                 f"'{name}' in this project, its sibling projects or the interpreter's sys.path "
+                                 "(Guild refuses this file unless the package is installed where it runs)", at)
                 continue
             me = os.path.abspath(self.path) if self.path else None
             stack = self.include_stack + ((me,) if me else ())
             if target in stack:
-                cyc = stack[stack.index(target):] + (target,)
-                chain = " -> ".join(_shown_path(p) for p in cyc)
+                # Guild's chain starts at the root file, not where the cycle starts
+                chain = " -> ".join(_shown_path(p) for p in stack + (target,))
                 self.problem("include-error", ERROR,
                              f"cycle in 'includes': {_shown_path(stack[0])} ({chain})", at)
                 continue
             try:
-                with open(target, encoding="utf-8") as f:
-                    text = f.read()
-            except (OSError, UnicodeDecodeError) as e:
-                self.problem("include-error", ERROR, f"cannot read include '{name}': {e}", n)
+                text = read_text(target)
+                if text.startswith("\ufeff"):
+                    text = text[1:]
+            except OSError as e:
+                self.problem("include-error", ERROR, f"cannot read include '{name}': {e.strerror or e}", n)
+                continue
+            except UnicodeDecodeError as e:
+                self.problem("include-error", ERROR,
+                             f"cannot read include '{name}': not valid UTF-8 ({e.reason} at byte {e.start})", n)
                 continue
             sub = _Loader(text, target, stack)
             sub.open_includes = False
@@ -617,6 +649,19 @@ class _Loader:
 
     # extends -------------------------------------------------------------------------
     def _resolve_extends(self, m: Model, chain: List[str]) -> Node:
+        # each model's merged data once per load (a chain of n models would otherwise be
+        # merged n*n/2 times), except where a cycle made the result depend on the path
+        key = (m.kind, m.name)
+        memo = self._extends_memo.get(key)
+        if memo is not None:
+            return memo
+        cycles = self._extends_cycles
+        merged = self._resolve_extends_(m, chain)
+        if self._extends_cycles == cycles:
+            self._extends_memo[key] = merged
+        return merged
+
+    def _resolve_extends_(self, m: Model, chain: List[str]) -> Node:
         item = m.node
         ext = item.get("extends")
         if ext is None or ext.is_null:
@@ -627,7 +672,7 @@ class _Loader:
                 import yaml
 
                 try:
-                    parsed = yaml.safe_load(val)
+                    parsed = safe_load(val)
                 except yaml.YAMLError:
                     parsed = [val]
                 names = [(str(p), ext) for p in (parsed or [])]
@@ -640,12 +685,23 @@ class _Loader:
             return item
         merged = item
         key = (m.kind, m.name)
+        # Guild's chain of names (its `extends_seen`): names resolved above this model
+        seen = list(self.extends_seen) + [n for _, n in chain[1:]] + ([m.name] if chain else [])
         for pname, pnode in names:
             m.parents.append(pname)
             if "/" in pname:
                 if pname.endswith("/"):
                     self.error(f"invalid model or config reference '{pname}': missing model name", pnode, "extends-error")
-                m.open = True
+                    m.open = True
+                    continue
+                pdata = self._package_parent(pname, pnode, seen)
+                if pdata is None:
+                    m.open = True
+                    continue
+                inherited = [(k, v) for k, v in pdata.items() if k.value in INHERITED_MODEL_ATTRS]
+                if inherited:
+                    pseudo = Node(MAP, inherited, pdata.sl, pdata.sc, pdata.el, pdata.ec, src=pdata.src)
+                    merged = merge(merged, pseudo, origin=pname)
                 continue
             parent = self.gf.models.get(pname) or self.gf.configs.get(pname)
             if parent is None and self.open_includes:
@@ -655,10 +711,20 @@ class _Loader:
                 self.error(f"undefined model or config '{pname}'", pnode, "extends-error")
                 continue
             pkey = (parent.kind, parent.name)
+            if len(chain) >= MAX_EXTENDS_DEPTH:
+                if not self._extends_too_deep:
+                    self._extends_too_deep = True
+                    self.error(f"'extends' chain deeper than {MAX_EXTENDS_DEPTH} levels: Guild fails to load "
+                               "the file (maximum recursion depth exceeded)", pnode, "extends-error")
+                continue
             if pkey in chain or pkey == key:
-                cyc = [n for _, n in chain[chain.index(pkey):]] if pkey in chain else []
-                names_chain = " -> ".join(cyc + [m.name, pname]) if cyc else f"{m.name} -> {pname}"
+                if self.extends_seen:  # in another package's file: Guild's chain of names
+                    names_chain = " -> ".join(seen + [pname])
+                else:
+                    cyc = [n for _, n in chain[chain.index(pkey):]] if pkey in chain else []
+                    names_chain = " -> ".join(cyc + [m.name, pname]) if cyc else f"{m.name} -> {pname}"
                 self.error(f"cycle in 'extends' ({names_chain})", pnode, "extends-cycle")
+                self._extends_cycles += 1
                 continue
             pdata = self._resolve_extends(parent, chain + [key])
             if parent.open:
@@ -668,6 +734,37 @@ class _Loader:
                 pseudo = Node(MAP, inherited, pdata.sl, pdata.sc, pdata.el, pdata.ec)
                 merged = merge(merged, pseudo, origin=parent.name)
         return merged
+
+    def _package_parent(self, pname: str, pnode: Node, seen: List[str]) -> Optional[Node]:
+        """The data of `pkg/model`, found and resolved as Guild does (None: not resolved)."""
+        pkg, mname = pname.split("/", 1)
+        if pname in seen:
+            self.error(f"cycle in 'extends' ({' -> '.join(seen + [pname])})", pnode, "extends-cycle")
+            return None
+        base = os.path.dirname(os.path.abspath(self.path)) if self.path else None
+        path = packages.package_guildfile(pkg, base)
+        if path is None:
+            self.problem("extends-error", WARNING,
+                         f"cannot find Guild file for package '{pkg}' (not in this project, its sibling projects or "
+                         "the interpreter's sys.path; Guild refuses this file unless the package is installed where "
+                         "it runs)", pnode)
+            return None
+        if len(seen) >= _MAX_PACKAGE_DEPTH:
+            return None
+        sub = _load_package(path, tuple(seen + [pname]))
+        if sub is None:
+            return None
+        if sub.fatal:
+            msg = sub.fatal[0]
+            self.error(msg, pnode, "extends-cycle" if msg.startswith("cycle in") else "extends-error")
+            return None
+        self.package_models.append(sub.gf)
+        self.package_models.extend(sub.package_models)
+        parent = sub.gf.models.get(mname) or sub.gf.configs.get(mname)
+        if parent is None:
+            self.error(f"undefined model or config '{mname}' in package '{pkg}'", pnode, "extends-error")
+            return None
+        return parent.merged if parent.merged is not None else parent.node
 
     # models ----------------------------------------------------------------------------
     def _build_model(self, m: Model, data: Node):
@@ -694,12 +791,17 @@ class _Loader:
             else:
                 ops = self._expand_include(m, ops, "operations")
                 defaults = data.get("operation-defaults")
+                mixed = self._check_key_types(ops, "operation", data.get("operations"))
                 for k, v in ops.items():
+                    if mixed and k.kind == SCALAR and not isinstance(k.value, str):
+                        continue  # said above, in Guild's terms
                     self._build_operation(m, k, v, defaults)
         res = data.get("resources")
         if res is not None and not res.is_null:
             if res.kind == MAP:
+                raw = res
                 res = self._expand_include(m, res, "resources")
+                self._check_key_types(res, "resource", raw)
                 for k, v in res.items():
                     self._build_resource(m, k, v)
             else:
@@ -731,12 +833,20 @@ class _Loader:
         return merge(base, included, flag_defs=attr == "flags")
 
     def _include_target(self, ref: str, attr: str, node: Node, model: Optional[Model]):
-        name, _, filt = ref.partition("#")
+        m1 = _INCLUDE_REF_P1.match(ref)
+        m2 = None if m1 else _INCLUDE_REF_P2.match(ref)
+        if m1 is None and m2 is None:
+            self.error(f"invalid include reference '{ref}': operation references must be specified as "
+                       "CONFIG[#ATTRS] or MODEL:OPERATION[#ATTRS]", node, "include-error")
+            return None
+        if m1 is not None:
+            mname, opname, filt = m1.groups()
+        else:
+            (mname, filt), opname = m2.groups(), None
         keys = [k.strip() for k in filt.split(",")] if filt else None
         target: Optional[Node] = None
-        if ":" in name:
-            mname, opname = name.split(":", 1)
-            tm = self.gf.models.get(mname) or self.gf.configs.get(mname)
+        if opname is not None:
+            tm = self._find_named(mname, models_first=True)
             if tm is None:
                 if "/" in mname:
                     return _OPEN
@@ -750,9 +860,9 @@ class _Loader:
                 return None
             target = top.get(attr)
         else:
-            if "/" in name:
+            if "/" in mname:
                 return _OPEN
-            tm = self.gf.configs.get(name) or self.gf.models.get(name)
+            tm = self._find_named(mname, models_first=False)
             if tm is None:
                 if model is not None and model.open:
                     return _OPEN
@@ -768,6 +878,62 @@ class _Loader:
             pairs = [(k, v) for k, v in target.items() if k.value in keys]
             target = Node(MAP, pairs, target.sl, target.sc, target.el, target.ec, src=target.src)
         return target
+
+    def _check_key_types(self, section: Node, what: str, raw: Node) -> bool:
+        """Names YAML reads as something other than text (`on`, `yes`, `1`).
+
+        Guild sorts the names of flags, operations and resources: a name of another type
+        beside text names makes it fail (TypeError) and refuse the file. A flag name that
+        is not text but sorts (alone, or only such names) loads and fails when the
+        operation runs, building the flag's environment variable name.
+        """
+        odd = [k for k, _ in section.items()
+               if k.kind == SCALAR and not isinstance(k.value, str)]
+        if not odd:
+            return False
+        try:
+            sorted(k.value for k, _ in section.items() if k.kind == SCALAR)
+            sorts = True
+        except TypeError as e:
+            sorts, crash = False, str(e)
+        if sorts and what != "flag":
+            return False  # a lone odd name: the name checks say what Guild says
+        for k in odd:
+            shown = self._written(k)
+            kind = "boolean" if isinstance(k.value, bool) else type(k.value).__name__
+            read_as = f"the {kind} {k.py()!r}" if k.value is not None else "null"
+            if k.value is True or k.value is False:
+                read_as = f"the boolean {'true' if k.value else 'false'}"
+            quote = f"quote it to keep it a name: '{shown}'"
+            at = k if k.local else (raw.get_pair("$include") or (k,))[0]
+            if sorts:
+                self.problem("non-string-key", WARNING,
+                             f"YAML reads {what} name {shown} as {read_as}: Guild loads the file but the "
+                             f"operation fails when it runs (AttributeError: '{type(k.value).__name__}' object has "
+                             f"no attribute 'upper'); {quote}", at)
+            else:
+                self.problem("non-string-key", ERROR,
+                             f"YAML reads {what} name {shown} as {read_as}, and Guild cannot load a file whose "
+                             f"{what} names mix it with text names (TypeError: {crash}); {quote}", at)
+        return not sorts
+
+    def _written(self, n: Node) -> str:
+        """A scalar as written in the document (its value's text when elsewhere)."""
+        if n.local and n.sl == n.el and n.sl < len(self.gf.lines):
+            t = self.gf.lines[n.sl][n.sc:n.ec].strip()
+            if t:
+                return t
+        return n.text() or "null"
+
+    def _find_named(self, name: str, models_first: bool) -> Optional[Model]:
+        """A model or config of this file, else of a package file it extends (Guild looks
+        through the extending file, then the packages' files)."""
+        for gf in [self.gf] + self.package_models:
+            first, second = (gf.models, gf.configs) if models_first else (gf.configs, gf.models)
+            tm = first.get(name) or second.get(name)
+            if tm is not None:
+                return tm
+        return None
 
     # operations --------------------------------------------------------------------------
     def _build_operation(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
@@ -834,8 +1000,10 @@ class _Loader:
             if fnode.kind != MAP:
                 self.error(f"invalid flags value {fnode.py()!r}: expected a mapping", fnode)
             else:
+                raw = fnode
                 fnode = self._expand_include(m, fnode, "flags")
                 op.flags_node = fnode
+                self._check_key_types(fnode, "flag", raw)
                 for k, v in fnode.items():
                     if k.kind != SCALAR:
                         continue
@@ -941,7 +1109,8 @@ class _Loader:
             return Source("file", node.value, {}, node, node)
         if node.kind != MAP:
             return None
-        types = [t for t in SOURCE_TYPES if t in node]
+        # Guild counts a type attribute only when its value is truthy (`operation: ''` is none)
+        types = [t for t in SOURCE_TYPES if t in node and node.get(t).py()]
         if not types:
             self.error(f"invalid source {node.py()!r} in resource '{resource}': missing required attribute "
                        "(one of config, file, module, url, operation)", node, "invalid-source")
@@ -1192,6 +1361,10 @@ def merge(child: Node, parent: Node, origin: Optional[str] = None, flag_defs: bo
     return Node(MAP, pairs, child.sl, child.sc, child.el, child.ec, child.style, child.tag, child.src)
 
 
+# Guild 0.9.0 loads a chain of 200 models each extending the next, and fails at 300
+# with "maximum recursion depth exceeded".
+MAX_EXTENDS_DEPTH = 256
+
 # ``{{ name }}`` text can repeat params that repeat params: the text doubles at each
 # level. A param or value that would grow past this many characters is left as written
 # and reported at the param.
@@ -1293,11 +1466,44 @@ def _subst_text(v: str, params: Dict[str, Any]):
     return PARAM_RE.sub(repl, v)
 
 
+_PACKAGE_CACHE: Dict[Tuple, "_Loader"] = {}
+
+
+def _load_package(path: str, seen: Tuple[str, ...]) -> Optional["_Loader"]:
+    """Another package's guild file, loaded for `extends` (cached by file state and chain)."""
+    try:
+        st = os.stat(path)
+        key = (path, st.st_mtime_ns, st.st_size, seen)
+        hit = _PACKAGE_CACHE.get(key)
+        if hit is not None:
+            return hit
+        if st.st_size > 4 * 1024 * 1024:
+            return None
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    sub = _Loader(text, path, extends_seen=seen, src=path)
+    try:
+        sub.load()
+    except RecursionError:
+        return None
+    if len(_PACKAGE_CACHE) > 256:
+        _PACKAGE_CACHE.clear()
+    _PACKAGE_CACHE[key] = sub
+    return sub
+
+
 def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = None) -> Guildfile:
     """Load a guild file's text into the positioned model. Never raises.
 
     `chunks`: the ChunkCache of the document's previous versions (the server keeps one
     per open document): unchanged top-level entries are not composed again."""
+    if len(text) > MAX_FILE_BYTES:
+        gf = Guildfile(path, "", [""], None, format="invalid")
+        gf.problems.append(Problem("file-too-large", ERROR, too_large_message(len(text.encode("utf-8", "replace"))),
+                                   Range(0, 0, 0, 0)))
+        return gf
     loader = _Loader(text, path)
     loader.chunks = chunks
     # The model is a large acyclic graph of small objects built in one go: the cyclic
@@ -1385,9 +1591,16 @@ def import_script_flags(gf: Guildfile):
 
 
 def load_path(path: str) -> Guildfile:
-    """Load a file from disk; decoding problems become a diagnostic, never an exception."""
-    with open(path, "rb") as f:
-        data = f.read()
+    """Load a file from disk; decoding problems and a file too large become a diagnostic.
+    Raises ``OSError`` when the file cannot be opened or is not a regular file."""
+    try:
+        data = read_bytes(path)
+    except FileRefused as e:
+        if e.errno != errno.EFBIG:
+            raise
+        gf = Guildfile(path, "", [""], None, format="invalid")
+        gf.problems.append(Problem("file-too-large", ERROR, e.strerror, Range(0, 0, 0, 0)))
+        return gf
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

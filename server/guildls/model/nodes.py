@@ -36,8 +36,48 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _constructor = SafeConstructor()
 _scalar_ctors = SafeConstructor.yaml_constructors
 
+# Guild patches PyYAML's resolver when it starts (guild/yaml_util.py, patch_yaml_resolver):
+# the exponent sign and the decimal point of a float are optional, so `1e-3` is the float
+# 0.001 and `1.0e3` is 1000.0 for Guild (plain YAML 1.1 keeps both as text). The pattern is
+# added after PyYAML's own ones, as Guild does, so ints, dates and the rest are unchanged.
+GUILD_FLOAT_RE = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+            |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+            |\.[0-9_]+(?:[eE][-+][0-9]+)?
+            |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+            |[-+]?\.(?:inf|Inf|INF)
+            |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_FLOAT_FIRST = list("-+0123456789.")
 
-class _FastLoader(_Loader):
+
+class GuildLoader(_Loader):
+    """PyYAML's safe loader with Guild's resolver rules: the one way values are decoded."""
+
+
+GuildLoader.add_implicit_resolver("tag:yaml.org,2002:float", GUILD_FLOAT_RE, _FLOAT_FIRST)
+
+
+class GuildDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """PyYAML's safe dumper with Guild's resolver rules (text that Guild would read as a
+    float, such as '1e-3', is quoted)."""
+
+
+GuildDumper.add_implicit_resolver("tag:yaml.org,2002:float", GUILD_FLOAT_RE, _FLOAT_FIRST)
+
+
+def safe_load(text: str):
+    """``yaml.safe_load`` as Guild does it (Guild's resolver rules)."""
+    return yaml.load(text, Loader=GuildLoader)
+
+
+def safe_dump(value, **kw) -> str:
+    """``yaml.safe_dump`` as Guild does it (Guild's resolver rules)."""
+    return yaml.dump(value, Dumper=GuildDumper, **kw)
+
+
+class _FastLoader(GuildLoader):
     """The same loader with implicit tag resolution memoized per scalar text.
 
     PyYAML resolves every plain scalar with a chain of regular expressions in Python,

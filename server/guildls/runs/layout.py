@@ -36,6 +36,7 @@ from typing import Any, Iterable, Optional
 import yaml
 
 from .. import fslinks
+from ..model.nodes import GuildDumper, GuildLoader
 from .status import pid_alive, status_for_exit
 
 _ts_lock = threading.Lock()
@@ -66,8 +67,9 @@ def runs_dir(project_dir: str, env: Optional[dict] = None) -> str:
     return os.path.join(os.path.abspath(project_dir), ".guild", "runs")
 
 
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Guild reads and writes attributes with its own resolver rules ('1e-3' is a float)
+_Dumper = GuildDumper
+_Loader = GuildLoader
 
 def encode_attr(val: Any) -> str:
     encoded = yaml.dump(val, Dumper=_Dumper, default_flow_style=False, indent=2).strip()
@@ -170,7 +172,7 @@ class Run:
     def get(self, name: str, default: Any = None) -> Any:
         try:
             with open(self.guild_path("attrs", name)) as f:
-                val = yaml.safe_load(f)
+                val = yaml.load(f, Loader=_Loader)
         except (OSError, yaml.YAMLError):
             return default
         return default if val is None else val

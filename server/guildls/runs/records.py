@@ -25,7 +25,7 @@ def create_run(runs_root: str, run_id: Optional[str] = None) -> Run:
 
 
 def init_common_attrs(run: Run, *, opref: str, flags: dict, user_flags: dict, cmd: list,
-                      label: Optional[str], tags: list, env: dict, run_params: dict,
+                      label: Optional[str], tags: list, env: Optional[dict], run_params: dict,
                       extra: Optional[dict] = None) -> None:
     run.write_opref(opref)
     run.write_attr("flags", flags)
@@ -35,7 +35,8 @@ def init_common_attrs(run: Run, *, opref: str, flags: dict, user_flags: dict, cm
         run.write_attr("label", label)
     if tags:
         run.write_attr("tags", list(tags))
-    run.write_attr("env", env)
+    if env is not None:  # Guild writes it when the run starts
+        run.write_attr("env", env)
     run.write_attr("run_params", run_params)
     global _PLATFORM, _HOST_USER
     if _HOST_USER is None:

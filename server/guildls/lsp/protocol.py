@@ -1,0 +1,61 @@
+"""JSON-RPC edge cases pygls leaves to the server.
+
+A request whose params do not match the protocol's types (a negative line, a
+character of 2**40, a text document without uri) fails while the message is decoded:
+pygls then drops the request (the client waits forever) and pops up "Error in
+server: Invalid Params" in the editor. Here every such request is answered with a
+JSON-RPC ``InvalidParams`` error naming the method, and a client's malformed message
+is logged, never shown as a popup.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol
+
+log = logging.getLogger(__name__)
+
+
+class _Answered:
+    """A request already answered with an error while it was decoded."""
+
+    jsonrpc = None
+
+
+ANSWERED = _Answered()
+
+
+class GuildProtocol(LanguageServerProtocol):
+    def structure_message(self, data: dict) -> Any:
+        try:
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError) as e:
+            if "id" in data and "method" in data and isinstance(data.get("id"), (int, str)):
+                method = data.get("method")
+                code = JsonRpcInvalidParams.CODE if isinstance(e, JsonRpcInvalidParams) else e.code
+                self._send_response(data["id"], error=types.ResponseError(
+                    code=code, message=f"invalid params for {method}: they do not match the protocol's types"))
+                return ANSWERED
+            raise
+
+    def handle_message(self, message):
+        if message is ANSWERED:
+            return
+        return super().handle_message(message)
+
+
+def report_quietly(server, error: Exception, source) -> bool:
+    """True when ``error`` is the client's (malformed JSON-RPC): logged, no popup."""
+    if isinstance(source, type) and issubclass(source, JsonRpcException):
+        log.warning("malformed message from the client: %s", error)
+        try:
+            server.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Warning, message=f"guildls: ignored a malformed message: {error}"))
+        except Exception:  # pragma: no cover - transport gone
+            pass
+        return True
+    return False
