@@ -13,9 +13,11 @@
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--workflow-line N]
 //          [--cancel 1] [--reload 3]
-//          [--scenario main|untrusted|nopython]
+//          [--scenario main|untrusted|nopython|runs]
 // --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
 //   "Run workflow" must be refused with a message saying why;
+// --scenario runs: the Guild Runs view, Run with flags, Compare, Plots and the
+//   workflow graph (vscode_runs.js);
 // --scenario nopython: guildls.python names a missing or too old interpreter: a notification
 //   says so, and its "Open Setting" button opens the setting.
 // --planted-line: 0-based line of the planted error (an unknown attribute);
@@ -25,11 +27,12 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { runsScenario } = require('./vscode_runs');
 
 function parseArgs(argv) {
   const a = {
     url: '', folder: '', file: 'guild.yml', out: './vscode-e2e-out', lens: 'Run workflow',
-    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, cancel: 1, reload: 3,
+    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, 'train-line': 0, cancel: 1, reload: 3,
     chromium: '/usr/bin/chromium', width: 1280, height: 800, scenario: 'main',
   };
   for (let i = 2; i < argv.length; i += 2) {
@@ -37,7 +40,7 @@ function parseArgs(argv) {
     if (!(k in a)) throw new Error(`unknown option --${k}`);
     a[k] = argv[i + 1];
   }
-  for (const k of ['timeout', 'run-timeout', 'planted-line', 'slow-line', 'workflow-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
+  for (const k of ['timeout', 'run-timeout', 'planted-line', 'slow-line', 'workflow-line', 'train-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
   return a;
 }
 
@@ -119,7 +122,9 @@ async function main() {
     await page.keyboard.press('F1');
     await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
     await page.keyboard.type(title);
-    await page.waitForTimeout(600);
+    // Enter once the command's row is listed (on a busy machine it comes late)
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title.replace(/^[^:]+:\s*/, '') }).first()
+      .waitFor({ timeout: a.timeout }).catch(() => {});
     await page.keyboard.press('Enter');
   };
 
@@ -171,6 +176,10 @@ async function main() {
     await openFile();
     mark('file_opened');
 
+    if (a.scenario === 'runs') {
+      await runsScenario({ page, a, res, shot, toasts, lens, gotoLine, runCommand, squeeze, plain });
+      throw null;
+    }
     if (a.scenario === 'untrusted' || a.scenario === 'nopython') {
       await scenario(a.scenario);
       throw null; // done: skip the main flow

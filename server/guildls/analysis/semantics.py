@@ -155,7 +155,7 @@ def _memo_key(gf: Guildfile, world, model: Model, op: Operation):
     A check added to `_check_operation` that reads anything else of the document must
     add it here."""
     node = op.node
-    if op.origin is not None or op.flags_node is not node.get("flags"):
+    if op.origin is not None or op.flags_node is not node.get("flags") or _script_read(op):
         return None
     targets: tuple = ()
     if op.steps and not op.main and not op.exec:
@@ -164,11 +164,19 @@ def _memo_key(gf: Guildfile, world, model: Model, op: Operation):
             if not st.opspec or "${" in st.opspec:
                 continue
             target, status = resolve_step_target(gf, model, st.opspec)
+            if target is not None and _script_read(target):
+                return None
             found.append((status, target))
         targets = tuple(found)
     key = ("semantics-operation", id(node), node.sl, id(op.key), op.key.sl, op.key.sc, model.name, model.open,
            world, tuple((status, id(t)) for status, t in targets))
     return key, targets
+
+
+def _script_read(op: Operation) -> bool:
+    """Were the operation's flags read from its script (model.import_script_flags)? The
+    script may change while the guild file does not: such results are not remembered."""
+    return "_script_flags_open" in op.__dict__ or any(f.origin == "script" for f in op.flags.values())
 
 
 # ---------------------------------------------------------------------------------

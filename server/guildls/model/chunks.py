@@ -131,6 +131,11 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     if not starts or any(line and line[0] != "#" for line in lines[:starts[0]]):
         cache.clear()
         return compose(text, src)
+    if not cache._chunks and "&" not in text:
+        # nothing to reuse: one compose of the whole text costs less than one per chunk,
+        # and without anchors (so without aliases) each entry is what composing its chunk
+        # alone gives; keep them as the chunks of this version
+        return _compose_whole(text, lines, starts, cache, src)
     old = cache._chunks
     new: Dict[str, _Chunk] = {}
     entries: List[Node] = []
@@ -188,3 +193,36 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     cache.reused, cache.composed = reused, composed
     return Composed(root, [], duplicates, False)
 
+
+
+def _compose_whole(text: str, lines: List[str], starts: List[int], cache: ChunkCache, src) -> Composed:
+    full = compose(text, src)
+    root = full.root
+    if (full.syntax_errors or full.partial or root is None or root.kind == SCALAR
+            or len(root.value) != len(starts)):
+        return full
+    entries = root.value
+    for i, e in enumerate(entries):
+        k = e[0] if root.kind == MAP else e
+        if k.sl != starts[i] or (root.kind == MAP and (k.kind != SCALAR or k.sc != 0)):
+            return full
+    bounds = starts + [len(lines)]
+    dups: Dict[int, list] = {}
+    for first, dup in full.duplicates:
+        j = next((i for i in range(len(starts)) if starts[i] <= dup.sl < bounds[i + 1]), None)
+        if j is None:
+            return full
+        dups.setdefault(j, []).append((first, dup))
+    new: Dict[str, _Chunk] = {}
+    n = len(starts)
+    for i, start in enumerate(starts):
+        end = bounds[i + 1]
+        ctext = "\n".join(lines[start:end])
+        if end < len(lines):
+            ctext += "\n"
+        el, ec = (end, 0) if i < n - 1 else (root.el, root.ec)
+        croot = Node(root.kind, [entries[i]], start, 0, el, ec, root.style, root.tag, src)
+        new[ctext] = _Chunk(croot, dups.get(i, []), start)
+    cache._chunks = new
+    cache.reused, cache.composed = 0, n
+    return full
