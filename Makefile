@@ -90,9 +90,9 @@ $(CLIENT)/guildls-$(CLIENT_VERSION)-%.vsix: $(BUNDLE_CACHE)/%/inputs.sha256 $(VS
 	cd $(CLIENT) && npx vsce package --no-dependencies --no-rewrite-relative-links \
 	  $(if $(filter universal,$*),,--target $*) -o guildls-$(CLIENT_VERSION)-$*.vsix
 
-# npm ci + typecheck + bundle, then VS Code (code-server) and Neovim end to end
+# npm ci + typecheck + bundle + unit tests of the pure client code, then VS Code (code-server) and Neovim end to end
 test-client: $(STAMP)
-	cd $(CLIENT) && npm ci --no-audit --no-fund && npm run typecheck && npm run bundle
+	cd $(CLIENT) && npm ci --no-audit --no-fund && npm run typecheck && npm run bundle && npm run test:unit
 	GUILDLS_REALCLIENTS=1 $(PY) -m pytest -v -rs tests/realclients
 
 clean:

@@ -6,8 +6,9 @@ Usage: python bench/runs_listing.py [--runs 1000] [--repeat 5] [--guild PATH]
 Records: the seed example's end-to-end workflow is run once with guildls (4 runs: workflow +
 3 steps, with output scalars), then copied as whole groups under new ids (step links rewired,
 times shifted) until there are --runs runs. Reference: real Guild 0.9.0 (`.venv-guild/bin/guild`,
-or --guild / $GUILD_EXE). Both commands run as fresh processes (cold: nothing cached);
-medians of --repeat. The language server is timed cold (first call) and warm (later calls,
+or --guild / $GUILD_EXE). Both commands run as fresh processes; medians of --repeat. guildls
+keeps finished runs' records in `<guild home>/cache/guildls-runs.json` (checked against three
+stats per run): its very first call, without that file, is reported apart. The language server is timed cold (first call) and warm (later calls,
 the finished runs cached by their directories' modification times).
 Goals: CLI >= 10x faster than `guild runs`; listRuns over LSP < 200 ms.
 """
@@ -130,7 +131,10 @@ def main() -> int:
         n = len(os.listdir(os.path.join(home, "runs")))
         env = dict(os.environ, GUILD_HOME=home)
         ours, theirs = [], []
-        out = b""
+        cache = os.path.join(home, "cache", "guildls-runs.json")
+        if os.path.exists(cache):
+            os.remove(cache)
+        first, out = timed([sys.executable, "-m", "guildls", "runs", "--format", "json"], env, proj)
         for _ in range(a.repeat):
             dt, out = timed([sys.executable, "-m", "guildls", "runs", "--format", "json"], env, proj)
             ours.append(dt)
@@ -141,12 +145,14 @@ def main() -> int:
         assert len(listed) == n, (len(listed), n)
         mo = statistics.median(ours)
         print(f"{n} runs (guildls end-to-end groups of 4, with scalars), median of {a.repeat}, fresh processes:")
-        print(f"  guildls runs --format json : {mo * 1000:8.0f} ms")
+        print(f"  guildls runs --format json : {mo * 1000:8.0f} ms "
+              f"(first call, before its cache file existed: {first * 1000:.0f} ms)")
         if theirs:
             mt = statistics.median(theirs)
             assert len([ln for ln in gout.decode().splitlines() if ln.startswith("[")]) == n
             print(f"  guild runs -a (Guild 0.9.0): {mt * 1000:8.0f} ms")
-            print(f"  ratio: guildls is {mt / mo:.1f}x faster (goal >= 10x)")
+            print(f"  ratio: guildls is {mt / mo:.1f}x faster (goal >= 10x); "
+                  f"first call without cache file: {mt / first:.1f}x")
         else:
             print(f"  guild runs: not measured ({a.guild} not found; make oracle)")
         lsp = Lsp(env, proj)

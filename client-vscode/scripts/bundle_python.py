@@ -70,6 +70,10 @@ FALLBACKS = {
     "rpds-py": "rpds over pyrsistent (pyrsistent-as-rpds-py): schema checks slower",
 }
 FALLBACK_DISTS = ["pyrsistent", "pyrsistent-as-rpds-py"]
+# compiled on the registry but bundled as their pure-Python wheel, and what that costs
+PURE_INSTEAD = {
+    "protobuf": "protobuf's pure-Python implementation (no upb): reading runs' scalar event files is slower",
+}
 # the module rpds-py provides, over the adapter (its own 'fake rpds' is not on the registry)
 RPDS_SHIM = '''"""rpds-py's API over pyrsistent (guildls bundle fallback, no compiled rpds-py here)."""
 from pyrsistent_as_rpds.pure import *  # noqa: F401,F403
@@ -109,9 +113,12 @@ def wheel_tags(filename: str):
 # -- lock --------------------------------------------------------------------------------
 def guildls_requirements() -> list[str]:
     """The dependencies declared in pyproject.toml ([project] dependencies)."""
-    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    m = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
-    return re.findall(r'"([^"]+)"', m.group(1)) if m else []
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    with open(REPO / "pyproject.toml", "rb") as f:
+        return list(tomllib.load(f)["project"]["dependencies"])
 
 
 def make_lock() -> dict:
@@ -122,7 +129,10 @@ def make_lock() -> dict:
         oldest = "%d.%d" % OLDEST
         r = pip("download", "-q", "--only-binary=:all:", "--python-version", oldest, "--implementation", "cp",
                 "--abi", ABIS[0], "--platform", TARGETS["linux-x64"][0], "-d", str(tmp),
-                *guildls_requirements(), "exceptiongroup", "typing_extensions", *FALLBACK_DISTS)
+                # markers dropped: pip would judge them by the running Python, and the bundle
+                # serves 3.9 too (tomli before 3.11)
+                *(r.split(";")[0].strip() for r in guildls_requirements()),
+                "exceptiongroup", "typing_extensions", *FALLBACK_DISTS)
         if r.returncode:
             sys.exit(r.stdout)
         lock = {"python": [oldest, "%d.%d" % NEWEST], "pure": {}, "compiled": {}, "fallback": {}}
@@ -130,6 +140,12 @@ def make_lock() -> dict:
             name, version, tags = wheel_tags(whl.name)
             kind = ("fallback" if name in FALLBACK_DISTS else
                     "pure" if all(p == "any" for _, _, p in tags) else "compiled")
+            if kind == "compiled" and name not in FALLBACKS:
+                # a compiled dependency with a pure-Python wheel of its own (protobuf):
+                # that wheel, for every target (see PURE_INSTEAD)
+                if not fetch(tmp / "pure", name, version, None, []):
+                    sys.exit(f"{name}=={version} has compiled wheels only: teach the bundler its fallback")
+                kind = "pure"
             lock[kind][name] = version
         missing = set(FALLBACKS) - set(lock["compiled"])
         if missing:
@@ -284,6 +300,8 @@ def build(target: str, dest: pathlib.Path, lock: dict, wheels: pathlib.Path) -> 
     (dest / "_fallback" / "rpds").mkdir(parents=True, exist_ok=True)
     (dest / "_fallback" / "rpds" / "__init__.py").write_text(RPDS_SHIM)
     manifest["fallback"]["rpds-py"] = {"what": FALLBACKS["rpds-py"]}
+    manifest["pure_instead"] = {n: PURE_INSTEAD.get(n, "pure-Python wheel") for n in lock["pure"]
+                                if n in PURE_INSTEAD}
     for sub in [dest, *(dest / "_cpython").glob("cp*"), dest / "_fallback"]:
         shutil.rmtree(sub / "bin", ignore_errors=True)
     (dest / "bundle.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -3,7 +3,8 @@
 // runs a home in the editor. This file only wires the modules together:
 //   server.ts      find Python (python.ts), start/restart the language client
 //   commands.ts    the Guild: commands and the lens command hook
-//   runs/          runs in progress (output channels)
+//   runs/          runs in progress (live.ts), the Guild Runs view and its actions
+//   webviews/      Compare, Plots, workflow graph panels (their pages: webview-ui/)
 //   plan.ts        Show Plan documents
 //   status.ts      the status bar item; coldStart.ts its start-up figures
 import * as vscode from 'vscode';
@@ -12,6 +13,7 @@ import { registerCommands } from './commands';
 import { ext, initContext } from './context';
 import { initPlans } from './plan';
 import { watchPythonExtension } from './python';
+import { initRunsViews } from './runs';
 import { initLiveRuns } from './runs/live';
 import { restartClient, startClient, stopClient } from './server';
 import { initStatus, updateStatus } from './status';
@@ -26,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const started = startClient();
   ext.log.info(`guildls extension ${context.extension.packageJSON.version} activated`);
   initPlans(context);
+  initRunsViews(context);
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (['guildls.python', 'guildls.serverArgs', 'guildls.importStrategy'].some((k) => e.affectsConfiguration(k))) {

@@ -28,28 +28,59 @@ export type ExecuteCommandHook = (command: string, args: unknown[], next: (args:
 let client: LanguageClient | undefined;
 let clientStarting: Promise<void> | undefined;
 let executeHook: ExecuteCommandHook | undefined;
-const notificationHandlers: { method: string; handler: (params: any) => void }[] = [];
+let lensHook: ((lenses: vscode.CodeLens[]) => vscode.CodeLens[]) | undefined;
+const notificationHandlers = new Map<string, Set<(params: unknown) => void>>();
 const restartListeners: (() => void)[] = [];
+const readyListeners = new Set<() => void>();
 
 export function setExecuteCommandHook(hook: ExecuteCommandHook): void {
   executeHook = hook;
 }
 
-/** Registers a handler for a server notification on the current and every later client. */
+/** Adds to (or changes) the code lenses the server gives a document. */
+export function setCodeLensHook(hook: (lenses: vscode.CodeLens[]) => vscode.CodeLens[]): void {
+  lensHook = hook;
+}
+
+/**
+ * Registers a handler for a server notification on the current and every later
+ * client. Several modules may listen to one notification (the language client
+ * keeps one handler per method: this fans out).
+ */
 export function onServerNotification<P>(method: string, handler: (params: P) => void): vscode.Disposable {
-  const entry = { method, handler };
-  notificationHandlers.push(entry);
-  const sub = client?.onNotification(method, handler);
-  return new vscode.Disposable(() => {
-    const i = notificationHandlers.indexOf(entry);
-    if (i >= 0) notificationHandlers.splice(i, 1);
-    sub?.dispose();
-  });
+  let set = notificationHandlers.get(method);
+  if (!set) {
+    set = new Set();
+    notificationHandlers.set(method, set);
+    client?.onNotification(method, (params: unknown) => dispatch(method, params));
+  }
+  set.add(handler as (params: unknown) => void);
+  return new vscode.Disposable(() => set!.delete(handler as (params: unknown) => void));
+}
+
+function dispatch(method: string, params: unknown): void {
+  for (const h of [...(notificationHandlers.get(method) ?? [])]) {
+    try {
+      h(params);
+    } catch (e) {
+      ext.log.error(`handling ${method}: ${errText(e)}`);
+    }
+  }
 }
 
 /** Called when the server is restarted (runs it was tracking are no longer followed). */
 export function onServerRestart(listener: () => void): void {
   restartListeners.push(listener);
+}
+
+/** Called each time a server (re)starts and answers. */
+export function onServerReady(listener: () => void): vscode.Disposable {
+  readyListeners.add(listener);
+  return new vscode.Disposable(() => readyListeners.delete(listener));
+}
+
+export function isServerRunning(): boolean {
+  return !!client && client.state === State.Running;
 }
 
 export async function sendServerCommand(command: string, arg: unknown): Promise<unknown> {
@@ -138,6 +169,10 @@ async function doStartClient(): Promise<void> {
         if (hooked) return hooked;
         return next(command, cmdArgs);
       },
+      provideCodeLenses: async (document, token, next) => {
+        const lenses = await next(document, token);
+        return lenses && lensHook ? lensHook(lenses) : lenses;
+      },
       handleDiagnostics: (uri, diagnostics, next) => {
         if (!firstDiagnosticsSeen()) noteFirstDiagnostics(uri, diagnostics.length);
         next(uri, diagnostics);
@@ -150,12 +185,13 @@ async function doStartClient(): Promise<void> {
     if (lc !== client) return;
     if (e.newState === State.Running) {
       setServerState('ready');
+      for (const l of readyListeners) l();
       setTimeout(() => takeOverProgress(lc), 0); // again after an automatic restart (the client's own handler comes back)
     }
     else if (e.newState === State.Starting) setServerState('starting');
     else if (e.newState === State.Stopped && getServerState() !== 'error') setServerState('stopped');
   });
-  for (const { method, handler } of notificationHandlers) lc.onNotification(method, handler);
+  for (const method of notificationHandlers.keys()) lc.onNotification(method, (params: unknown) => dispatch(method, params));
   try {
     markSpawn();
     await lc.start();

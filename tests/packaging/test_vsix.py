@@ -103,6 +103,10 @@ def test_target_contents(built, target):
         m = re.search(r'TargetPlatform="([^"]+)"', manifest)
         assert (m.group(1) if m else "universal") == target
         assert bundle["target"] == target
+        bundled = {*bundle["pure"], *(d for abi in bundle["abis"].values() for d in abi), *bundle["fallback"]}
+        for req in bundle_python.guildls_requirements():  # every dependency of pyproject.toml
+            name = bundle_python.norm(re.split(r"[<>=!~; \[]", req)[0])
+            assert name in bundled, f"{name} ({req}) is not in the {target} bundle: run `make bundle-lock`"
         binaries = [n for n in names if re.search(r"\.(so|pyd|dylib|dll)$", n)]
         if target == "universal":
             assert binaries == [], binaries
@@ -173,6 +177,27 @@ async def test_universal_answers_initialize_and_reports_fallbacks(universal, tmp
     assert result.server_info.name == "guildls"
     for w in FALLBACK_WORDS:
         assert [m for m in messages if w in m], (w, messages)
+
+
+SCALARS = """
+import sys
+sys.path[0:0] = __import__("runpy").run_path(sys.argv[1])["bundle_path"](sys.argv[2])
+from guildls.runs.scalars import encode_event, record
+from guildls.runs.tfevents import read_event_file
+with open(sys.argv[3], "wb") as f:
+    f.write(record(encode_event(1.0, 0, scalars={"loss": 0.5})))
+print(read_event_file(sys.argv[3]))
+"""
+
+
+@pytest.mark.skipif(bundle_python.local_target() != "linux-x64", reason="runs the Linux x86_64 package")
+def test_bundled_protobuf_reads_run_scalars(linux_x64, universal, tmp_path):
+    for launcher in (linux_x64, universal):
+        libs = launcher.parents[1] / "bundled" / "libs"
+        r = subprocess.run([FOUND[min(FOUND)], "-I", "-S", "-c", SCALARS, str(launcher), str(libs),
+                            str(tmp_path / "events.out.tfevents.1.h.1.0")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        assert r.returncode == 0 and "loss" in r.stdout and "0.5" in r.stdout, r.stdout
 
 
 BAD = """\

@@ -141,7 +141,7 @@ for i in range(1200):
 PLANTED = "  no-such-attribute: 1"
 
 
-def make_workspace(dest: Path, near_workflow: bool = False) -> dict:
+def make_workspace(dest: Path, near_workflow: bool = False, plant: bool = True) -> dict:
     """Copy examples/seed to DEST, add an operation `slow` (runs until stopped)
     at the end, and plant an error: an unknown attribute in the first
     operation (the editor shows it without scrolling), or with NEAR_WORKFLOW in
@@ -171,6 +171,10 @@ def make_workspace(dest: Path, near_workflow: bool = False) -> dict:
         return any(re.match(r"^  steps:", ln) for ln in lines[h:nxt])
     workflow = next(h for h in heads if is_workflow(h))
     target = max(h for h in heads if h < workflow) if near_workflow else heads[0]
+    if not plant:  # a clean file (the runs tests)
+        gy.write_text("\n".join(lines) + "\n")
+        return {"path": gy, "planted": None, "slow": lines.index("slow:"), "workflow": workflow,
+                "train": lines.index("train:") if "train:" in lines else None}
     lines.insert(target + 1, PLANTED)
     gy.write_text("\n".join(lines) + "\n")
     return {"path": gy, "planted": lines.index(PLANTED), "slow": lines.index("slow:"),

@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from realclients_util import (CACHE, REPO, HERE, apt_install, check_server, line_of, make_workspace, npm_registry_reachable,
+from realclients_util import (CACHE, REPO, HERE, venv_python, apt_install, check_server, line_of, make_workspace, npm_registry_reachable,
                       say, shared_tools, wait_until)
 
 CS = CACHE / "cs" / "node_modules" / ".bin" / "code-server"
@@ -266,15 +266,9 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
         f"median {median} ms, all {reloads}; goal < {COLD_START_GOAL_MS} ms{'' if median < COLD_START_GOAL_MS else ' (MISSED)'}")
 
 
-def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="",
-                 extra_yaml="") -> dict:
+def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="") -> dict:
     ws = tmp_path / "seed"
     w = make_workspace(ws, near_workflow=True)
-    if extra_yaml:  # an operation appended to guild.yml: its lens is the one clicked
-        text = w["path"].read_text()
-        text += "" if text.endswith("\n") else "\n"
-        w["workflow"] = len(text.splitlines())
-        w["path"].write_text(text + extra_yaml)
     out = out_root / f"vscode-{name}{'-' + name_suffix if name_suffix else ''}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -326,15 +320,83 @@ def test_bad_interpreter_is_reported(case, code_server, vsix, out_root, tmp_path
     assert steps["setting_shown"], steps.get("setting_text")
 
 
-def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
-    """guildls.run.daskScheduler (and guildls.run.workers) go with every run: a batch workflow
-    run with that address reaches the server, which says why the cluster cannot be used: the
-    bundled guildls has no Dask (the optional extra), or nobody listens at the address."""
-    steps = run_scenario("dask", vsix, out_root, tmp_path, {
-        "guildls.run.daskScheduler": "tcp://127.0.0.1:9", "guildls.run.workers": 2},
-        extra_yaml="sweep:\n  steps:\n    - train lr=[0.1,0.2]\n")
-    out = "\n".join(steps["run_output"])
-    assert "batch trials on the Dask cluster at tcp://127.0.0.1:9" in out, out
-    assert ("cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out
-            or "needs Dask distributed, which is not installed: pip install 'guildls[dask]'" in out), out
-    assert re.search(r"^■ sweep error \(exit code 1\)", out, re.M), out
+def test_runs_views(code_server, vsix, out_root, tmp_path):
+    """Issue 8 in real VS Code: "Show graph" lens -> the workflow graph, whose 3
+    step nodes turn completed while the workflow (run from its lens) goes; the
+    Guild Runs view shows the workflow run and its 3 step runs; "Run with
+    flags…" shows the server's message on a bad value and runs epochs=3;
+    Compare of the two workflow runs has epochs, lr and accuracy columns; a
+    label that looks like HTML shows as text; Plots draws one series per run;
+    after a window reload, Show Output of a past run shows its recorded output."""
+    ws = tmp_path / "seed"
+    w = make_workspace(ws, plant=False)
+    out = out_root / "vscode-runs"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    # the server from the repo's venv (with every dependency, protobuf included): this test is
+    # about the client's runs features, test_shared_probe covers the bundled server
+    cs = CodeServer(vsix, ws, out, {"workbench.colorTheme": "Default Dark Modern",
+                                    "guildls.importStrategy": "fromEnvironment", "guildls.python": venv_python()})
+    try:
+        r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
+                            "--file", "guild.yml", "--out", str(out), "--scenario", "runs",
+                            "--workflow-line", str(w["workflow"]), "--train-line", str(w["train"]),
+                            "--width", "1440", "--height", "900"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=1200)
+        print(r.stdout[-4000:])
+    finally:
+        cs.close()
+    res = json.loads((out / "result.json").read_text())
+    steps = res["steps"]
+    for k, v in steps.items():
+        say(f"  runs {k}: {json.dumps(v, ensure_ascii=False)[:600]}")
+    assert res["errors"] == [], res["errors"]
+    csp = [m for m in res["console_errors"] if "Content Security Policy" in m or "Refused to" in m]
+    assert not csp, csp
+    # lenses beside the server's: Run with flags…, Show graph
+    assert any("Run with flags" in t for t in steps["workflow_lenses"]), steps["workflow_lenses"]
+    assert any("Show graph" in t for t in steps["workflow_lenses"]), steps["workflow_lenses"]
+    # the graph: 3 step nodes, each seen completed after the run
+    step_nodes = [n for n in steps["graph_nodes"] if "kind-step" in (n["cls"] or "")]
+    assert len(step_nodes) == 3, steps["graph_nodes"]
+    seen = steps["graph_seen"] or {}
+    for n in step_nodes:
+        assert seen.get(n["id"], [])[-1:] == ["completed"], (n, seen)
+        assert len(seen[n["id"]]) >= 2, f"{n['id']} never changed colour during the run: {seen[n['id']]}"
+    # the Runs view: workflow run, its 3 step runs under it, completed
+    rows = steps["runs_rows_after_first"]
+    top = next(i for i, r in enumerate(rows) if r["level"] == 1 and r["desc"].startswith("end-to-end"))
+    kids = [r["desc"].split(" · ")[0] for r in rows[top + 1:top + 4]]
+    assert kids == ["prepare-data", "train", "test"], rows
+    assert all("pass" in r["icon"] for r in rows[top:top + 4]), rows
+    # the run is over for the status bar too (several modules listen to runFinished)
+    assert not any("end-to-end" in t for t in steps["status_bar_after_first"]), steps["status_bar_after_first"]
+    # Run with flags: pre-filled; a bad value refused with the server's words
+    assert "epochs=2" in steps["train_flags_prefill"] and "lr=0.1" in steps["train_flags_prefill"], steps["train_flags_prefill"]
+    assert "epochs" in steps["bad_flag_message"] and "abc" in steps["bad_flag_message"], steps["bad_flag_message"]
+    assert steps["bad_flag_box_still_open"]
+    assert "epochs=2" in steps["workflow_flags_prefill"], steps["workflow_flags_prefill"]
+    # Compare: flag and scalar columns for the two runs, epochs differs
+    heads = [h.replace("▲", "").replace("▼", "").strip() for h in steps["compare_headers"]]
+    assert {"epochs", "lr", "accuracy"} <= set(heads), heads
+    assert len(steps["compare_rows"]) == 2, steps["compare_rows"]
+    assert any(d.startswith("epochs") for d in steps["compare_differs"]), steps["compare_differs"]
+    assert steps["compare_sorted_epochs"] == ["2", "3"], steps["compare_sorted_epochs"]
+    # the HTML-looking label is text: no element made of it, no alert
+    assert "<img src=x onerror=alert(1)>" in steps["compare_labels"], steps["compare_labels"]
+    assert steps["compare_img_elements"] == 0
+    assert any("<img src=x onerror=alert(1)>" in t for t in steps["tree_labels"]), steps["tree_labels"]
+    assert steps["dialogs"] == []
+    # Plots: one series per run in each chart
+    assert steps["plots"], "no charts"
+    loss = [c for c in steps["plots"] if c["key"] == "loss"]
+    assert loss and len(loss[0]["series"]) == 2, steps["plots"]
+    # Show Output after a reload: the run's recorded output
+    assert "train" in steps["output_tab"], steps["output_tab"]
+    assert any("loss:" in ln for ln in steps["output_text"]), steps["output_text"]
+    # Rerun (a new train run on top), Open Run Folder (revealed in the Explorer), Delete (confirmed)
+    assert steps["rerun_rows"], "the rerun of train did not show"
+    assert steps["open_folder_revealed"], steps["open_folder_row"]
+    assert "Delete run" in steps["delete_dialog"] and "trash" in steps["delete_dialog"], steps["delete_dialog"]
+    assert steps["workflow_runs_after_cancel"] == steps["workflow_runs_before_delete"] == 2
+    assert steps["workflow_runs_after_delete"] == 1

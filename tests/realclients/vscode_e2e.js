@@ -13,14 +13,13 @@
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--workflow-line N]
 //          [--cancel 1] [--reload 3]
-//          [--scenario main|untrusted|nopython|dask]
+//          [--scenario main|untrusted|nopython|runs]
 // --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
 //   "Run workflow" must be refused with a message saying why;
+// --scenario runs: the Guild Runs view, Run with flags, Compare, Plots and the
+//   workflow graph (vscode_runs.js);
 // --scenario nopython: guildls.python names a missing or too old interpreter: a notification
 //   says so, and its "Open Setting" button opens the setting.
-// --scenario dask: guildls.run.daskScheduler names a scheduler nobody listens on: a click on
-//   "Run workflow" above a batch workflow reaches the server with that address, and the run's
-//   output channel says why it cannot be used (no guildls[dask] in the bundle, or unreachable).
 // --planted-line: 0-based line of the planted error (an unknown attribute);
 // --workflow-line: 0-based line of the workflow operation (revealed before the lens is looked for);
 // --slow-line: 0-based line of an operation that runs until stopped (cancel test).
@@ -28,11 +27,12 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { runsScenario } = require('./vscode_runs');
 
 function parseArgs(argv) {
   const a = {
     url: '', folder: '', file: 'guild.yml', out: './vscode-e2e-out', lens: 'Run workflow',
-    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, cancel: 1, reload: 3,
+    timeout: 60000, 'run-timeout': 180000, 'planted-line': 0, 'slow-line': 0, 'workflow-line': 0, 'train-line': 0, cancel: 1, reload: 3,
     chromium: '/usr/bin/chromium', width: 1280, height: 800, scenario: 'main',
   };
   for (let i = 2; i < argv.length; i += 2) {
@@ -40,7 +40,7 @@ function parseArgs(argv) {
     if (!(k in a)) throw new Error(`unknown option --${k}`);
     a[k] = argv[i + 1];
   }
-  for (const k of ['timeout', 'run-timeout', 'planted-line', 'slow-line', 'workflow-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
+  for (const k of ['timeout', 'run-timeout', 'planted-line', 'slow-line', 'workflow-line', 'train-line', 'cancel', 'reload', 'width', 'height']) a[k] = Number(a[k]);
   return a;
 }
 
@@ -122,29 +122,14 @@ async function main() {
     await page.keyboard.press('F1');
     await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
     await page.keyboard.type(title);
-    await page.waitForTimeout(600);
+    // Enter once the command's row is listed (on a busy machine it comes late)
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title.replace(/^[^:]+:\s*/, '') }).first()
+      .waitFor({ timeout: a.timeout }).catch(() => {});
     await page.keyboard.press('Enter');
   };
 
   const scenario = async (name) => {
-    if (name === 'dask') {
-      await gotoLine(a['workflow-line'] + 1);
-      await lens.first().waitFor({ timeout: a.timeout });
-      await page.waitForTimeout(500);
-      outputSeen.length = 0;
-      // the batch workflow is the file's last operation: its lens is the last one in view
-      res.steps.lenses_in_view = await lens.count();
-      await lens.last().click();
-      // the bundled guildls has no Dask: it says so; with guildls[dask], the scheduler is unreachable
-      const seen = await waitOutput(/cannot reach the Dask scheduler|guildls\[dask\]/, a['run-timeout']);
-      if (!seen) res.errors.push('the run output never said why the Dask cluster cannot be used');
-      await waitOutput(/^■ /m, a.timeout);
-      await page.waitForTimeout(800);
-      await readOutput();
-      res.steps.run_output = outputSeen.slice();
-      res.steps.toasts = await toastTexts();
-      await shot('dask-unreachable.png');
-    } else if (name === 'untrusted') {
+    if (name === 'untrusted') {
       res.steps.restricted_mode = await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first()
         .waitFor({ timeout: a.timeout }).then(() => true, () => false);
       await gotoLine(a['workflow-line'] + 1);
@@ -191,7 +176,11 @@ async function main() {
     await openFile();
     mark('file_opened');
 
-    if (a.scenario === 'untrusted' || a.scenario === 'nopython' || a.scenario === 'dask') {
+    if (a.scenario === 'runs') {
+      await runsScenario({ page, a, res, shot, toasts, lens, gotoLine, runCommand, squeeze, plain });
+      throw null;
+    }
+    if (a.scenario === 'untrusted' || a.scenario === 'nopython') {
       await scenario(a.scenario);
       throw null; // done: skip the main flow
     }

@@ -189,3 +189,32 @@ def test_rm_moves_to_guilds_trash_and_guild_restores_it(tmp_path):
 
 def test_embedded_schema_is_the_declared_one():
     assert tfevents._file_descriptor_proto().SerializeToString() == tfevents._SERIALIZED
+
+
+def _fresh_process_state():
+    from guildls.runs import reader
+    reader._cache.clear()
+    reader._loaded.clear()
+    reader._dirty.clear()
+
+
+def test_cache_file_between_processes(tmp_path):
+    from guildls.runs import reader
+    root = tmp_path / "home" / "runs"
+    r = _run(root, label="a", flags={"lr": 0.1})
+    _fresh_process_state()
+    first = query.list_runs([str(root)])
+    path = reader.cache_path(str(root))
+    assert os.path.isfile(path)
+    _fresh_process_state()
+    assert query.list_runs([str(root)]) == first  # read back from the file
+    # a run changed since is read again, not taken from the file
+    _fresh_process_state()
+    R.Run(r.id, r.path).write_attr("label", "b")
+    assert query.list_runs([str(root)])[0]["label"] == "b"
+    # a damaged or foreign cache file is ignored
+    for junk in ("{not json", json.dumps({"version": 1, "runs": {r.id: {"stamp": "x"}}}), "[]"):
+        with open(path, "w") as f:
+            f.write(junk)
+        _fresh_process_state()
+        assert query.list_runs([str(root)])[0]["label"] == "b"

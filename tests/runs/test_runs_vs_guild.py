@@ -7,7 +7,11 @@ import json
 import os
 import re
 
-from runs_util import guild, guildls
+import shutil
+
+import pytest
+
+from runs_util import GUILD, SEED, guild, guildls, have_guild
 
 
 def _ours(mixed):
@@ -109,3 +113,31 @@ def test_filters(mixed):
     assert ids("label:best") == ["train"]
     assert set(ids("kind:workflow")) == {"end-to-end"}
     assert ids("epochs=99") == []
+
+
+def test_guildls_batch_reads_as_guild_shows_it(tmp_path):
+    if not have_guild():
+        pytest.skip(f"real Guild is not installed at {GUILD} (make oracle, or set GUILD_EXE)")
+    proj = tmp_path / "seed"
+    shutil.copytree(SEED, proj, ignore=shutil.ignore_patterns(".guild"))
+    home = tmp_path / "home"
+    home.mkdir()
+    guildls(["run", "prepare-data", "--yes"], proj, home)
+    guildls(["run", "train", "lr=[0.1,0.2]", "--yes"], proj, home)
+    ours = json.loads(guildls(["runs", "--format", "json"], proj, home).stdout)
+    theirs = guild(["runs", "-a"], proj, home).stdout
+    rows = [re.match(r"\[\d+:([0-9a-f]{8})\]\s+(\S+)\s+\S+ \S+\s+(\S+)", ln).groups()
+            for ln in theirs.splitlines() if ln.startswith("[")]
+    assert [(r["short_id"], r["operation"], r["status"]) for r in ours] == rows
+    batch = next(r for r in ours if r["kind"] == "batch")
+    assert batch["operation"] == "train+" and batch["guildfile"] == str(proj / "guild.yml")
+    trials = [r for r in ours if r["kind"] == "trial"]
+    assert sorted(r["id"] for r in trials) == sorted(batch["trials"])
+    assert sorted(r["flags"]["lr"] for r in trials) == [0.1, 0.2]
+    assert all(r["parent"] == batch["id"] for r in trials)
+    t_csv = list(csv.reader(io.StringIO(guild(["compare", "--csv", "-"], proj, home).stdout)))
+    o_csv = list(csv.reader(io.StringIO(guildls(["compare", "--format", "csv"], proj, home).stdout)))
+    assert o_csv[0] == t_csv[0]
+    for o, t in zip(o_csv[1:], t_csv[1:]):
+        assert [_num(x) for i, x in enumerate(o) if o_csv[0][i] != "time"] == \
+            [_num(x) for i, x in enumerate(t) if t_csv[0][i] != "time"]

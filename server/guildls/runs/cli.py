@@ -146,6 +146,8 @@ def cmd_compare(argv: list) -> int:
         description="Runs x flags x last scalar values, like `guild compare --table`.")
     _common(p)
     p.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    p.add_argument("--include-batch", action="store_true",
+                   help="include batch runs (left out by default, as Guild does)")
     p.add_argument("runs", nargs="*", metavar="RUN",
                    help="run ids, id prefixes or indexes (default: all runs)")
     try:
@@ -159,6 +161,8 @@ def cmd_compare(argv: list) -> int:
         except query.RunSelectError as e:
             _err(f"guildls: {e}")
             return 1
+    if not args.include_batch:
+        runs = [r for r in runs if r["kind"] != "batch"]
     cols = query.compare_columns(runs)
     if args.format == "json":
         json.dump({"columns": cols, "runs": runs}, sys.stdout, indent=1)

@@ -106,14 +106,33 @@ def _status(guild_dir: str, exit_status: Any) -> str:
     return "running" if pid_alive(pid) else "error"
 
 
-def operation_name(opref: Optional[dict]) -> str:
-    """The operation as `guild runs` shows it: `op`, `model:op`, `pkg/model:op`."""
+def _base_op(opref: Optional[dict]) -> str:
     if not opref:
         return ""
-    op = f"{opref['model']}:{opref['op']}" if opref.get("model") else opref.get("op", "")
-    if opref.get("pkg_type") == "package" and opref.get("pkg_name"):
-        op = f"{opref['pkg_name']}/{op}"
-    return op
+    op, model, kind = opref.get("op", ""), opref.get("model", ""), opref.get("pkg_type")
+    if kind == "package":
+        return f"{opref.get('pkg_name')}/{model + ':' if model else ''}{op}"
+    if kind == "func":
+        return f"{op}()"
+    return f"{model}:{op}" if model else op
+
+
+def operation_name(opref: Optional[dict], proto_opref: Optional[dict] = None) -> str:
+    """The operation as `guild runs` shows it (Guild 0.9's run_util.format_operation): `op`,
+    `model:op`, `pkg/model:op`; a batch run is its prototype's operation + its own (`train+`,
+    `train+random`)."""
+    base = _base_op(opref)
+    if proto_opref is None:
+        return base
+    return _base_op(proto_opref) + ("" if base.startswith("+") else "+") + base
+
+
+def _read_opref(guild_dir: str) -> Optional[str]:
+    try:
+        with open(os.path.join(guild_dir, "opref"), encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def _stamp(run_dir: str) -> Optional[tuple]:
@@ -128,30 +147,103 @@ def _stamp(run_dir: str) -> Optional[tuple]:
 def read_run(run_dir: str, *, scalars: bool = True) -> Optional[dict]:
     """The run record of one run directory (without parent/steps/trials, see list_runs), or
     None when the directory is not a run."""
-    run_dir = os.path.abspath(run_dir)
+    got = _read_cached(os.path.abspath(run_dir), scalars)
+    return got[0] if got is not None else None
+
+
+def _read_cached(run_dir: str, scalars: bool) -> Optional[tuple]:
+    """(record, links to sibling runs), from the cache while the run's directories are
+    unchanged; finished runs only are cached."""
     stamp = _stamp(run_dir)
     with _cache_lock:
         hit = _cache.get(run_dir)
     if hit is not None and stamp is not None and hit[0] == stamp and (hit[2] or not scalars):
-        return hit[1]
+        return hit[1], hit[3]
     rec = _read_run(run_dir, scalars)
-    if rec is not None and stamp is not None and rec["status"] not in ("running", "pending", "staged"):
+    if rec is None:
+        return None
+    links = _run_links(run_dir, os.path.dirname(run_dir))
+    if stamp is not None and rec["status"] not in ("running", "pending", "staged"):
         with _cache_lock:
-            _cache[run_dir] = (stamp, rec, scalars)
-    return rec
+            _cache[run_dir] = (stamp, rec, scalars, links)
+            _dirty.add(os.path.dirname(run_dir))
+    return rec, links
+
+
+# -- the cache kept between processes -------------------------------------------------------
+# `<guild home>/cache/guildls-runs.json` (Guild keeps its own index in that folder): the
+# records of finished runs with the stamps they were read at, so a fresh `guildls runs` costs
+# three stats per unchanged run. Written atomically; unreadable or foreign content is ignored.
+
+CACHE_VERSION = 1
+_dirty: set = set()
+_loaded: set = set()
+
+
+def cache_path(runs_root: str) -> str:
+    return os.path.join(os.path.dirname(runs_root), "cache", "guildls-runs.json")
+
+
+def _load_disk_cache(runs_root: str) -> None:
+    if runs_root in _loaded:
+        return
+    _loaded.add(runs_root)
+    import json
+
+    try:
+        with open(cache_path(runs_root), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        return
+    entries = data.get("runs")
+    if not isinstance(entries, dict):
+        return
+    with _cache_lock:
+        for rid, e in entries.items():
+            try:
+                run_dir = os.path.join(runs_root, rid)
+                if run_dir in _cache or not RUN_ID.match(rid):
+                    continue
+                _cache[run_dir] = (tuple(e["stamp"]), e["rec"], bool(e["scalars"]),
+                                   [tuple(x) for x in e["links"]])
+            except (KeyError, TypeError, ValueError):
+                continue
+
+
+def _save_disk_cache(runs_root: str, ids: set) -> None:
+    if runs_root not in _dirty:
+        return
+    _dirty.discard(runs_root)
+    import json
+
+    prefix = runs_root + os.sep
+    with _cache_lock:
+        entries = {d[len(prefix):]: {"stamp": list(v[0]), "rec": v[1], "scalars": v[2],
+                                     "links": [list(x) for x in v[3]]}
+                   for d, v in _cache.items() if d.startswith(prefix) and d[len(prefix):] in ids}
+    path = cache_path(runs_root)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        from .layout import atomic_write
+
+        atomic_write(path, json.dumps({"version": CACHE_VERSION, "runs": entries}))
+    except OSError as e:
+        log.debug("run cache not written to %s: %s", path, e)
 
 
 def _read_run(run_dir: str, scalars: bool) -> Optional[dict]:
     guild_dir = os.path.join(run_dir, ".guild")
-    try:
-        with open(os.path.join(guild_dir, "opref"), encoding="utf-8", errors="replace") as f:
-            opref_text = f.read()
-    except OSError:
+    opref_text = _read_opref(guild_dir)
+    if opref_text is None:
         return None
     problems: list = []
     opref = decode_opref(opref_text)
     if opref is None:
         problems.append("opref: not a Guild operation reference")
+    proto_text = _read_opref(os.path.join(guild_dir, "proto", ".guild"))
+    proto = decode_opref(proto_text) if proto_text is not None else None
     attrs = os.path.join(guild_dir, "attrs")
     run_id = os.path.basename(run_dir)
     started = _attr(attrs, "started", problems)
@@ -181,17 +273,19 @@ def _read_run(run_dir: str, scalars: bool) -> Optional[dict]:
         elif status == "running":
             duration = round(max(0.0, time.time() - t0 / 1e6), 3)
     guildfile = project = None
-    if opref and opref.get("pkg_type") == "guildfile" and opref.get("pkg_name"):
-        guildfile = opref["pkg_name"]
-        project = os.path.dirname(guildfile)
+    for o in (opref, proto):  # a batch run belongs to its prototype's guild file
+        if o and o.get("pkg_type") == "guildfile" and o.get("pkg_name"):
+            guildfile = o["pkg_name"]
+            project = os.path.dirname(guildfile)
+            break
     sc: dict = {}
     if scalars:  # the run's own; scan() adds those of linked runs (a workflow's steps)
         sc = tfevents.last_values(tfevents.run_series(run_dir, tfevents.own_event_dirs(run_dir)))
-    is_batch = os.path.isdir(os.path.join(guild_dir, "proto"))
+    is_batch = proto is not None or os.path.isdir(os.path.join(guild_dir, "proto"))
     rec = {
         "id": run_id,
         "short_id": run_id[:8],
-        "operation": operation_name(opref),
+        "operation": operation_name(opref, proto),
         "model": (opref or {}).get("model", ""),
         "op_name": (opref or {}).get("op", ""),
         "status": status,
@@ -217,14 +311,17 @@ def _read_run(run_dir: str, scalars: bool) -> Optional[dict]:
     return rec
 
 
-def scan(runs_root: str, *, scalars: bool = True) -> list[dict]:
+def scan(runs_root: str, *, scalars: bool = True, persistent: bool = True) -> list[dict]:
     """Every run under a runs directory, linked up (parent/steps/trials, kind), newest first
-    (by started, else initialized time, as `guild runs`)."""
+    (by started, else initialized time, as `guild runs`). `persistent`: use and update the
+    cache file in the guild home."""
     runs_root = os.path.abspath(runs_root)
     try:
         names = os.listdir(runs_root)
     except OSError:
         return []
+    if persistent:
+        _load_disk_cache(runs_root)
     recs: dict = {}
     links: dict = {}
     for name in names:
@@ -235,17 +332,19 @@ def scan(runs_root: str, *, scalars: bool = True) -> list[dict]:
                 log.info("skipping %s in the runs directory: not a run id", path)
             continue
         try:
-            rec = read_run(path, scalars=scalars)
+            got = _read_cached(path, scalars)
         except Exception as e:  # never let one strange run break a listing
             log.warning("skipping run %s: %s: %s", path, type(e).__name__, e)
             continue
-        if rec is None:
+        if got is None:
             if path not in _skipped_logged:
                 _skipped_logged.add(path)
                 log.info("skipping %s: no .guild/opref (not a run, or still being created)", path)
             continue
+        rec, links[name] = got
         recs[name] = dict(rec, steps=[], trials=[], parent=None)
-        links[name] = _run_links(path, runs_root)
+    if persistent:
+        _save_disk_cache(runs_root, set(recs))
     merged: set = set()
 
     def merge_scalars(rid: str, stack: tuple = ()) -> dict:

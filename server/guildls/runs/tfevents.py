@@ -187,6 +187,9 @@ def _parse(path: str) -> dict:
     return series
 
 
+_GUILD_DIR = os.sep + ".guild"
+
+
 def own_event_dirs(run_dir: str) -> list[str]:
     """Directories of the run's own tree (links not followed) holding event files."""
     out = []
@@ -202,7 +205,8 @@ def own_event_dirs(run_dir: str) -> list[str]:
         for e in entries:
             try:
                 if e.is_dir(follow_symlinks=False):
-                    subdirs.append(e.path)
+                    if not (e.name == "attrs" and d.endswith(_GUILD_DIR)):  # YAML only
+                        subdirs.append(e.path)
                 elif not found and is_event_file(e.name) and e.is_file(follow_symlinks=False):
                     found = True
             except OSError:
