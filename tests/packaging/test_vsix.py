@@ -43,7 +43,7 @@ FORMAT = {"linux": "elf", "darwin": "macho", "win32": "pe"}
 ALLOWED = {"extension/package.json", "extension/readme.md", "extension/changelog.md", "extension/LICENSE.txt",
            "extension/language-configuration.json", "extension/dist/extension.js",
            "extension/python/guildls_launcher.py", "extension.vsixmanifest", "[Content_Types].xml"}
-ALLOWED_DIRS = ("extension/bundled/libs/", "extension/images/", "extension/syntaxes/")
+ALLOWED_DIRS = ("extension/bundled/libs/", "extension/images/", "extension/syntaxes/", "extension/dist/webviews/")
 
 _spec = importlib.util.spec_from_file_location("bundle_python", CLIENT / "scripts" / "bundle_python.py")
 bundle_python = importlib.util.module_from_spec(_spec)
