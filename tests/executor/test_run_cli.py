@@ -74,8 +74,11 @@ def test_interrupt_stops_the_run(project):
     project.write("long.py", "import time\nprint('started', flush=True)\ntime.sleep(600)\n")
     project.guildfile("long: {main: long}\nwf:\n  steps: [long]\n")
     env = project.env()
+    # started as a shell starts a background job: SIGINT ignored (Python then installs no
+    # KeyboardInterrupt handler of its own); the interrupt must stop the run all the same
     p = subprocess.Popen([sys.executable, "-m", "guildls", "run", "-C", project.root, "wf", "--yes"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     assert p.stdout.readline().strip() == "started"
     p.send_signal(signal.SIGINT)
     try:

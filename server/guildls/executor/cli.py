@@ -219,9 +219,13 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
 
     t = threading.Thread(target=work, name="guildls-run", daemon=True)
     interrupted = False
-    old_term = None
+    old_term = old_int = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+        # a process started in the background by a non-interactive shell inherits SIGINT
+        # ignored, and Python then raises no KeyboardInterrupt: `kill -INT` would not stop
+        # the run. Interrupting a run must always stop it.
+        old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     t.start()
     try:
         while not finished.is_set():
@@ -235,6 +239,8 @@ def _execute(plan, project_dir: str, path: str, args) -> int:
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+        if old_int is not None:
+            signal.signal(signal.SIGINT, old_int)
     if launcher is not None:
         launcher.close()
     if "error" in holder:
