@@ -2,6 +2,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# defined before any rule names it: make expands a rule's prerequisites as it reads the rule
+CLIENT := client-vscode
 
 .PHONY: demo test test-python test-packaging venv clean oracle vsix vsix-all bundle-lock test-client client-build
 
@@ -47,7 +49,6 @@ test-packaging: $(RELEASE_STAMP) $(CLIENT)/node_modules/.package-lock.json
 test: test-python test-packaging test-client
 
 # --- VS Code extension (client-vscode/) and real-editor tests (tests/realclients/)
-CLIENT := client-vscode
 CLIENT_VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' $(CLIENT)/package.json)
 
 $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json
