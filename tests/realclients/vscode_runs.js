@@ -234,8 +234,10 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   await shot('runs-07-plots.png');
 
   // 8. after a window reload: Show Output of a past run reads its recorded output
+  // wait for the reload itself (the old workbench is still on the page until it happens)
+  const reloaded = page.waitForEvent('load', { timeout: T });
   await runCommand('Developer: Reload Window');
-  await sleep(page, 1500);
+  await reloaded;
   await page.waitForSelector('.monaco-workbench', { timeout: T });
   if (!(await showRunsView())) throw new Error('no Guild Runs view after the reload');
   const trainRow = rowLocator(/^train/).first();
