@@ -140,14 +140,7 @@ def run_batch(runner, node, parent, ancestors: list, depth: int):
             tinfo = rmod.RunInfo(trun.id, f"trial {len(made) + 1}", t.opspec, t.path, depth + 1)
             runner.runs.append(tinfo)
             made.append((trun, tinfo))
-        run.write_lock(os.getpid())
-        run.open_output()
-        info.started = time.time()
-        run.mark_started()
-        info.status = "running"
-        runner._emit({"type": "run-started", "runId": run.id, "name": node.name,
-                      "operation": node.opspec, "depth": depth, "batch": True,
-                      "trials": trials_n, "parentId": parent.id if parent else None})
+        runner._start_parent_run(run, info, node, depth, parent, batch=True, trials=trials_n)
         code = _run_trials(runner, node, parent, chain, depth, made)
     except BaseException:
         for trun, tinfo in made:

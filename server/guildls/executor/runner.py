@@ -233,6 +233,18 @@ class Runner:
                 time.sleep(0.02)
             proctl.kill(p)
 
+    def _start_parent_run(self, run, info, node, depth: int, parent, **event) -> None:
+        """Mark a workflow or batch run started: this process holds its lock and it collects
+        its children's output."""
+        run.write_lock(os.getpid())
+        run.open_output()
+        info.started = time.time()
+        run.mark_started()
+        info.status = "running"
+        self._emit({"type": "run-started", "runId": run.id, "name": node.name,
+                    "operation": node.opspec, "depth": depth, **event,
+                    "parentId": parent.id if parent else None})
+
     def _opref(self, op) -> str:
         model = op.model.name if op.model is not None else ""
         return R.encode_opref(self.guildfile_path, model, op.name, self._opref_version)
@@ -331,13 +343,7 @@ class Runner:
             label=self._label(node, node.flags), tags=node.options.get("tags") or [],
             env=env, run_params=self._run_params(node, run.path if parent else None),
             extra={"steps": raw_steps, "sourcecode_digest": None, "deps": {}})
-        run.write_lock(os.getpid())
-        run.open_output()
-        info.started = time.time()
-        run.mark_started()
-        info.status = "running"
-        self._emit({"type": "run-started", "runId": run.id, "name": node.name,
-                    "operation": node.opspec, "depth": depth, "parentId": parent.id if parent else None})
+        self._start_parent_run(run, info, node, depth, parent)
         chain = ancestors + [run]
         code = 0
         try:
