@@ -86,23 +86,18 @@ def _run_step(r: dict):
     return max(steps) if steps else None
 
 
+# compare columns read straight off the run object
+_RUN_FIELDS = {"run": "short_id", "operation": "operation", "started": "started",
+               "time": "duration", "status": "status", "label": "label"}
+
+
 def compare_row(r: dict, columns: list[str]) -> dict:
     """{column: value} of one run; None where the run has no such flag or scalar. Flags win
     over scalars of the same name, as in Guild."""
     row: dict = {}
     for c in columns:
-        if c == "run":
-            row[c] = r["short_id"]
-        elif c == "operation":
-            row[c] = r["operation"]
-        elif c == "started":
-            row[c] = r["started"]
-        elif c == "time":
-            row[c] = r["duration"]
-        elif c == "status":
-            row[c] = r["status"]
-        elif c == "label":
-            row[c] = r["label"]
+        if c in _RUN_FIELDS:
+            row[c] = r[_RUN_FIELDS[c]]
         elif c == "step":
             row[c] = _run_step(r)
         elif c in r["flags"]:
