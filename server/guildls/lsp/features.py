@@ -107,6 +107,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
                                                                          "code-server"))
     if not _snippets_ok(ls):
         result.items = [it for it in result.items if it.insert_text_format != types.InsertTextFormat.Snippet]
+    fixed: dict = {}
     for it in result.items:
         if not vscode and it.command is not None and it.command.command.startswith("editor."):
             it.command = None
@@ -114,7 +115,11 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
             it.documentation = _markup(ls, "completion", it.documentation.value)
         te = it.text_edit
         if isinstance(te, types.TextEdit):
-            te.range = cols.fix(te.range)
+            # items may share one range object (a long list of names): convert it once
+            hit = fixed.get(id(te.range))
+            if hit is None:  # (the original is kept alive: its id stays unique)
+                hit = fixed[id(te.range)] = (te.range, cols.fix(te.range))
+            te.range = hit[1]
         if isinstance(it.data, dict):
             it.data["uri"] = uri
     return result
