@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
 from ..analysis import codeactions, completion, hover, links, navigation, semtokens
+from ..model.lines import split_lines
 from .positions import Columns
 from .positions import encoding_of as _encoding
 
@@ -97,7 +98,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     if gf is None:
         return types.CompletionList(is_incomplete=False, items=[])
     text = ls.workspace.get_text_document(uri).source
-    lines = gf.lines if text == gf.text else text.split("\n")
+    lines = gf.lines if text == gf.text else split_lines(text)
     cols = Columns(lines, _encoding(ls))
     line, col = _at(cols, params.position)
     result = completion.complete(gf, line, col, lines=lines)
