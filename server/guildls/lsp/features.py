@@ -53,6 +53,56 @@ def _snippets_ok(ls) -> bool:
     return bool(getattr(item, "snippet_support", False))
 
 
+def _item_defaults(ls) -> set:
+    """The CompletionList ``itemDefaults`` the client takes (LSP 3.17; VS Code: editRange,
+    data, ...)."""
+    caps = getattr(ls, "client_capabilities", None)
+    comp = getattr(getattr(caps, "text_document", None), "completion", None)
+    return set(getattr(getattr(comp, "completion_list", None), "item_defaults", None) or ())
+
+
+def _share_defaults(result: types.CompletionList, uri: str, accepted: set) -> None:
+    """Move what most items repeat into ``itemDefaults``: the edit range (an item keeps
+    its own text only when it differs from its label) and the resolve data of operation
+    items of one model (resolve then finds the operation by its label). A list of 200
+    step targets then serializes about 8 times faster (bench/edit_latency.py)."""
+    items = result.items
+    if len(items) < 8 or "editRange" not in accepted:
+        return
+    if not all(isinstance(it.text_edit, types.TextEdit) for it in items):
+        return  # with a default range, an item's insertText would be ignored
+    counts: dict = {}
+    for it in items:
+        te = it.text_edit
+        if isinstance(te, types.TextEdit):
+            r = te.range
+            key = (r.start.line, r.start.character, r.end.line, r.end.character)
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return
+    key, _n = max(counts.items(), key=lambda kv: kv[1])
+    defaults = types.CompletionItemDefaults(edit_range=types.Range(
+        start=types.Position(key[0], key[1]), end=types.Position(key[2], key[3])))
+    for it in items:
+        te = it.text_edit
+        if isinstance(te, types.TextEdit) and (te.range.start.line, te.range.start.character,
+                                               te.range.end.line, te.range.end.character) == key:
+            it.text_edit = None
+            if te.new_text != it.label:
+                it.text_edit_text = te.new_text
+    if "data" in accepted:
+        models = {it.data.get("model") for it in items
+                  if isinstance(it.data, dict) and it.data.get("kind") == "operation"}
+        if len(models) == 1:
+            model = models.pop()
+            defaults.data = {"kind": "operation", "model": model, "uri": uri}
+            for it in items:
+                d = it.data
+                if isinstance(d, dict) and d.get("kind") == "operation" and d.get("op") == it.label:
+                    it.data = None
+    result.item_defaults = defaults
+
+
 def _markup(ls, where: str, value: str):
     """Markdown content, or the plain string for clients that do not declare Markdown."""
     if _markup_kind(ls, where) == types.MarkupKind.Markdown:
@@ -123,6 +173,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
             te.range = hit[1]
         if isinstance(it.data, dict):
             it.data["uri"] = uri
+    _share_defaults(result, uri, _item_defaults(ls))
     return result
 
 
@@ -136,7 +187,8 @@ def do_resolve(ls, item: types.CompletionItem) -> types.CompletionItem:
             m = gf.models.get(data.get("model")) if gf is not None else None
             if m is None and gf is not None:
                 m = gf.configs.get(data.get("model"))
-            op = m.operations.get(data.get("op")) if m is not None else None
+            # the list's default data names no operation: the label does (see _share_defaults)
+            op = m.operations.get(data.get("op") or item.label) if m is not None else None
             if op is not None:
                 item.documentation = _markup(ls, "completion", hover.operation_markdown(op))
         elif data.get("kind") == "attribute":
