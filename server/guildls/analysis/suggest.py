@@ -22,6 +22,8 @@ CUTOFF = 0.6
 MAX_RANKED = 10  # candidates from the index ranked by difflib's ratio
 _CACHE_SIZE = 8
 _cache: "OrderedDict[int, tuple]" = OrderedDict()
+_QUICK_CACHE_SIZE = 8192
+_quick_cache: Dict[tuple, List[str]] = {}
 
 
 def _deletions(word: str) -> Set[str]:
@@ -54,6 +56,34 @@ def _cached_index(names: tuple) -> Dict[str, List[str]]:
     return idx
 
 
+def _quick_pass(name: str, cands: tuple, exclude: tuple) -> List[str]:
+    """The candidates that pass difflib's two cheap bounds against ``name``
+    (``real_quick_ratio`` and ``quick_ratio`` >= CUTOFF), in candidate order: what
+    ``get_close_matches`` would go on to rank, so ranking only these gives its answer.
+
+    Both bounds depend only on the multiset of the name's characters (its length and how
+    often each character occurs), so the list is remembered by that: a mapping with
+    60,000 unknown keys ``k0`` ... ``k59999`` has fewer than 3,000 such multisets."""
+    key = ("".join(sorted(name)), cands, exclude)
+    hit = _quick_cache.get(key)
+    if hit is not None:
+        return hit
+    skip = set(exclude)
+    sm = difflib.SequenceMatcher()
+    sm.set_seq2(name)
+    out = []
+    for c in dict.fromkeys(cands):
+        if c in skip or not isinstance(c, str):
+            continue
+        sm.set_seq1(c)
+        if sm.real_quick_ratio() >= CUTOFF and sm.quick_ratio() >= CUTOFF:
+            out.append(c)
+    if len(_quick_cache) >= _QUICK_CACHE_SIZE:
+        _quick_cache.clear()
+    _quick_cache[key] = out
+    return out
+
+
 def suggest(name: str, candidates: Iterable[str], n: int = 3, exclude: Iterable[str] = ()) -> List[str]:
     """Up to ``n`` candidates close to ``name`` (best first), never ``name`` itself nor
     anything in ``exclude``."""
@@ -61,7 +91,12 @@ def suggest(name: str, candidates: Iterable[str], n: int = 3, exclude: Iterable[
     skip.add(name)
     cands = tuple(candidates)
     if len(cands) <= SMALL:
-        pool = [c for c in dict.fromkeys(cands) if c not in skip and isinstance(c, str)]
+        if isinstance(name, str):
+            pool = [c for c in _quick_pass(name, cands, tuple(exclude)) if c != name]
+            if not pool:
+                return []
+        else:
+            pool = [c for c in dict.fromkeys(cands) if c not in skip and isinstance(c, str)]
         return difflib.get_close_matches(name, pool, n=n, cutoff=CUTOFF)
     if not isinstance(name, str) or len(name) > MAX_NAME:
         return []
