@@ -87,16 +87,14 @@ def _quick_pass(name: str, cands: tuple, exclude: tuple) -> List[str]:
 def suggest(name: str, candidates: Iterable[str], n: int = 3, exclude: Iterable[str] = ()) -> List[str]:
     """Up to ``n`` candidates close to ``name`` (best first), never ``name`` itself nor
     anything in ``exclude``."""
+    cands = tuple(candidates)
+    if len(cands) <= SMALL and isinstance(name, str):
+        pool = [c for c in _quick_pass(name, cands, tuple(exclude)) if c != name]
+        return difflib.get_close_matches(name, pool, n=n, cutoff=CUTOFF) if pool else []
     skip = set(exclude)
     skip.add(name)
-    cands = tuple(candidates)
     if len(cands) <= SMALL:
-        if isinstance(name, str):
-            pool = [c for c in _quick_pass(name, cands, tuple(exclude)) if c != name]
-            if not pool:
-                return []
-        else:
-            pool = [c for c in dict.fromkeys(cands) if c not in skip and isinstance(c, str)]
+        pool = [c for c in dict.fromkeys(cands) if c not in skip and isinstance(c, str)]
         return difflib.get_close_matches(name, pool, n=n, cutoff=CUTOFF)
     if not isinstance(name, str) or len(name) > MAX_NAME:
         return []
