@@ -1,6 +1,7 @@
 """Tiny projects in tmp_path for executor tests."""
 
 import os
+import sys
 import textwrap
 
 import pytest
@@ -77,3 +78,15 @@ def project(tmp_path):
     home = tmp_path / "guild-home"
     home.mkdir()
     return Project(root, home)
+
+
+
+@pytest.fixture
+def trial_marks(project, tmp_path):
+    """`project` with the operation `w` whose trials record when they run (trialmarks.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # --import-mode=importlib
+    from trialmarks import TrialMarks
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    return TrialMarks(project, marks)
