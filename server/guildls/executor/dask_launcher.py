@@ -178,16 +178,25 @@ class DaskLauncher:
         except Exception as e:
             self._inboxes.pop(run_id, None)
             return 1, f"cannot submit the trial to the Dask scheduler at {self.address}: {e}"
+        ended = False
         try:
-            return self._wait(fut, inbox, on_chunk, on_started, stopping)
+            code, message, ended = self._wait(fut, inbox, on_chunk, on_started, stopping)
+            return code, message
         finally:
             self._inboxes.pop(run_id, None)
-            try:
-                os.remove(os.path.join(cwd, ".guild", CLAIM))
-            except OSError:
-                pass
+            if ended:
+                try:
+                    os.remove(os.path.join(cwd, ".guild", CLAIM))
+                except OSError:
+                    pass
+            else:  # given up (worker died, scheduler lost): never to run again elsewhere,
+                try:  # and its claim stays, so a task Dask already moved does not run it
+                    fut.cancel()
+                except Exception:
+                    pass
 
-    def _wait(self, fut, inbox, on_chunk, on_started, stopping) -> tuple[int, Optional[str]]:
+    def _wait(self, fut, inbox, on_chunk, on_started, stopping) -> tuple[int, Optional[str], bool]:
+        """(exit code, message, whether the task ended: False when given up on)"""
         started = False
         worker_addr: Optional[str] = None
         checked_at = time.time()
@@ -204,20 +213,20 @@ class DaskLauncher:
                     except Exception:
                         pass
             if stop_sent_at is not None and not started and fut.done():
-                return -15, None
+                return -15, None, True
             if stop_sent_at is not None and time.time() - stop_sent_at > KILL_GRACE + 10:
-                return -15, "the Dask worker did not confirm that the trial stopped"
+                return -15, "the Dask worker did not confirm that the trial stopped", False
             try:
                 msg = inbox.get(timeout=0.2)
             except queue.Empty:
                 status = self.client.status
                 if status in ("closed", "closing"):
                     return (-15 if stopping.is_set() else 1,
-                            f"lost the Dask scheduler at {self.address}")
+                            f"lost the Dask scheduler at {self.address}", False)
                 if status != "running":
                     if time.time() - quiet_since > self.lost_after:
                         return (-15 if stopping.is_set() else 1,
-                                f"lost the Dask scheduler at {self.address}")
+                                f"lost the Dask scheduler at {self.address}", False)
                     continue
                 if not started and fut.status == "pending":
                     quiet_since = time.time()  # waiting for a free worker is not being lost
@@ -225,7 +234,7 @@ class DaskLauncher:
                     checked_at = time.time()
                     if not self._worker_alive(worker_addr):
                         return (-15 if stopping.is_set() else 1,
-                                f"the Dask worker running this trial ({worker_addr}) died")
+                                f"the Dask worker running this trial ({worker_addr}) died", False)
                 if fut.done():
                     # the task's result says how it ended; its last messages may still be on
                     # their way (they travel on another connection): wait for them a little
@@ -233,7 +242,7 @@ class DaskLauncher:
                     code, message = _future_outcome(fut)
                     if code is not None and (not started or message is not None or
                                              time.time() - finished_at > EXIT_GRACE):
-                        return code, message
+                        return code, message, True
                 continue
             quiet_since = time.time()
             kind = msg[0]
@@ -243,7 +252,7 @@ class DaskLauncher:
             elif kind == "out":
                 on_chunk(msg[1], msg[2])
             elif kind == "exit":
-                return int(msg[1]), msg[2]
+                return int(msg[1]), msg[2], True
 
     def _worker_alive(self, address: Optional[str]) -> bool:
         try:
