@@ -1,7 +1,6 @@
 """Tiny projects in tmp_path for executor tests."""
 
 import os
-import sys
 import textwrap
 
 import pytest
@@ -83,9 +82,8 @@ def project(tmp_path):
 
 @pytest.fixture
 def trial_marks(project, tmp_path):
-    """`project` with the operation `w` whose trials record when they run (trialmarks.py)."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # --import-mode=importlib
-    from trialmarks import TrialMarks
+    """`project` with the operation `w` whose trials record when they run (tests/trialmarks.py)."""
+    from trialmarks import TrialMarks  # tests/, on sys.path (tests/conftest.py)
 
     marks = tmp_path / "marks"
     marks.mkdir()

@@ -16,7 +16,8 @@ import pytest
 from guildls import runs as R
 from guildls.executor.plan import PlanError
 
-GUILD = os.environ.get("GUILD_EXE") or ""
+GUILD = os.environ.get("GUILD_EXE") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", ".venv-guild", "bin", "guild")
 HAVE_GUILD = bool(GUILD) and os.path.exists(GUILD)
 
 TRAIN = """

@@ -12,9 +12,7 @@ import threading
 import pytest
 
 from guildls import runs as R
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # --import-mode=importlib
-from trialmarks import wait_until  # noqa: E402
+from trialmarks import wait_until  # tests/, on sys.path (tests/conftest.py)
 
 try:
     import distributed  # noqa: F401

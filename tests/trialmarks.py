@@ -1,4 +1,5 @@
-"""Trials that record when they run, for the batch and Dask tests (one copy, shared)."""
+"""Trials that record when they run, for the batch and Dask tests (tests/executor: the
+`trial_marks` fixture), and a condition wait (one copy, shared)."""
 
 import os
 import time
