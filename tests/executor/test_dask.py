@@ -237,6 +237,18 @@ def test_scheduler_unreachable(wproj):
     assert wproj.run_ids() == []  # nothing recorded
 
 
+def test_unwritable_guild_home_on_dask(cluster, wproj):
+    os.makedirs(wproj.guild_home, exist_ok=True)
+    with open(wproj.runs_root, "w") as f:  # `runs` is a file: no run can be written
+        f.write("x")
+    r = _cli(wproj, "w", "i=[1,2]", "--dask", cluster.address, "-y",
+             env_extra=wproj.marks.env(want=2))
+    assert r.returncode == 1
+    assert f"cannot write runs in {wproj.runs_root}" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert not wproj.marks.files("start")  # no trial ran anywhere
+
+
 def test_workers_that_cannot_see_guild_home(tmp_path, wproj):
     # a worker in its own mount namespace sees an empty folder at GUILD_HOME's path
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)

@@ -106,7 +106,7 @@ class DaskLauncher:
             with open(probe, "w") as f:
                 f.write(token)
         except OSError as e:
-            raise DaskError(f"cannot write runs under {runs_root}: {e.strerror or e}")
+            raise DaskError(f"cannot write runs in {runs_root}: {e.strerror or e}")
         try:
             try:
                 workers = self.client.scheduler_info().get("workers", {})
