@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
 from ..analysis import codeactions, completion, hover, links, navigation, semtokens
+from ..model.lines import split_lines
 from .positions import Columns
 from .positions import encoding_of as _encoding
 
@@ -97,7 +98,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     if gf is None:
         return types.CompletionList(is_incomplete=False, items=[])
     text = ls.workspace.get_text_document(uri).source
-    lines = gf.lines if text == gf.text else text.split("\n")
+    lines = gf.lines if text == gf.text else split_lines(text)
     cols = Columns(lines, _encoding(ls))
     line, col = _at(cols, params.position)
     result = completion.complete(gf, line, col, lines=lines)
@@ -107,6 +108,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
                                                                          "code-server"))
     if not _snippets_ok(ls):
         result.items = [it for it in result.items if it.insert_text_format != types.InsertTextFormat.Snippet]
+    fixed: dict = {}
     for it in result.items:
         if not vscode and it.command is not None and it.command.command.startswith("editor."):
             it.command = None
@@ -114,7 +116,11 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
             it.documentation = _markup(ls, "completion", it.documentation.value)
         te = it.text_edit
         if isinstance(te, types.TextEdit):
-            te.range = cols.fix(te.range)
+            # items may share one range object (a long list of names): convert it once
+            hit = fixed.get(id(te.range))
+            if hit is None:  # (the original is kept alive: its id stays unique)
+                hit = fixed[id(te.range)] = (te.range, cols.fix(te.range))
+            te.range = hit[1]
         if isinstance(it.data, dict):
             it.data["uri"] = uri
     return result

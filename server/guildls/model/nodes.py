@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import yaml
 from yaml.constructor import SafeConstructor
+
+from .lines import YAML_ONLY_BREAKS, YamlLines, split_lines
 
 try:  # pragma: no cover - depends on the PyYAML build
     from yaml import CSafeLoader as _Loader
@@ -480,30 +483,78 @@ def _half_typed_key(err: yaml.YAMLError, lines: List[str]) -> Optional[Range]:
     return Range(line, start, line, start + len(m.group(2)))
 
 
+def _too_deep(err: yaml.YAMLError) -> bool:
+    """libyaml's error for more than 1,000 nested collections."""
+    return "maximum nesting depth" in str(getattr(err, "problem", None) or "")
+
+
+# PyYAML's pure-Python loader only gives Guild's wording of an error, and it is slow on
+# deep nesting: its scanner rescans one possible simple key per flow level for every
+# token (1,000 nested "[" take seconds) and its composer recurses per level. It gives up
+# (libyaml's wording is used) past this many flow levels or frames.
+PY_LOADER_FLOW_LEVELS = 100
+PY_LOADER_FRAMES = 400
+
+
+class _TooDeepForPython(Exception):
+    pass
+
+
+class _WordingLoader(yaml.SafeLoader):
+    def save_possible_simple_key(self):
+        if len(self.possible_simple_keys) > PY_LOADER_FLOW_LEVELS:
+            raise _TooDeepForPython()
+        super().save_possible_simple_key()
+
+
 def _python_loader_error(text: str):
     """The error PyYAML's pure-Python loader gives (Guild's wording), if any."""
+    limit = sys.getrecursionlimit()
+    depth = 0
+    f = sys._getframe()
+    while f is not None:
+        depth += 1
+        f = f.f_back
     try:
-        yaml.compose(text, Loader=yaml.SafeLoader)
+        sys.setrecursionlimit(min(limit, depth + PY_LOADER_FRAMES))
+        yaml.compose(text, Loader=_WordingLoader)
     except yaml.YAMLError as err:
         return err
-    except Exception:  # pragma: no cover - defensive
+    except Exception:  # RecursionError (deeply nested), or a PyYAML bug: libyaml's words then
         return None
+    finally:
+        sys.setrecursionlimit(limit)
     return None
 
 
 def compose(text: str, src=None, max_retries: int = 8) -> Composed:
     """Compose ``text`` into positioned nodes; never raises."""
+    # YAML's marks count lines as YAML breaks them (also on NEL, LS, PS): positions are
+    # worked out on its lines and moved onto the editor's at the end (see model.lines)
+    ymap = YamlLines.needed(text)
+    if ymap is None:
+        return _compose(text, split_lines(text), src, max_retries)
+    c = _compose(text, ymap.lines, src, max_retries)
+    return Composed(c.root, _to_editor_lines(ymap, c.root, c.syntax_errors, c.duplicates), c.duplicates, c.partial)
+
+
+def _compose(text: str, lines: List[str], src, max_retries: int) -> Composed:
     errors: List[SyntaxProblem] = []
-    lines = text.split("\n")
     current = text
     partial = False
     for _attempt in range(max_retries + 1):
         try:
             yroot = yaml.compose(current, Loader=_FastLoader)
         except yaml.YAMLError as err:
-            if not errors:
+            if not errors and not _too_deep(err):
                 err = _python_loader_error(current) or err
             prob = _syntax_problem(err, lines)
+            if _too_deep(err):
+                # blanking lines would not make it shallower (each attempt costs a compose
+                # of the whole text): the document is not read
+                prob = SyntaxProblem(f"{prob.message}: Guild fails to load the file (maximum recursion depth "
+                                     "exceeded)", prob.range)
+                return Composed(None, errors + [prob] if errors else [prob], [], True)
             if not errors:
                 errors.append(prob)
             elif prob.range not in [e.range for e in errors]:
@@ -512,17 +563,18 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
             mark = getattr(err, "problem_mark", None)
             if mark is None:
                 return Composed(None, errors, [], True)
-            cur_lines = current.split("\n")
-            bad = min(mark.line, len(cur_lines) - 1)
-            if not cur_lines[bad].strip() or _attempt == max_retries - 1:
+            parts = _line_parts(current)
+            n = (len(parts) + 1) // 2
+            bad = min(mark.line, n - 1)
+            if not parts[2 * bad].strip() or _attempt == max_retries - 1:
                 # nothing left to blank on that line: cut the document there
-                cur_lines = cur_lines[:bad]
+                current = "".join(parts[:max(0, 2 * bad - 1)])
             else:
-                cur_lines[bad] = ""
+                parts[2 * bad] = ""
                 ctx = getattr(err, "context_mark", None)
-                if ctx is not None and ctx.line != bad and ctx.line < len(cur_lines) and _attempt >= 2:
-                    cur_lines[ctx.line] = ""
-            current = "\n".join(cur_lines)
+                if ctx is not None and ctx.line != bad and ctx.line < n and _attempt >= 2:
+                    parts[2 * ctx.line] = ""
+                current = "".join(parts)
             continue
         except RecursionError:
             errors.append(SyntaxProblem("document is nested too deeply", Range(0, 0, 0, 1)))
@@ -540,6 +592,44 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
             return Composed(None, errors, [], True)
         return Composed(root, errors + conv.errors, conv.duplicates, partial)
     return Composed(None, errors, [], True)
+
+
+_YAML_LINES = re.compile(r"(\r\n?|[\n\x85\u2028\u2029])")
+
+
+def _line_parts(text: str) -> List[str]:
+    """YAML's lines with their breaks: ``parts[2 * i]`` is line ``i``, ``parts[2 * i + 1]``
+    the break after it."""
+    if "\r" in text or any(ch in text for ch in YAML_ONLY_BREAKS):
+        return _YAML_LINES.split(text)
+    lines = text.split("\n")
+    parts = ["\n"] * (2 * len(lines) - 1)
+    parts[::2] = lines
+    return parts
+
+
+def _to_editor_lines(ymap: YamlLines, root: Optional[Node], errors: List[SyntaxProblem], duplicates):
+    """Move every position from YAML's lines onto the editor's (in place for nodes)."""
+    pos = ymap.position
+    if root is not None:
+        for n in each_node(root, duplicates):
+            n.sl, n.sc = pos(n.sl, n.sc)
+            n.el, n.ec = pos(n.el, n.ec)
+    return [SyntaxProblem(e.message, Range(*pos(e.range.start_line, e.range.start_col),
+                                           *pos(e.range.end_line, e.range.end_col))) for e in errors]
+
+
+def each_node(root: Node, duplicates=()) -> Iterator[Node]:
+    """Every node of a composed document once, and those of its ``duplicates`` pairs
+    (the earlier key of a repeated one is no longer in the tree)."""
+    seen = set()
+    for top in [root] + [k for pair in duplicates for k in pair]:
+        if id(top) in seen:
+            continue
+        for n in walk(top):
+            if id(n) not in seen:
+                seen.add(id(n))
+                yield n
 
 
 def walk(node: Node) -> Iterator[Node]:
