@@ -17,12 +17,21 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
-from ..analysis import codeactions, completion, hover, links, navigation, semtokens
 from ..model.lines import split_lines
+from .lazy import lazy_module
 from .positions import Columns
 from .positions import encoding_of as _encoding
 
 log = logging.getLogger(__name__)
+
+# imported on the first request that needs them, not at spawn: the first diagnostics of a
+# new server should cost what the model and the checks cost (see bench/startup.py)
+codeactions = lazy_module("guildls.analysis.codeactions")
+completion = lazy_module("guildls.analysis.completion")
+hover = lazy_module("guildls.analysis.hover")
+links = lazy_module("guildls.analysis.links")
+navigation = lazy_module("guildls.analysis.navigation")
+semtokens = lazy_module("guildls.analysis.semtokens")
 
 TRIGGER_CHARACTERS = [" ", "=", ":", "{", "$", "-"]
 REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
