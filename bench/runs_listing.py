@@ -130,6 +130,10 @@ def main() -> int:
         proj, home = make_runs(base, a.runs)
         n = len(os.listdir(os.path.join(home, "runs")))
         env = dict(os.environ, GUILD_HOME=home)
+        # as installed: Python may keep compiled modules (pip compiles Guild's at install; an
+        # editable guildls compiles on its first call). Without this, a shell exporting
+        # PYTHONDONTWRITEBYTECODE makes guildls compile its sources on every call.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         ours, theirs = [], []
         cache = os.path.join(home, "cache", "guildls-runs.json")
         if os.path.exists(cache):

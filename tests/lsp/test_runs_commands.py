@@ -126,14 +126,17 @@ async def test_run_list_compare_label_output_delete(client: LanguageClient, tmp_
     top = runs[-1]
     assert top["id"] == wf and top["kind"] == "workflow" and len(top["steps"]) == 3
     assert top["scalars"]["accuracy"]["last"] == 1.0
-    assert runs[0]["flags"]["lr"] == 0.5 and runs[0]["scalars"]["loss"]["step"] == 0
+    assert runs[0]["flags"]["lr"] == 0.5 and runs[0]["scalars"]["loss"]["step"] == 15
     # with no uri: the runs of every project the server knows (the open guild file's)
     assert [r["id"] for r in await _exec(client, "guildls.listRuns", {})] == [r["id"] for r in runs]
     assert [r["id"] for r in await _exec(client, "guildls.listRuns", {"uri": uri, "filters": ["lr=0.5"]})] == [runs[0]["id"]]
 
     series = await _exec(client, "guildls.runScalars", {"ids": [runs[0]["short_id"], runs[2]["id"]], "keys": ["loss"]})
     assert set(series) == {runs[0]["id"], runs[2]["id"]}
-    assert series[runs[0]["id"]]["loss"] == [[0, pytest.approx(runs[0]["scalars"]["loss"]["last"])]]
+    # the seed's train logs loss at each of its 5 steps per epoch
+    loss = series[runs[0]["id"]]["loss"]
+    assert [s for s, _ in loss] == list(range(1, 16)) and loss[-1][1] == pytest.approx(runs[0]["scalars"]["loss"]["last"])
+    assert [s for s, _ in series[runs[2]["id"]]["loss"]] == list(range(1, 11))
 
     labelled = await _exec(client, "guildls.labelRun", {"id": runs[0]["id"], "label": "<img src=x onerror=alert(1)>"})
     assert labelled["label"] == "<img src=x onerror=alert(1)>" and labelled["id"] == runs[0]["id"]

@@ -8,7 +8,6 @@ from typing import Iterable, Optional
 
 from . import reader, tfevents
 from .layout import Run
-from .records import delete_run, set_label
 
 OUTPUT_LIMIT = 2_000_000  # characters of recorded output returned at most (the end is kept)
 
@@ -133,6 +132,8 @@ def run_output(r: dict, limit: int = OUTPUT_LIMIT) -> dict:
 
 
 def label_run(r: dict, label: Optional[str]) -> dict:
+    from .records import set_label
+
     set_label(Run(r["id"], r["dir"]), label)
     for x in reader.scan(os.path.dirname(r["dir"])):
         if x["id"] == r["id"]:
@@ -141,6 +142,8 @@ def label_run(r: dict, label: Optional[str]) -> dict:
 
 
 def delete_runs(runs: list[dict]) -> list[str]:
+    from .records import delete_run
+
     deleted = []
     for r in runs:
         delete_run(os.path.dirname(r["dir"]), r["id"])
