@@ -147,8 +147,11 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
     return /abc/.test(t) ? t : undefined; // the server's message names the bad value
   }, T) || await message.innerText().catch(() => ''));
   await shot('runs-04-bad-flag.png');
-  await page.keyboard.press('Enter'); // refused: the box stays open
-  await sleep(page, 500);
+  await page.keyboard.press('Enter'); // refused: the box stays open and says the run did not start
+  steps.bad_flag_refused = squeeze(await until(page, async () => {
+    const t = squeeze(await message.innerText());
+    return /^Not run:.*abc/.test(t) ? t : undefined;
+  }, T) || await message.innerText().catch(() => ''));
   steps.bad_flag_box_still_open = await input.isVisible();
   await page.keyboard.press('Escape');
 
@@ -217,6 +220,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   const charts = await until(page, async () => {
     const c = await plots.locator('.chart').evaluateAll((els) => els.map((e) => ({
       key: e.getAttribute('data-key'),
+      points: (e.getAttribute('data-points') || '').split(',').filter(Boolean).map(Number),
       series: [...e.querySelectorAll('.u-legend .u-series')].slice(1).map((s) => s.textContent.trim()),
       canvas: !!e.querySelector('canvas'),
     })));

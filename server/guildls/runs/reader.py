@@ -316,8 +316,9 @@ def _read_run(run_dir: str, scalars: bool) -> Optional[dict]:
 
 def scan(runs_root: str, *, scalars: bool = True, persistent: bool = True) -> list[dict]:
     """Every run under a runs directory, linked up (parent/steps/trials, kind), newest first
-    (by started, else initialized time, as `guild runs`). `persistent`: use and update the
-    cache file in the guild home."""
+    (by started, else initialized time, as `guild runs`); fresh dicts, the caller's to change
+    (their nested values are shared with the cache). `persistent`: use and update the cache
+    file in the guild home."""
     runs_root = os.path.abspath(runs_root)
     try:
         names = os.listdir(runs_root)
