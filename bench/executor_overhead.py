@@ -10,12 +10,8 @@ per-step time is the wall time of the whole workflow divided by 10).
 
     python bench/executor_overhead.py [--reps 5] [--guild PATH] [--no-guild]
 
-Guild is looked up at --guild, $GUILD_EXE, /work/guild-venv/bin/guild, then `guild` on
-PATH. To install it in a separate venv (it pins old click/setuptools):
-
-    python3 -m venv /tmp/guild-venv
-    /tmp/guild-venv/bin/pip install guildai 'click<8.2' 'setuptools<80'
-    python bench/executor_overhead.py --guild /tmp/guild-venv/bin/guild
+Guild is looked up at --guild, $GUILD_EXE, the repository's .venv-guild (`make oracle`
+builds it), then `guild` on PATH.
 
 Goals (issue 4): per-step overhead under 3x the floor, and at least 10x faster than Guild.
 """
@@ -91,7 +87,8 @@ def bench_floor(n: int) -> list[float]:
 
 
 def find_guild(explicit: str | None) -> str | None:
-    for cand in (explicit, os.environ.get("GUILD_EXE"), "/work/guild-venv/bin/guild",
+    for cand in (explicit, os.environ.get("GUILD_EXE"),
+                 os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv-guild", "bin", "guild"),
                  shutil.which("guild")):
         if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
             return cand

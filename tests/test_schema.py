@@ -12,9 +12,10 @@ from jsonschema import Draft202012Validator
 
 from guildls import schema as S
 
-CORPUS = os.environ.get("GUILDLS_CORPUS", "/work/shared/corpus/real")
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.environ.get("GUILDLS_CORPUS") or os.path.join(os.path.dirname(_REPO), "shared", "corpus", "real")
 MANIFEST = os.path.join(CORPUS, "MANIFEST.tsv")
-GUILD_PYTHON = os.environ.get("GUILDLS_GUILD_PYTHON", "/work/guild-venv/bin/python")
+GUILD_PYTHON = os.environ.get("GUILDLS_GUILD_PYTHON") or os.path.join(_REPO, ".venv-guild", "bin", "python")
 
 SECTIONS = {
     "model", "package", "include", "operation", "flag", "choice", "step", "check",

@@ -15,8 +15,6 @@ from guildls.model import load
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "guild-scenarios"))
-if not os.path.isdir(SCENARIOS):
-    SCENARIOS = "/work/shared/guild-scenarios"
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(SCENARIOS),
                                 reason="../shared/guild-scenarios not available")

@@ -9,7 +9,8 @@ import yaml
 
 from guildls import runs as R
 
-GUILD = os.environ.get("GUILD_EXE") or "/work/guild-venv/bin/guild"
+GUILD = os.environ.get("GUILD_EXE") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".venv-guild", "bin", "guild")
 
 
 def test_runs_dir_location(tmp_path):

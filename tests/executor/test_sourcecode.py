@@ -8,7 +8,8 @@ import pytest
 
 from guildls.executor.sourcecode import select_for
 
-GUILD = os.environ.get("GUILD_EXE") or "/work/guild-venv/bin/guild"
+GUILD = os.environ.get("GUILD_EXE") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".venv-guild", "bin", "guild")
 
 GUILD_YML = """
 default: {main: a}

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from procutil import alive
 
 from guildls.runs import iter_runs
 
@@ -33,18 +34,6 @@ def _wait_for(cond, timeout=120.0, what=""):
         time.sleep(0.05)
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is gone for our purpose
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
 
 def _project(tmp_path):
     (tmp_path / "step.py").write_text(STEP)
@@ -62,10 +51,10 @@ def test_kill_9_of_guildls_run_ends_the_step_tree(tmp_path):
     pids_file = tmp_path / "pids"
     _wait_for(pids_file.exists, what="the step to start")
     step, grandchild = map(int, pids_file.read_text().split())
-    assert _alive(step) and _alive(grandchild)
+    assert alive(step) and alive(grandchild)
     p.kill()
     p.wait()
-    _wait_for(lambda: not _alive(step) and not _alive(grandchild), what="the step tree to end")
+    _wait_for(lambda: not alive(step) and not alive(grandchild), what="the step tree to end")
     # the records read as Guild reads a run whose process is gone without an exit status
     runs = iter_runs(str(home / "runs"))
     assert {r.status for r in runs} == {"error"}, [(r.id, r.status) for r in runs]
@@ -94,11 +83,11 @@ def test_server_shutdown_mid_run_ends_the_step_tree(tmp_path):
     c, step, grandchild = _server_run(tmp_path)
     c.close()  # shutdown + exit: the server ends the tree before it goes
     assert c.proc.returncode is not None
-    _wait_for(lambda: not _alive(step) and not _alive(grandchild), what="the step tree to end")
+    _wait_for(lambda: not alive(step) and not alive(grandchild), what="the step tree to end")
 
 
 def test_kill_9_of_the_server_ends_the_step_tree(tmp_path):
     c, step, grandchild = _server_run(tmp_path)
     c.proc.send_signal(signal.SIGKILL)
     c.proc.wait()
-    _wait_for(lambda: not _alive(step) and not _alive(grandchild), what="the step tree to end")
+    _wait_for(lambda: not alive(step) and not alive(grandchild), what="the step tree to end")

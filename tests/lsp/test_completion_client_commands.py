@@ -1,27 +1,20 @@
 """Editor-specific completion commands go only to the editor that has them."""
 
+import os
 import sys
 
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # --import-mode=importlib
+from lsp_util import client_named  # noqa: E402
 
 TEXT = "train:\n  main: t\n  flags: {lr: 0.1}\nwf:\n  steps:\n    - train \n"
 URI = "file:///tmp/guildls-test/cmds/guild.yml"
 
 
-def _fixture(name):
-    @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "guildls", "serve"]))
-    async def fixture(lsp_client: LanguageClient):
-        await lsp_client.initialize_session(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), client_info=types.ClientInfo(name=name)))
-        yield
-        await lsp_client.shutdown_session()
-    return fixture
-
-
-vscode = _fixture("Visual Studio Code")
-neovim = _fixture("Neovim")
+vscode = client_named("Visual Studio Code")
+neovim = client_named("Neovim")
 
 
 async def _items(client):

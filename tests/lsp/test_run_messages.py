@@ -2,12 +2,15 @@
 and window/showMessage at start and end for clients without guildls's own notifications."""
 
 import asyncio
+import os
 import sys
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # --import-mode=importlib
+from lsp_util import client_named  # noqa: E402
 
 GUILD_YML = """\
 train:
@@ -27,18 +30,8 @@ wf2:
 """
 
 
-def _fixture(name):
-    @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "guildls", "serve"]))
-    async def fixture(lsp_client: LanguageClient):
-        await lsp_client.initialize_session(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), client_info=types.ClientInfo(name=name)))
-        yield
-        await lsp_client.shutdown_session()
-    return fixture
-
-
-neovim = _fixture("Neovim")
-vscode = _fixture("Visual Studio Code")
+neovim = client_named("Neovim")
+vscode = client_named("Visual Studio Code")
 
 
 def _open(client, tmp_path):

@@ -1,8 +1,7 @@
 """The real-editor tests (VS Code via code-server, Neovim) install editors and
 browsers, so they run through `make test-client` (which sets
 GUILDLS_REALCLIENTS=1); a plain `pytest` run reports them as skipped, with
-that reason."""
-import os
+that reason (tests/conftest.py)."""
 import sys
 from pathlib import Path
 
@@ -10,17 +9,6 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # pytest runs with --import-mode=importlib
-
-
-def pytest_collection_modifyitems(config, items):
-    if os.environ.get("GUILDLS_REALCLIENTS") == "1":
-        return
-    skip = pytest.mark.skip(reason="real-editor tests run through `make test-client` (GUILDLS_REALCLIENTS=1)")
-    for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(skip)
-
-
 
 
 @pytest.fixture(scope="session")

@@ -116,7 +116,18 @@ async function main() {
     await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
     await page.keyboard.type(`:${line1}`);
     await page.keyboard.press('Enter');
-    await page.waitForTimeout(300);
+    // the cursor is there once the status bar says so
+    await page.locator('#status\\.editor\\.selection', { hasText: new RegExp(`Ln ${line1},`) }).first()
+      .waitFor({ timeout: a.timeout }).catch(() => {});
+  };
+  // poll a condition the user would see (a notification's text, the status bar) until it holds
+  const until = async (fn, ms) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await fn();
+      if (v || Date.now() > end) return v;
+      await page.waitForTimeout(200);
+    }
   };
   const runCommand = async (title) => {
     await page.keyboard.press('F1');
@@ -137,7 +148,7 @@ async function main() {
       await lens.first().click();
       const refusal = toasts.filter({ hasText: /not trusted/ }).first();
       await refusal.waitFor({ timeout: a.timeout }).catch(() => res.errors.push('no "not trusted" message after the lens click'));
-      await page.waitForTimeout(800);
+      await refusal.locator('.monaco-button').first().waitFor({ timeout: a.timeout }).catch(() => {});
       res.steps.refusal = squeeze(await refusal.innerText({ timeout: 1000 }).catch(() => ''));
       res.steps.refusal_buttons = await refusal.locator('.monaco-button').allInnerTexts().catch(() => []);
       res.steps.run_channels = await page.locator('#workbench\\.parts\\.panel .monaco-select-box').first()
@@ -146,14 +157,16 @@ async function main() {
       // other YAML stays YAML, untouched by guildls
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'other.yml' }).first().click();
       await page.waitForSelector('.tab[data-resource-name="other.yml"]', { timeout: a.timeout });
-      await page.waitForTimeout(3000);
-      res.steps.other_yaml_mode = squeeze(await page.locator('#status\\.editor\\.mode').innerText({ timeout: 2000 }).catch(() => ''));
+      // the language mode of the file now in front (guildls would have made it "Guild")
+      const mode = async () => squeeze(await page.locator('#status\\.editor\\.mode').innerText({ timeout: 2000 }).catch(() => ''));
+      await until(async () => (await mode()) === 'YAML', a.timeout);
+      res.steps.other_yaml_mode = await mode();
       res.steps.other_yaml_squiggles = await squiggle.count();
       await shot('other-yaml.png');
     } else {
       const note = toasts.filter({ hasText: /Python interpreter/ }).first();
       await note.waitFor({ timeout: a.timeout }).catch(() => res.errors.push('no notification about the missing interpreter'));
-      await page.waitForTimeout(800);
+      await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().waitFor({ timeout: a.timeout }).catch(() => {});
       res.steps.notification = squeeze(await note.innerText({ timeout: 1000 }).catch(() => ''));
       res.steps.status_bar = await statusTexts();
       await shot('nopython-notification.png');
@@ -172,7 +185,6 @@ async function main() {
     await page.waitForSelector('.monaco-workbench', { timeout: a.timeout });
     await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: a.timeout });
     mark('workbench');
-    await page.waitForTimeout(1000);
     await openFile();
     mark('file_opened');
 
@@ -194,16 +206,14 @@ async function main() {
     res.steps.code_lenses = await page.locator('.monaco-editor .codelens-decoration a').allInnerTexts();
     res.steps.squiggles = await squiggle.count();
     res.steps.status_bar_ready = await statusTexts();
-    await page.waitForTimeout(500);
     await shot('01-diagnostic-and-codelens.png');
     await page.keyboard.press('Control+Shift+M');
     const markers = page.locator('.markers-panel .monaco-list-row');
     await markers.first().waitFor({ timeout: a.timeout }).catch((e) => res.errors.push('problems panel: ' + e.message.split('\n')[0]));
-    await page.waitForTimeout(500);
     res.steps.problems = (await markers.allInnerTexts().catch(() => [])).map(squeeze);
     await shot('02-problems.png');
     await page.keyboard.press('Control+Shift+M');
-    await page.waitForTimeout(300);
+    await markers.first().waitFor({ state: 'hidden', timeout: a.timeout }).catch(() => {});
 
     // 2. click "Run workflow": progress notification, run output channel, status bar
     const lensTarget = (await lens.first().innerText()).trim();
@@ -235,7 +245,6 @@ async function main() {
     const finished = await waitOutput(/^■ .+ (completed|failed|error|stopped|terminated)/m, a['run-timeout']);
     mark('run_finished');
     if (!finished) res.errors.push('run output channel never showed the finish line');
-    await page.waitForTimeout(800);
     res.steps.run_output = outputSeen.slice();
     res.steps.output_channel = await page.locator('#workbench\\.parts\\.panel .monaco-select-box').first()
       .evaluate((el) => el.value || el.title || el.textContent).catch(() => null);
@@ -261,7 +270,7 @@ async function main() {
           // close the plan (its tab's close button; the guild file keeps the focus)
           await planTab.hover();
           await planTab.locator('.codicon-close').first().click().catch((e) => res.errors.push('closing the plan: ' + e.message.split('\n')[0]));
-          await page.waitForTimeout(300);
+          await planTab.waitFor({ state: 'detached', timeout: a.timeout }).catch(() => {});
         } else {
           res.errors.push('"Show plan" opened no plan document');
         }
@@ -292,17 +301,19 @@ async function main() {
         res.steps.cancel_output = null;
         res.errors.push('Guild: Run Workflow on the slow operation: no progress notification to cancel');
       }
-      await page.waitForTimeout(500);
+      // the status bar drops the stopped run
+      await until(async () => !(await statusTexts()).some((s) => /Guild: slow/.test(s)), a.timeout);
       res.steps.status_bar_after_cancel = await statusTexts();
       await shot('07-run-cancelled.png');
     }
 
     // 4. cold start with guild.yml already open: reload the window (--reload times)
     for (let n = 1; n <= a.reload; n++) {
-      await page.waitForTimeout(2000); // let the window settle
+      // the reload itself: the old workbench stays on the page until it happens
+      const reloaded = page.waitForEvent('load', { timeout: a.timeout });
       await runCommand('Developer: Reload Window');
       mark(`reload_${n}`);
-      await page.waitForTimeout(1500);
+      await reloaded;
       await page.waitForSelector('.monaco-workbench', { timeout: a.timeout });
       // the code lens: the server answers again
       await page.waitForSelector('.monaco-editor .view-lines', { timeout: a.timeout }).catch(() => {});
@@ -310,8 +321,11 @@ async function main() {
       await lens.first().waitFor({ timeout: a.timeout })
         .catch((e) => res.errors.push('after reload: ' + e.message.split('\n')[0]));
       mark(`reload_${n}_code_lens`);
-      await page.waitForTimeout(1000);
-      res.steps.status_bar_after_reload = await statusTexts();
+      // the status bar item is back once the server answers
+      res.steps.status_bar_after_reload = await until(async () => {
+        const t = await statusTexts();
+        return t.length ? t : null;
+      }, a.timeout) || [];
       await shot('06-after-reload.png');
     }
   } catch (e) {
