@@ -77,7 +77,9 @@ function render(): void {
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false } },
       axes: [
-        { label: 'step', stroke: fg, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+        // steps are whole numbers: no ticks between them
+        { label: 'step', stroke: fg, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor },
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6] },
         { stroke: fg, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 60 },
       ],
       series: [

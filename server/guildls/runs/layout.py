@@ -124,11 +124,20 @@ def encode_opref(guildfile_path: str, model: str, op: str, version: Optional[str
     return f"guildfile:{q(path)} {q(version)} {q(model)} {q(op)}"
 
 
+# a word of an opref as shlex.quote writes it: bare text and '...' pieces (shlex.split is
+# ten times slower, and listing a thousand runs for the first time decodes a thousand oprefs)
+_OPREF_WORD = re.compile(r"(?:[^\s'\"\\]+|'[^']*')+")
+_QUOTED = re.compile(r"'([^']*)'")
+
+
 def decode_opref(text: str) -> Optional[dict]:
-    try:
-        parts = text.split() if "'" not in text and '"' not in text and "\\" not in text else shlex.split(text)
-    except ValueError:
-        return None
+    if '"' not in text and "\\" not in text and text.count("'") % 2 == 0:
+        parts = [_QUOTED.sub(r"\1", w) for w in _OPREF_WORD.findall(text)]
+    else:
+        try:
+            parts = shlex.split(text)
+        except ValueError:
+            return None
     if len(parts) != 4:
         return None
     pkg, version, model, op = parts
