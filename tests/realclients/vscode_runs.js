@@ -157,8 +157,14 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
 
   //    then the workflow with epochs=3, from its "Run with flags…" lens
   await gotoLine(a['workflow-line'] + 1);
-  await lensIn(decoration('Run workflow').first(), 'Run with flags').click();
-  await input.waitFor({ timeout: T });
+  // the lenses are redrawn when the runs change (their "✓ just now"): a click that lands on a
+  // lens being replaced does nothing, so click again until the box shows, as a person would
+  const boxOpen = await until(page, async () => {
+    if (await input.isVisible()) return true;
+    await lensIn(decoration('Run workflow').first(), 'Run with flags').click({ timeout: 5000 });
+    return input.waitFor({ timeout: 5000 }).then(() => true);
+  }, T);
+  if (!boxOpen) throw new Error('the "Run with flags…" lens opened no input box');
   steps.workflow_flags_prefill = await until(page, async () => (await input.inputValue()) || undefined, T);
   await input.fill('epochs=3');
   await until(page, async () => !(await message.innerText().catch(() => '')).match(/error|invalid|must/i), T);
