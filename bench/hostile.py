@@ -32,9 +32,9 @@ def cli_time(args, cwd):
 
 
 def server_time(client, uri, text, n):
+    t = time.monotonic()  # before sending: the diagnostics may arrive before notify returns
     client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1,
                                                             "text": text}})
-    t = time.monotonic()
     with client.cond:
         while not any(m["method"] == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
                       for m in client.notifications[n:]):
@@ -60,7 +60,7 @@ def main():
             f.write(TRIVIAL)
         rows = []
         for name, text in [("trivial (reference)", TRIVIAL)] + list(cases.items()):
-            d = os.path.join(tmp, name.split()[0])
+            d = os.path.join(tmp, name.split(" (")[0].replace(" ", "_").replace("[", "sq").replace("{", "cu"))
             os.makedirs(d, exist_ok=True)
             with open(os.path.join(d, "guild.yml"), "w") as f:
                 f.write(text)
@@ -69,7 +69,7 @@ def main():
                 t, r = cli_time(["check", d], tmp)
                 chk.append(t)
                 assert "Traceback" not in r.stderr, r.stderr[-2000:]
-                t, r = cli_time(["run", "-C", d, "wf" if "wf" in text else "op", "--plan"], tmp)
+                t, r = cli_time(["run", "-C", d, "wf" if "wf:" in text else "op", "--plan"], tmp)
                 plan.append(t)
                 assert "Traceback" not in r.stderr, r.stderr[-2000:]
                 uri = f"file://{d}/v{i}/guild.yml"

@@ -49,6 +49,8 @@ def corpus_texts():
 def hostile_texts():
     return [shapes.alias_bomb(12), shapes.params_bomb(40), shapes.huge_int(), shapes.many_typos(300),
             shapes.extends_chain(400), shapes.flow_mapping(2000), shapes.line_separators(),
+            shapes.deep_flow_seq(), shapes.deep_flow_map(), shapes.deep_block_seq(), shapes.deep_block_map(400),
+            shapes.deep_flag_value(), shapes.typos_few_ops(200, 400),
             "", "\ufeff", "- \n" * 50, "{" * 200, "[" * 200 + "]" * 200, "a: &a [*a]\n", "op: !!python/object x\n",
             "op:\n  flags:\n    x: 0o" + "7" * 6000 + "\n", "\x00\x01op:\n", "op:\n  steps: [op]\n" * 3]
 

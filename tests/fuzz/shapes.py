@@ -32,12 +32,7 @@ def huge_int(digits: int = 4000) -> str:
 
 def many_typos(n: int = 3000) -> str:
     """``n`` operations and a workflow of ``n`` steps naming none of them."""
-    out = ["- model: ''", "  operations:"]
-    for i in range(n):
-        out += [f"    op{i}:", "      main: m"]
-    out += ["    wf:", "      steps:"]
-    out += [f"        - nope{i}" for i in range(n)]
-    return "\n".join(out) + "\n"
+    return typos_few_ops(n, n)
 
 
 def extends_chain(n: int = 3000) -> str:
@@ -68,6 +63,41 @@ def line_separators() -> str:
             "  flags:\n    lr: 0.1\nwf:\n  steps: [op lr=0.2]\n")
 
 
+def deep_flow_seq(n: int = 3000) -> str:
+    """``[[[[...`` unclosed: libyaml stops at 1,000 levels, PyYAML's Python scanner is
+    quadratic in the nesting."""
+    return "[" * n
+
+
+def deep_flow_map(n: int = 3000) -> str:
+    return "{" * n
+
+
+def deep_block_seq(n: int = 3000) -> str:
+    """``- - - - ... x``: block sequences nested on one line."""
+    return "- " * n + "x\n"
+
+
+def deep_block_map(n: int = 3000) -> str:
+    """Block mappings nested by indentation, one key a line."""
+    return "".join(" " * i + f"k{i}:\n" for i in range(n))
+
+
+def deep_flag_value(n: int = 999) -> str:
+    """A flag value nested just below libyaml's limit (read, then too deep to convert)."""
+    return "op:\n  main: x\n  flags:\n    x: " + "[" * n + "]" * n + "\n"
+
+
+def typos_few_ops(ops: int = 200, n: int = 3000) -> str:
+    """``n`` unknown steps against ``ops`` operations: the exhaustive did-you-mean size."""
+    out = ["- model: ''", "  operations:"]
+    for i in range(ops):
+        out += [f"    op{i}:", "      main: m"]
+    out += ["    wf:", "      steps:"]
+    out += [f"        - nope{i}" for i in range(n)]
+    return "\n".join(out) + "\n"
+
+
 ALL = {
     "alias-bomb": alias_bomb,
     "params-bomb": params_bomb,
@@ -77,4 +107,10 @@ ALL = {
     "flow-mapping": flow_mapping,
     "big-file": big_file,
     "line-separators": line_separators,
+    "deep [ x3000": deep_flow_seq,
+    "deep { x3000": deep_flow_map,
+    "deep - x3000": deep_block_seq,
+    "deep map x3000": deep_block_map,
+    "deep value x999": deep_flag_value,
+    "200 ops+3000 typos": typos_few_ops,
 }

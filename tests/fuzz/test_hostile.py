@@ -129,12 +129,102 @@ def test_suggest_on_large_sets_finds_typos_with_bounded_work(monkeypatch):
     assert max(ranked) <= sg.MAX_RANKED
 
 
-def test_many_unknown_steps_all_reported_with_suggestions():
+def test_many_unknown_steps_all_reported_suggestions_within_a_budget():
     gf = load(shapes.many_typos(1000))
     probs = [p for p in diagnose(gf) if p.code == "unknown-operation"]
-    assert len(probs) == 1000
-    assert probs[-1].message == ("operation 'nope999' is not defined for this project "
-                                 "(did you mean 'op999'?)")
+    assert len(probs) == 1000  # every one reported
+    with_sugs = [p for p in probs if "did you mean" in p.message]
+    # the first ones in the document get a suggestion, until the pass's budget is spent
+    assert probs[0].message.startswith("operation 'nope0' is not defined for this project (did you mean 'op0'")
+    assert with_sugs == probs[:len(with_sugs)]
+    assert len(with_sugs) == sg.BUDGET // sg.INDEX_COST
+    assert probs[-1].message == "operation 'nope999' is not defined for this project"
+    # the budget is per pass: the next check of the document says the same
+    assert [p.message for p in diagnose(load(shapes.many_typos(1000)))] == [p.message for p in probs]
+
+
+def test_did_you_mean_work_is_bounded_per_pass(monkeypatch):
+    # 3,000 unknown steps against 200 operations: exhaustive difflib searches (6 s before)
+    compared = []
+    real = difflib.get_close_matches
+    monkeypatch.setattr(sg.difflib, "get_close_matches",
+                        lambda w, p, n=3, cutoff=0.6: (compared.append(len(p)), real(w, p, n, cutoff))[1])
+    probs = [p for p in diagnose(load(shapes.typos_few_ops(200, 3000))) if p.code == "unknown-operation"]
+    assert len(probs) == 3000
+    assert sum(compared) <= sg.BUDGET + 200
+    assert "did you mean 'op0'" in probs[0].message
+
+
+def test_suggestions_do_not_depend_on_hash_order():
+    # more than MAX_RANKED candidates within two edits: which ones are ranked is fixed
+    code = ("from guildls.analysis.suggest import suggest; "
+            "c = {f'op{i}': None for i in range(3000)}; print(suggest('nope5', c))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in (1, 2, 3, 4)}
+    assert len(outs) == 1, outs
+
+
+# --- deep nesting -------------------------------------------------------------------------
+
+DEEP = ["deep_flow_seq", "deep_flow_map", "deep_block_seq", "deep_block_map", "deep_flag_value"]
+
+
+@pytest.mark.parametrize("shape", DEEP)
+def test_deep_nesting_is_one_clear_error(shape):
+    gf = load(getattr(shapes, shape)())
+    probs = diagnose(gf)
+    assert [p.code for p in probs] == ["yaml-syntax"], probs
+    msg = probs[0].message
+    assert ("exceeded maximum nesting depth" in msg and "Guild fails to load the file (maximum recursion depth "
+            "exceeded)" in msg) or msg == "document is nested too deeply", msg
+
+
+def test_deep_nesting_skips_the_quadratic_python_scanner(monkeypatch):
+    # Guild's wording comes from PyYAML's Python loader; on deep nesting it must give up early
+    calls = []
+    real = nodes._WordingLoader.save_possible_simple_key
+
+    def counting(self):
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(nodes._WordingLoader, "save_possible_simple_key", counting)
+    load("[" * 999)  # unclosed, within libyaml's limit: the Python loader is asked for wording
+    assert 0 < len(calls) <= nodes.PY_LOADER_FLOW_LEVELS + 2
+    calls.clear()
+    load("[" * 3000)  # past libyaml's limit: not asked at all
+    assert calls == []
+
+
+def test_deep_nesting_through_check_and_plan(tmp_path):
+    for shape in DEEP:
+        d = tmp_path / shape
+        d.mkdir()
+        (d / "guild.yml").write_text(getattr(shapes, shape)())
+        r = _cli("check", str(d))
+        assert r.returncode == 1 and "Traceback" not in r.stderr, (shape, r.stdout, r.stderr)
+        assert "nest" in r.stdout, (shape, r.stdout)
+        r = _cli("run", "-C", str(d), "op", "--plan")
+        assert r.returncode != 0 and "Traceback" not in r.stderr, (shape, r.stdout, r.stderr)
+        assert "nest" in (r.stdout + r.stderr), (shape, r.stdout, r.stderr)
+
+
+# --- line breaks YAML counts and LSP does not ---------------------------------------------
+
+def test_positions_after_nel_ls_ps_are_on_the_editors_lines():
+    text = 'op:\n  description: "a\u2028b\x85c\u2029d"\n  main: m\n  flags: {lr: 0.1}\nwf:\n  steps: [op lr=x, trian]\n'
+    gf = load(text)
+    lines = text.split("\n")
+    assert gf.lines == lines[:len(gf.lines)]
+    probs = {p.code: p for p in diagnose(gf)}
+    r = probs["unknown-operation"].range
+    assert lines[r.start_line][r.start_col:r.end_col] == "trian"
+    # and a CR-only file: the model's lines are the editor's
+    gf = load(text.replace("\n", "\r"))
+    assert gf.lines == lines[:len(gf.lines)]
+    r = next(p for p in diagnose(gf) if p.code == "unknown-operation").range
+    assert lines[r.start_line][r.start_col:r.end_col] == "trian"
 
 
 # --- files that are not guild files ----------------------------------------------------------

@@ -120,3 +120,57 @@ def test_server_text_equals_clients_after_incremental_edits(raw, tmp_path):
             assert r["result"] == text, f"diverged after edit {version}"
     r = raw.request("workspace/executeCommand", {"command": "guildls._documentText", "arguments": [uri]})
     assert r["result"] == text
+
+
+def _diagnostics_of(c, uri, start):
+    """The first publishDiagnostics of `uri` after notification number `start` (waits)."""
+    with c.cond:
+        while True:
+            for m in c.notifications[start:]:
+                if m["method"] == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri:
+                    return m["params"]["diagnostics"]
+            assert c.proc.poll() is None, "the server died"
+            assert c.cond.wait(300), f"no diagnostics for {uri}"
+
+
+def test_every_hostile_shape_gets_diagnostics_and_the_server_answers_after(raw, tmp_path):
+    from . import shapes
+
+    triv = (tmp_path / "trivial" / "guild.yml").as_uri()
+    _open(raw, triv, GOOD)
+    for name, make in shapes.ALL.items():
+        if name == "flow-mapping":
+            continue  # 60,000 unknown attributes: schema checking speed (bench/hostile.py)
+        uri = (tmp_path / name.replace(" ", "_") / "guild.yml").as_uri()
+        start = len(raw.notifications)
+        _open(raw, uri, make())
+        diags = _diagnostics_of(raw, uri, start)
+        if name.startswith("deep"):
+            assert [d["code"] for d in diags] == ["yaml-syntax"], (name, diags)
+            assert "nest" in diags[0]["message"], (name, diags)
+        raw.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        _alive(raw, triv)
+    assert raw.popups() == []
+
+
+def test_editing_does_not_grow_the_servers_tables(tmp_path):
+    # pygls 2 kept the future of every notification its generator handlers ran (didChange,
+    # didOpen, ...) in `_request_futures`: one per keystroke, for good (bench/edit_memory.py)
+    c = RawClient(cwd=str(tmp_path))
+    try:
+        c.initialize()
+        uri = (tmp_path / "guild.yml").as_uri()
+        _open(c, uri, GOOD)
+        for v in range(2, 302):
+            c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": v}, "contentChanges": [
+                {"range": {"start": {"line": 1, "character": 9}, "end": {"line": 1, "character": 9 + v % 2}},
+                 "text": "" if v % 2 else "y"}]})
+            if v % 50 == 0:
+                c.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                 "position": {"line": 0, "character": 0}})
+        got = c.request("workspace/executeCommand", {"command": "guildls._internals", "arguments": []})["result"]
+        assert got["requestFutures"] <= 2, got  # (this request's own, at most)
+        assert got["models"] <= 1 and got["diagnostics"] <= 1 and got["documents"] == 1, got
+        assert got["tasks"] <= 5, got
+    finally:
+        c.close()

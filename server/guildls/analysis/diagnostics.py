@@ -10,7 +10,7 @@ import gc
 from typing import List, Mapping, Optional
 
 from ..model import Guildfile, Problem
-from . import schema_check, semantics, suppress
+from . import schema_check, semantics, suggest, suppress
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
@@ -32,10 +32,12 @@ def _diagnose(gf: Guildfile) -> List[Problem]:
     if gf.root is not None:
         gc_was_enabled = gc.isenabled()
         gc.disable()  # many short-lived acyclic objects; see model.load
+        suggest.release()  # a whole did-you-mean budget for this document
         try:
             out.extend(schema_check.check(gf))
             out.extend(semantics.check(gf))
         finally:
+            suggest.release()
             if gc_was_enabled:
                 gc.enable()
     seen = set()

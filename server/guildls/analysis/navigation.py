@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from lsprotocol import types
 
 from ..model.guildfile import Flag, Guildfile, Model, Operation, Ref, Step
+from ..model.lines import line_starts
 from ..model.nodes import MAP, SCALAR, SEQ, Range, walk
 from ..model.textpos import sub_range, text_at
 
@@ -466,10 +467,7 @@ def _plain_name(name: str) -> None:
 
 def apply_edits(text: str, edits) -> str:
     """The text after non-overlapping ``(Range, new_text)`` edits (code-point columns)."""
-    lines = text.split("\n")
-    starts = [0]
-    for ln in lines[:-1]:
-        starts.append(starts[-1] + len(ln) + 1)
+    starts = line_starts(text)
 
     def off(line, col):
         return starts[line] + col if line < len(starts) else len(text)

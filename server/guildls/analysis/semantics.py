@@ -43,6 +43,7 @@ class _Index:
         self._matches: Dict[Tuple[Optional[str], str], Optional[bool]] = {}
         self._fullnames: Optional[List[str]] = None
         self._shortnames: Optional[List[str]] = None
+        self._sorted_full: Optional[List[str]] = None
 
     def names(self, mref: Optional[str]) -> Tuple[bool, frozenset]:
         """-> (any matching model is open, names of the operations of the models `mref` matches)."""
@@ -79,7 +80,9 @@ class _Index:
 
     def sorted_names(self, full: bool) -> List[str]:
         if full:
-            return sorted(set(self.fullnames()))
+            if self._sorted_full is None:
+                self._sorted_full = sorted(set(self.fullnames()))
+            return self._sorted_full
         if self._shortnames is None:
             self._shortnames = sorted({o.name for o in self.gf.operations()})
         return self._shortnames

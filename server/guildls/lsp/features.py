@@ -17,11 +17,21 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
-from ..analysis import codeactions, completion, hover, links, navigation, semtokens
+from ..model.lines import split_lines
+from .lazy import lazy_module
 from .positions import Columns
 from .positions import encoding_of as _encoding
 
 log = logging.getLogger(__name__)
+
+# imported on the first request that needs them, not at spawn: the first diagnostics of a
+# new server should cost what the model and the checks cost (see bench/startup.py)
+codeactions = lazy_module("guildls.analysis.codeactions")
+completion = lazy_module("guildls.analysis.completion")
+hover = lazy_module("guildls.analysis.hover")
+links = lazy_module("guildls.analysis.links")
+navigation = lazy_module("guildls.analysis.navigation")
+semtokens = lazy_module("guildls.analysis.semtokens")
 
 TRIGGER_CHARACTERS = [" ", "=", ":", "{", "$", "-"]
 REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
@@ -97,7 +107,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
     if gf is None:
         return types.CompletionList(is_incomplete=False, items=[])
     text = ls.workspace.get_text_document(uri).source
-    lines = gf.lines if text == gf.text else text.split("\n")
+    lines = gf.lines if text == gf.text else split_lines(text)
     cols = Columns(lines, _encoding(ls))
     line, col = _at(cols, params.position)
     result = completion.complete(gf, line, col, lines=lines)
@@ -107,6 +117,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
                                                                          "code-server"))
     if not _snippets_ok(ls):
         result.items = [it for it in result.items if it.insert_text_format != types.InsertTextFormat.Snippet]
+    fixed: dict = {}
     for it in result.items:
         if not vscode and it.command is not None and it.command.command.startswith("editor."):
             it.command = None
@@ -114,7 +125,11 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
             it.documentation = _markup(ls, "completion", it.documentation.value)
         te = it.text_edit
         if isinstance(te, types.TextEdit):
-            te.range = cols.fix(te.range)
+            # items may share one range object (a long list of names): convert it once
+            hit = fixed.get(id(te.range))
+            if hit is None:  # (the original is kept alive: its id stays unique)
+                hit = fixed[id(te.range)] = (te.range, cols.fix(te.range))
+            te.range = hit[1]
         if isinstance(it.data, dict):
             it.data["uri"] = uri
     return result

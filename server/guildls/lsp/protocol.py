@@ -42,6 +42,19 @@ class GuildProtocol(LanguageServerProtocol):
                 return ANSWERED
             raise
 
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        # pygls 2 files the future of every handler it runs as a generator, a coroutine or
+        # in a thread under `msg_id` in `_request_futures`, and only a request's own
+        # callback takes it out again: a notification (its id is a fresh uuid) handled by
+        # one of pygls's generator handlers (didOpen, didChange, didClose, ...) or a step of
+        # a generator handler stayed there for good, one future per keystroke
+        def done(future, _callback=callback, _id=msg_id):
+            if self._request_futures.get(_id) is future:
+                del self._request_futures[_id]
+            _callback(future)
+
+        return super()._execute_handler(msg_id, handler, done, args, kwargs)
+
     def handle_message(self, message):
         if message is ANSWERED:
             return

@@ -348,9 +348,35 @@ def _register_extensions(ls: GuildServer):
                 return None
             return ls.workspace.get_text_document(uri).source
 
+        @ls.command("guildls._internals")
+        def _internals(ls: GuildServer, *args):
+            # sizes of the server's per-request and per-document tables (tests: they must
+            # not grow with the number of edits)
+            return {"requestFutures": len(ls.protocol._request_futures),
+                    "resultTypes": len(ls.protocol._result_types),
+                    "models": len(ls._models), "diagnostics": len(ls._diags), "chunks": len(ls._chunks),
+                    "pending": len(ls._pending), "documents": len(ls.workspace.text_documents),
+                    "tasks": len(asyncio.all_tasks())}
+
+        @ls.command("guildls._memorySnapshot")
+        def _memory_snapshot(ls: GuildServer, *args):
+            # bench/edit_memory.py --trace: where the server's memory goes (tracemalloc
+            # must be on from the start: PYTHONTRACEMALLOC=N in the server's environment)
+            import tracemalloc
+
+            path = args[0] if args and isinstance(args[0], str) else None
+            if path is None or not tracemalloc.is_tracing():
+                return None
+            gc.collect()
+            tracemalloc.take_snapshot().dump(path)
+            return path
+
 
 def serve():
     logging.basicConfig(level=logging.WARNING)
     global server
     server = create_server()
+    if not gc.isenabled():  # off from `python -m guildls` until here: see cli.imports_settled
+        gc.freeze()
+        gc.enable()
     server.start_io()

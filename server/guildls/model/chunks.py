@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from .nodes import MAP, SCALAR, SEQ, Composed, Node, compose
+from .lines import YAML_ONLY_BREAKS as _YAML_ONLY_BREAKS
+from .nodes import MAP, SCALAR, Composed, Node, compose, each_node
 
 # Below this many lines a full compose costs less than the bookkeeping.
 MIN_LINES = 400
@@ -101,24 +102,9 @@ def _chunk_starts(lines: List[str]) -> Optional[List[int]]:
 
 
 def _shift(root: Node, duplicates, delta: int) -> None:
-    seen = set()
-    stack = [root]
-    for first, dup in duplicates:
-        stack.append(first)
-        stack.append(dup)
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
+    for n in each_node(root, duplicates):
         n.sl += delta
         n.el += delta
-        if n.kind == MAP:
-            for k, v in n.value:
-                stack.append(k)
-                stack.append(v)
-        elif n.kind == SEQ:
-            stack.extend(n.value)
 
 
 def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Composed:
@@ -126,6 +112,10 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     if cache is None:
         return compose(text, src)
     cache.new_version()
+    if "\r" in text or any(ch in text for ch in _YAML_ONLY_BREAKS):
+        # lines as the editor and YAML count them differ from text.split("\n")
+        cache.clear()
+        return compose(text, src)
     lines = text.split("\n")
     starts = _chunk_starts(lines) if len(lines) >= MIN_LINES else None
     if not starts or any(line and line[0] != "#" for line in lines[:starts[0]]):

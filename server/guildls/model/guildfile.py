@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from . import packages, runspec
 from .chunks import ChunkCache, compose_chunked
 from .files import MAX_FILE_BYTES, FileRefused, read_bytes, read_text, too_large_message
+from .lines import split_lines
 from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date, safe_load
 from .textpos import sub_range
 
@@ -471,7 +472,7 @@ class _Loader:
 
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
-        lines = self.text.split("\n")
+        lines = split_lines(self.text)
         composed = compose_chunked(self.text, self.chunks, src=self.src)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         gf.chunks = self.chunks
@@ -1516,7 +1517,7 @@ def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = N
             import_script_flags(gf)
         return gf
     except RecursionError:
-        gf = Guildfile(path, text, text.split("\n"), None, format="invalid")
+        gf = Guildfile(path, text, split_lines(text), None, format="invalid")
         gf.problems.append(Problem("yaml-syntax", ERROR, "document is nested too deeply", Range(0, 0, 0, 1)))
         return gf
     finally:

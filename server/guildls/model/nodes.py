@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import yaml
 from yaml.constructor import SafeConstructor
+
+from .lines import YAML_ONLY_BREAKS, YamlLines, split_lines
 
 try:  # pragma: no cover - depends on the PyYAML build
     from yaml import CSafeLoader as _Loader
@@ -220,6 +223,20 @@ class Node:
         if self.kind == SCALAR:
             return self.value
         if _seen is None:
+            # a collection of scalars only (flag attributes, a list of choices): nothing
+            # can recur, so no bookkeeping
+            items = self.value
+            if self.kind == SEQ:
+                if all(n.kind == SCALAR for n in items):
+                    return [n.value for n in items]
+            elif all(k.kind == SCALAR and v.kind == SCALAR for k, v in items):
+                out = {}
+                for k, v in items:
+                    try:
+                        out[k.value] = v.value
+                    except TypeError:
+                        out[repr(k.value)] = v.value
+                return out
             _seen = set()
         if id(self) in _seen:
             return None
@@ -281,9 +298,11 @@ MAX_EXPANDED_NODES = 100_000
 
 
 class _Converter:
-    def __init__(self, src, lines=None):
+    def __init__(self, src, lines=None, props=True):
         self.src = src
         self.lines = lines or []
+        # False when the text has no '&' nor '!': no node starts at an anchor or a tag
+        self.props = props and bool(self.lines)
         self.memo = {}
         self.active = set()
         self.duplicates = []
@@ -293,38 +312,11 @@ class _Converter:
         self.refused = set()
 
     def convert(self, ynode) -> Node:
-        sm, em = ynode.start_mark, ynode.end_mark
         self.expanded += 1
         if ynode.__class__ is yaml.ScalarNode:
             # leaves: an aliased scalar converted twice costs nothing and shares nothing
-            tag = ynode.tag
-            ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
-            if ctor is None:
-                if tag != _STR_TAG:
-                    self._unknown_tag(ynode)
-                value = ynode.value
-            else:
-                try:
-                    value = ctor(_constructor, ynode)
-                    if value.__class__ is int and value.bit_length() > 14000:
-                        str(value)  # past Python's digit limit this raises, as Guild's YAML dump does
-                except ValueError as e:
-                    if "integer string conversion" in str(e):
-                        # an integer Python refuses to convert: Guild's loader (decimal) or
-                        # its YAML dump (hex, octal) fails on it; we keep the text
-                        self.errors.append(SyntaxProblem(str(e), Range(sm.line, sm.column, em.line, em.column)))
-                    value = ynode.value
-                except Exception:  # bad timestamp, bad binary, ...
-                    value = ynode.value
-            sc = sm.column
-            if self.lines and sm.line < len(self.lines):
-                text = self.lines[sm.line]
-                if sc < len(text) and text[sc] in "&!":
-                    # PyYAML starts the node at its anchor or tag: skip to the value itself
-                    m = _PROPERTIES.match(text, sc)
-                    if m is not None and (em.line > sm.line or m.end() <= em.column):
-                        sc = m.end()
-            return Node(SCALAR, value, sm.line, sc, em.line, em.column, ynode.style, tag, self.src)
+            return self._scalar(ynode)
+        sm, em = ynode.start_mark, ynode.end_mark
         nid = id(ynode)
         memo = self.memo.get(nid)
         if memo is not None:
@@ -340,20 +332,57 @@ class _Converter:
             return Node(SCALAR, None, sm.line, sm.column, em.line, em.column, None, None, self.src)
         self.active.add(nid)
         before = self.expanded
-        if ynode.tag not in (_MAP_TAG, _SEQ_TAG) and ynode.tag not in _scalar_ctors:
-            self._unknown_tag(ynode)
         try:
-            if isinstance(ynode, yaml.SequenceNode):
-                n = Node(SEQ, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
-                n.value = [self.convert(c) for c in ynode.value]
-            else:
-                n = Node(MAP, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
-                n.value = self._mapping(ynode)
+            n = self._collection(ynode)
             self.memo[nid] = n
             self.sizes[nid] = self.expanded - before + 1
             return n
         finally:
             self.active.discard(nid)
+
+    def _collection(self, ynode) -> Node:
+        sm, em = ynode.start_mark, ynode.end_mark
+        tag = ynode.tag
+        if tag not in (_MAP_TAG, _SEQ_TAG) and tag not in _scalar_ctors:
+            self._unknown_tag(ynode)
+        if ynode.__class__ is yaml.SequenceNode or isinstance(ynode, yaml.SequenceNode):
+            n = Node(SEQ, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, tag, self.src)
+            n.value = [self.convert(c) for c in ynode.value]
+        else:
+            n = Node(MAP, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, tag, self.src)
+            n.value = self._mapping(ynode)
+        return n
+
+    def _scalar(self, ynode) -> Node:
+        sm, em = ynode.start_mark, ynode.end_mark
+        tag = ynode.tag
+        ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
+        if ctor is None:
+            if tag != _STR_TAG:
+                self._unknown_tag(ynode)
+            value = ynode.value
+        else:
+            try:
+                value = ctor(_constructor, ynode)
+                if value.__class__ is int and value.bit_length() > 14000:
+                    str(value)  # past Python's digit limit this raises, as Guild's YAML dump does
+            except ValueError as e:
+                if "integer string conversion" in str(e):
+                    # an integer Python refuses to convert: Guild's loader (decimal) or
+                    # its YAML dump (hex, octal) fails on it; we keep the text
+                    self.errors.append(SyntaxProblem(str(e), Range(sm.line, sm.column, em.line, em.column)))
+                value = ynode.value
+            except Exception:  # bad timestamp, bad binary, ...
+                value = ynode.value
+        sc = sm.column
+        if self.props and sm.line < len(self.lines):
+            text = self.lines[sm.line]
+            if sc < len(text) and text[sc] in "&!":
+                # PyYAML starts the node at its anchor or tag: skip to the value itself
+                m = _PROPERTIES.match(text, sc)
+                if m is not None and (em.line > sm.line or m.end() <= em.column):
+                    sc = m.end()
+        return Node(SCALAR, value, sm.line, sc, em.line, em.column, ynode.style, tag, self.src)
 
     def _refuse(self, ynode) -> Node:
         """An alias that would expand the document past the limit: a null value instead."""
@@ -426,6 +455,16 @@ class _Converter:
         return pairs
 
 
+class _PlainConverter(_Converter):
+    """The converter for a text without aliases (no '*' in it): every collection is met
+    once, so there is nothing to share, no recursion and no expansion to count."""
+
+    def convert(self, ynode) -> Node:
+        if ynode.__class__ is yaml.ScalarNode:
+            return self._scalar(ynode)
+        return self._collection(ynode)
+
+
 def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     problem = getattr(err, "problem", None)
@@ -480,30 +519,78 @@ def _half_typed_key(err: yaml.YAMLError, lines: List[str]) -> Optional[Range]:
     return Range(line, start, line, start + len(m.group(2)))
 
 
+def _too_deep(err: yaml.YAMLError) -> bool:
+    """libyaml's error for more than 1,000 nested collections."""
+    return "maximum nesting depth" in str(getattr(err, "problem", None) or "")
+
+
+# PyYAML's pure-Python loader only gives Guild's wording of an error, and it is slow on
+# deep nesting: its scanner rescans one possible simple key per flow level for every
+# token (1,000 nested "[" take seconds) and its composer recurses per level. It gives up
+# (libyaml's wording is used) past this many flow levels or frames.
+PY_LOADER_FLOW_LEVELS = 100
+PY_LOADER_FRAMES = 400
+
+
+class _TooDeepForPython(Exception):
+    pass
+
+
+class _WordingLoader(yaml.SafeLoader):
+    def save_possible_simple_key(self):
+        if len(self.possible_simple_keys) > PY_LOADER_FLOW_LEVELS:
+            raise _TooDeepForPython()
+        super().save_possible_simple_key()
+
+
 def _python_loader_error(text: str):
     """The error PyYAML's pure-Python loader gives (Guild's wording), if any."""
+    limit = sys.getrecursionlimit()
+    depth = 0
+    f = sys._getframe()
+    while f is not None:
+        depth += 1
+        f = f.f_back
     try:
-        yaml.compose(text, Loader=yaml.SafeLoader)
+        sys.setrecursionlimit(min(limit, depth + PY_LOADER_FRAMES))
+        yaml.compose(text, Loader=_WordingLoader)
     except yaml.YAMLError as err:
         return err
-    except Exception:  # pragma: no cover - defensive
+    except Exception:  # RecursionError (deeply nested), or a PyYAML bug: libyaml's words then
         return None
+    finally:
+        sys.setrecursionlimit(limit)
     return None
 
 
 def compose(text: str, src=None, max_retries: int = 8) -> Composed:
     """Compose ``text`` into positioned nodes; never raises."""
+    # YAML's marks count lines as YAML breaks them (also on NEL, LS, PS): positions are
+    # worked out on its lines and moved onto the editor's at the end (see model.lines)
+    ymap = YamlLines.needed(text)
+    if ymap is None:
+        return _compose(text, split_lines(text), src, max_retries)
+    c = _compose(text, ymap.lines, src, max_retries)
+    return Composed(c.root, _to_editor_lines(ymap, c.root, c.syntax_errors, c.duplicates), c.duplicates, c.partial)
+
+
+def _compose(text: str, lines: List[str], src, max_retries: int) -> Composed:
     errors: List[SyntaxProblem] = []
-    lines = text.split("\n")
     current = text
     partial = False
     for _attempt in range(max_retries + 1):
         try:
             yroot = yaml.compose(current, Loader=_FastLoader)
         except yaml.YAMLError as err:
-            if not errors:
+            if not errors and not _too_deep(err):
                 err = _python_loader_error(current) or err
             prob = _syntax_problem(err, lines)
+            if _too_deep(err):
+                # blanking lines would not make it shallower (each attempt costs a compose
+                # of the whole text): the document is not read
+                prob = SyntaxProblem(f"{prob.message}: Guild fails to load the file (maximum recursion depth "
+                                     "exceeded)", prob.range)
+                return Composed(None, errors + [prob] if errors else [prob], [], True)
             if not errors:
                 errors.append(prob)
             elif prob.range not in [e.range for e in errors]:
@@ -512,17 +599,18 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
             mark = getattr(err, "problem_mark", None)
             if mark is None:
                 return Composed(None, errors, [], True)
-            cur_lines = current.split("\n")
-            bad = min(mark.line, len(cur_lines) - 1)
-            if not cur_lines[bad].strip() or _attempt == max_retries - 1:
+            parts = _line_parts(current)
+            n = (len(parts) + 1) // 2
+            bad = min(mark.line, n - 1)
+            if not parts[2 * bad].strip() or _attempt == max_retries - 1:
                 # nothing left to blank on that line: cut the document there
-                cur_lines = cur_lines[:bad]
+                current = "".join(parts[:max(0, 2 * bad - 1)])
             else:
-                cur_lines[bad] = ""
+                parts[2 * bad] = ""
                 ctx = getattr(err, "context_mark", None)
-                if ctx is not None and ctx.line != bad and ctx.line < len(cur_lines) and _attempt >= 2:
-                    cur_lines[ctx.line] = ""
-            current = "\n".join(cur_lines)
+                if ctx is not None and ctx.line != bad and ctx.line < n and _attempt >= 2:
+                    parts[2 * ctx.line] = ""
+                current = "".join(parts)
             continue
         except RecursionError:
             errors.append(SyntaxProblem("document is nested too deeply", Range(0, 0, 0, 1)))
@@ -532,7 +620,8 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
             return Composed(None, errors, [], True)
         if yroot is None:
             return Composed(None, errors, [], partial)
-        conv = _Converter(src, lines)
+        props = "&" in current or "!" in current
+        conv = (_Converter if "*" in current else _PlainConverter)(src, lines, props)
         try:
             root = conv.convert(yroot)
         except RecursionError:
@@ -540,6 +629,44 @@ def compose(text: str, src=None, max_retries: int = 8) -> Composed:
             return Composed(None, errors, [], True)
         return Composed(root, errors + conv.errors, conv.duplicates, partial)
     return Composed(None, errors, [], True)
+
+
+_YAML_LINES = re.compile(r"(\r\n?|[\n\x85\u2028\u2029])")
+
+
+def _line_parts(text: str) -> List[str]:
+    """YAML's lines with their breaks: ``parts[2 * i]`` is line ``i``, ``parts[2 * i + 1]``
+    the break after it."""
+    if "\r" in text or any(ch in text for ch in YAML_ONLY_BREAKS):
+        return _YAML_LINES.split(text)
+    lines = text.split("\n")
+    parts = ["\n"] * (2 * len(lines) - 1)
+    parts[::2] = lines
+    return parts
+
+
+def _to_editor_lines(ymap: YamlLines, root: Optional[Node], errors: List[SyntaxProblem], duplicates):
+    """Move every position from YAML's lines onto the editor's (in place for nodes)."""
+    pos = ymap.position
+    if root is not None:
+        for n in each_node(root, duplicates):
+            n.sl, n.sc = pos(n.sl, n.sc)
+            n.el, n.ec = pos(n.el, n.ec)
+    return [SyntaxProblem(e.message, Range(*pos(e.range.start_line, e.range.start_col),
+                                           *pos(e.range.end_line, e.range.end_col))) for e in errors]
+
+
+def each_node(root: Node, duplicates=()) -> Iterator[Node]:
+    """Every node of a composed document once, and those of its ``duplicates`` pairs
+    (the earlier key of a repeated one is no longer in the tree)."""
+    seen = set()
+    for top in [root] + [k for pair in duplicates for k in pair]:
+        if id(top) in seen:
+            continue
+        for n in walk(top):
+            if id(n) not in seen:
+                seen.add(id(n))
+                yield n
 
 
 def walk(node: Node) -> Iterator[Node]:
