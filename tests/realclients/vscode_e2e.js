@@ -187,7 +187,11 @@ async function main() {
       await note.waitFor({ timeout: a.timeout }).catch(() => res.errors.push('no notification about the missing interpreter'));
       await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().waitFor({ timeout: a.timeout }).catch(() => {});
       res.steps.notification = squeeze(await note.innerText({ timeout: 1000 }).catch(() => ''));
-      res.steps.status_bar = await statusTexts();
+      // the status item turns to "Guild: error" around the time the notification shows
+      res.steps.status_bar = await until(async () => {
+        const t = await statusTexts();
+        return t.some((s) => /error/i.test(s)) ? t : null;
+      }, a.timeout) || await statusTexts();
       await shot('nopython-notification.png');
       await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().click()
         .catch((e) => res.errors.push('Open Setting: ' + e.message.split('\n')[0]));
