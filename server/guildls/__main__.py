@@ -16,6 +16,11 @@ def _workspace_off_sys_path() -> None:
 
 _workspace_off_sys_path()
 
+import gc  # noqa: E402
+
+# start-up creates many long-lived objects (modules, classes): a cyclic collection
+# triggered half-way rescans them all for nothing (see cli.imports_settled)
+gc.disable()
 from guildls.cli import main  # noqa: E402
 
 raise SystemExit(main())

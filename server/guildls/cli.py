@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -37,10 +38,22 @@ def _diag_dict(path, p) -> dict:
     }
 
 
+def imports_settled() -> None:
+    """The command imported what it needs: what exists now lives as long as the process,
+    so collections need not scan it (``gc.freeze``), and the collector runs again (it is
+    off from ``python -m guildls`` until here). A no-op when it is on (``main`` called
+    in-process)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def cmd_check(args) -> int:
     from .analysis.diagnostics import diagnose
     from .model import load_path
     from .model.projectconfig import settings_for
+
+    imports_settled()
 
     files: List[str] = []
     for p in args.paths:
@@ -100,6 +113,8 @@ def cmd_check(args) -> int:
 def cmd_schema(args) -> int:
     from . import schema
 
+    imports_settled()
+
     sys.stdout.write(schema.schema_text())
     return 0
 
@@ -142,10 +157,12 @@ def _main(argv: Optional[Iterable[str]] = None) -> int:
     if argv and argv[0] == "run":
         from .executor.cli import cli_run
 
+        imports_settled()
         return cli_run(argv[1:])
     if argv and argv[0] in ("runs", "compare"):
         from .runs.cli import cli_runs, cmd_compare
 
+        imports_settled()
         return (cli_runs if argv[0] == "runs" else cmd_compare)(argv[1:])
     parser = argparse.ArgumentParser(
         prog="guildls", description="Language server, linter and workflow runner for Guild AI guild files.")
@@ -176,4 +193,7 @@ def _main(argv: Optional[Iterable[str]] = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    finally:
+        gc.enable()

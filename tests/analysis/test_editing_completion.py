@@ -289,6 +289,29 @@ def test_workflows_that_run_the_current_one_are_not_offered():
     assert "t" in got and "wf-b" not in got and "wf-a" not in got
 
 
+def test_workflows_that_run_the_current_one_through_others_are_not_offered():
+    # wf-b runs wf-c, which runs wf-a: offering either in wf-a would make a cycle
+    text = ("t: {exec: echo}\nwf-a:\n  steps:\n    - t\n    - \nwf-b:\n  steps: [wf-c]\n"
+            "wf-c:\n  steps: [wf-a]\nwf-d:\n  steps: [t]\n")
+    got = labels(text, 4, 6)
+    assert "t" in got and "wf-d" in got and not {"wf-a", "wf-b", "wf-c"} & set(got)
+    # step targets are indexed per document version: the next version sees its own operations
+    got = labels(text + "u: {exec: echo}\n", 4, 6)
+    assert "u" in got and "wf-d" in got
+
+
+def test_many_step_targets_are_narrowed_by_the_typed_prefix():
+    ops = "".join(f"op{i}: {{exec: echo}}\n" for i in range(300)) + "xy: {exec: echo}\n"
+    text = ops + "wf:\n  steps:\n    - x\n"
+    line = text.count("\n") - 1
+    gf = load(text)
+    res = complete(gf, line, 7)
+    assert [i.label for i in res.items if i.kind.name == "Function"] == ["xy"]
+    res = complete(gf, line - 0, 6)
+    names = [i.label for i in res.items if i.kind.name == "Function"]
+    assert res.is_incomplete and len(names) == 200 and names[:2] == ["op0", "op1"]
+
+
 def test_model_qualified_step_right_after_the_colon():
     text = ("- model: cnn\n  operations:\n    train: {exec: echo}\n    prepare: {exec: echo}\n"
             "- model: pipe\n  operations:\n    all:\n      steps:\n        - cnn:\n")

@@ -42,3 +42,26 @@ async def test_completion_after_keystroke_uses_current_text(client: LanguageClie
     result = await client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=URI), position=types.Position(n + 5, 9)))
     assert "wfnew" in [i.label for i in result.items]
+
+
+async def test_completion_right_after_each_keystroke_of_a_new_file(client: LanguageClient):
+    """What VS Code sends while a new guild.yml is typed: one didChange per key and, for
+    quick suggestions, a completion request right behind the change (no wait). The answer
+    is for the text as it is after that key, never for the text before it."""
+    uri = "file:///tmp/guildls-test/typing-new/guild.yml"
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="guild", version=1, text="")))
+    line, col, version = 0, 0, 1
+    for ch in "train:\n  m":
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line, col), end=types.Position(line, col)), text=ch)]))
+        line, col = (line + 1, 0) if ch == "\n" else (line, col + 1)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(1, 3)))
+    main = next(i for i in result.items if i.label == "main")
+    r = main.text_edit.range
+    assert (r.start.line, r.start.character, r.end.character) == (1, 2, 3)  # replaces the typed "m"
+    assert not result.is_incomplete

@@ -320,3 +320,31 @@ def test_script_flags_follow_the_script_when_operations_are_reused(tmp_path):
     os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
     op3 = load_chunked(text, path, chunks=cache).models[""].operations["train"]
     assert op3.flags == {} and op3.flags_open  # read incompletely: open again
+
+
+def test_script_flags_are_read_once_per_file_version(tmp_path, monkeypatch):
+    """Reading a script's flags parses it once per version of the file (path, mtime,
+    size): 40 operations sharing one module and a second load of the guild file read it
+    once; a change to the script is read again."""
+    import os
+
+    from guildls.model import scriptflags
+
+    reads = []
+    real_read = scriptflags._read
+    monkeypatch.setattr(scriptflags, "_read", lambda path, size: reads.append(path) or real_read(path, size))
+    script = tmp_path / "train.py"
+    script.write_text("import argparse\np = argparse.ArgumentParser()\np.add_argument('--lr', type=float, default=0.1)\n"
+                      "p.parse_args()\n")
+    text = "".join(f"op{i}:\n  main: train\n  flags-import: all\n" for i in range(40))
+    path = str(tmp_path / "guild.yml")
+    for _ in range(2):
+        gf = load(text, path)
+        assert all(sorted(op.flags) == ["lr"] for op in gf.models[""].operations.values())
+    assert reads == [str(script)]
+    script.write_text(script.read_text().replace("'--lr'", "'--learning-rate'"))
+    st = os.stat(script)
+    os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    gf = load(text, path)
+    assert sorted(gf.models[""].operations["op0"].flags) == ["learning-rate"]
+    assert reads == [str(script)] * 2

@@ -266,6 +266,21 @@ def test_run_workflow(code_server, vsix, out_root, tmp_path):
         f"median {median} ms, all {reloads}; goal < {COLD_START_GOAL_MS} ms{'' if median < COLD_START_GOAL_MS else ' (MISSED)'}")
 
 
+def drive(script: str, cs: "CodeServer", args: list, out: Path, timeout: int, tag: str) -> dict:
+    """Run the playwright driver SCRIPT against CS (closed afterwards), print the tail of
+    its output, note every step it recorded under TAG; its result.json."""
+    try:
+        r = subprocess.run(["node", str(HERE / script), "--url", cs.url, "--out", str(out), *args],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=timeout)
+        print(r.stdout[-4000:])
+    finally:
+        cs.close()
+    res = json.loads((out / "result.json").read_text())
+    for k, v in res["steps"].items():
+        say(f"  {tag} {k}: {json.dumps(v, ensure_ascii=False)[:600]}")
+    return res
+
+
 def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="", prepare=None) -> dict:
     ws = tmp_path / "seed"
     w = make_workspace(ws, near_workflow=True)
@@ -275,16 +290,8 @@ def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suff
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     cs = CodeServer(vsix, ws, out, settings, trust=trust)
-    try:
-        r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
-                            "--file", "guild.yml", "--out", str(out), "--scenario", name,
-                            "--workflow-line", str(w["workflow"]), "--timeout", "30000"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=600)
-        print(r.stdout[-4000:])
-    finally:
-        cs.close()
-    res = json.loads((out / "result.json").read_text())
-    say(f"vscode {name}: {json.dumps(res['steps'], ensure_ascii=False)}")
+    res = drive("vscode_e2e.js", cs, ["--folder", str(ws), "--file", "guild.yml", "--scenario", name,
+                                      "--workflow-line", str(w["workflow"]), "--timeout", "30000"], out, 600, f"vscode {name}")
     assert res["errors"] == [], res["errors"]
     return res["steps"]
 
@@ -360,19 +367,10 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     # about the client's runs features, test_shared_probe covers the bundled server
     cs = CodeServer(vsix, ws, out, {"workbench.colorTheme": "Default Dark Modern",
                                     "guildls.importStrategy": "fromEnvironment", "guildls.python": venv_python()})
-    try:
-        r = subprocess.run(["node", str(HERE / "vscode_e2e.js"), "--url", cs.url, "--folder", str(ws),
-                            "--file", "guild.yml", "--out", str(out), "--scenario", "runs",
-                            "--workflow-line", str(w["workflow"]), "--train-line", str(w["train"]),
-                            "--width", "1440", "--height", "900"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=node_env(), timeout=1200)
-        print(r.stdout[-4000:])
-    finally:
-        cs.close()
-    res = json.loads((out / "result.json").read_text())
+    res = drive("vscode_e2e.js", cs, ["--folder", str(ws), "--file", "guild.yml", "--scenario", "runs",
+                                      "--workflow-line", str(w["workflow"]), "--train-line", str(w["train"]),
+                                      "--width", "1440", "--height", "900"], out, 1200, "runs")
     steps = res["steps"]
-    for k, v in steps.items():
-        say(f"  runs {k}: {json.dumps(v, ensure_ascii=False)[:600]}")
     assert res["errors"] == [], res["errors"]
     csp = [m for m in res["console_errors"] if "Content Security Policy" in m or "Refused to" in m]
     assert not csp, csp
@@ -423,3 +421,42 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     assert "Delete run" in steps["delete_dialog"] and "trash" in steps["delete_dialog"], steps["delete_dialog"]
     assert steps["workflow_runs_after_cancel"] == steps["workflow_runs_before_delete"] == 2
     assert steps["workflow_runs_after_delete"] == 1
+
+
+TYPING_TRAIN_PY = '''import argparse
+
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float, default=0.1)
+p.add_argument("--epochs", type=int, default=2)
+args = p.parse_args()
+print("loss: %f" % (args.lr / args.epochs))
+'''
+
+
+def test_typing_a_new_guild_file(code_server, vsix, out_root, tmp_path):
+    """Issue 10: a new user types a guild.yml key by key (vscode_typing.js). The
+    suggest widget opens on a typed letter (no Ctrl+Space, no trigger character),
+    Enter after a key indents by 2, and `${lr}` typed through completion is exactly
+    `${lr}` with the cursor after it."""
+    ws = tmp_path / "typing"
+    ws.mkdir()
+    (ws / "train.py").write_text(TYPING_TRAIN_PY)
+    # a second guild file with a problem: its squiggle says the server is up
+    (ws / "prepare.guild.yml").write_text("prepare:\n  exec: python -c pass\n  no-such-attribute: 1\n")
+    (ws / "guild.yml").write_text("")
+    out = out_root / "vscode-typing"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    res = drive("vscode_typing.js", CodeServer(vsix, ws, out, {}), ["--folder", str(ws)], out, 900, "typing")
+    steps = res["steps"]
+    assert res["errors"] == [], res["errors"]
+    # the widget opened on the letter `m` alone, listing the server's `main`
+    assert any(row.startswith("main") for row in steps["suggest_on_letter"]), steps["suggest_on_letter"]
+    assert any(row.startswith("train") for row in steps["modules_after_main"]), steps["modules_after_main"]
+    assert steps["indent_after_key"] == 2 and steps["indent_in_flags"] == 4, steps
+    assert "Spaces: 2" in steps["indentation_status"], steps["indentation_status"]
+    assert steps["auto_closed"].endswith("--lr ${}"), steps["auto_closed"]
+    assert any(row.startswith("lr") for row in steps["ref_suggestions"]), steps["ref_suggestions"]
+    assert steps["exec_line"] == "  exec: python train.py --lr ${lr} --epochs 2", steps["exec_line"]
+    assert [ln.rstrip() for ln in steps["document"] if ln.strip()] == [
+        "train:", "  main: train", "  flags:", "    lr: 0.1", "  exec: python train.py --lr ${lr} --epochs 2"]

@@ -83,6 +83,7 @@ class _Walker:
         if node.kind != MAP or not node.local:
             return
         sec = gschema.section(section_name)
+        title = None
         for k, v in node.value:
             if k.kind != SCALAR:
                 continue
@@ -95,9 +96,10 @@ class _Walker:
                     self.add("ignored-attribute", HINT, f"'{key}' is ignored by Guild here: {sec.ignored[key]}", k)
                     continue
                 # never suggest a key the mapping already has: that would make a duplicate
-                sugs = [x for x in suggest(key, sec.attrs) if x not in node]
-                self.add("unknown-attribute", WARNING,
-                         f"unknown {(where or sec.title or section_name).lower()} attribute '{key}'" + did_you_mean(sugs),
+                sugs = [x for x in suggest(key, sec.names) if x not in node]
+                if title is None:
+                    title = (where or sec.title or section_name).lower()
+                self.add("unknown-attribute", WARNING, f"unknown {title} attribute '{key}'" + did_you_mean(sugs),
                          k, {"suggestions": sugs})
                 continue
             self.value(attr, v, key)

@@ -17,12 +17,21 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
-from ..analysis import codeactions, completion, hover, links, navigation, semtokens
 from ..model.lines import split_lines
+from .lazy import lazy_module
 from .positions import Columns
 from .positions import encoding_of as _encoding
 
 log = logging.getLogger(__name__)
+
+# imported on the first request that needs them, not at spawn: the first diagnostics of a
+# new server should cost what the model and the checks cost (see bench/startup.py)
+codeactions = lazy_module("guildls.analysis.codeactions")
+completion = lazy_module("guildls.analysis.completion")
+hover = lazy_module("guildls.analysis.hover")
+links = lazy_module("guildls.analysis.links")
+navigation = lazy_module("guildls.analysis.navigation")
+semtokens = lazy_module("guildls.analysis.semtokens")
 
 TRIGGER_CHARACTERS = [" ", "=", ":", "{", "$", "-"]
 REQUEST_FAILED = -32803  # LSP ErrorCodes.RequestFailed
@@ -108,6 +117,7 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
                                                                          "code-server"))
     if not _snippets_ok(ls):
         result.items = [it for it in result.items if it.insert_text_format != types.InsertTextFormat.Snippet]
+    fixed: dict = {}
     for it in result.items:
         if not vscode and it.command is not None and it.command.command.startswith("editor."):
             it.command = None
@@ -115,7 +125,11 @@ def do_completion(ls, params: types.CompletionParams) -> types.CompletionList:
             it.documentation = _markup(ls, "completion", it.documentation.value)
         te = it.text_edit
         if isinstance(te, types.TextEdit):
-            te.range = cols.fix(te.range)
+            # items may share one range object (a long list of names): convert it once
+            hit = fixed.get(id(te.range))
+            if hit is None:  # (the original is kept alive: its id stays unique)
+                hit = fixed[id(te.range)] = (te.range, cols.fix(te.range))
+            te.range = hit[1]
         if isinstance(it.data, dict):
             it.data["uri"] = uri
     return result

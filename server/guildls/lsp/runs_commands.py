@@ -24,6 +24,7 @@ from typing import Optional
 
 from pygls.exceptions import JsonRpcException
 
+from .lazy import lazy_module
 from .run_commands import _doc_path
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,14 @@ def runs_dirs(ls, a: Optional[dict] = None) -> list[str]:
         if not p:
             raise _refuse(f"guildls: not a file uri: {uri}", INVALID_PARAMS)
         return [runs_dir(p if os.path.isdir(p) else os.path.dirname(p))]
+    return _runs_dirs_of(project_dirs(ls))
+
+
+def _runs_dirs_of(projects: list) -> list[str]:
+    from ..runs import runs_dir
+
     dirs = []
-    for d in project_dirs(ls):
+    for d in projects:
         r = runs_dir(d)
         if r not in dirs:
             dirs.append(r)
@@ -150,11 +157,9 @@ def _plan_inputs(ls, a: dict):
 
 class Watch:
     def __init__(self, ls, interval: float):
-        from ..runs.watch import RunsWatcher
-
         self.ls = ls
         self.interval = interval
-        self.watcher = RunsWatcher()
+        self.watcher = None  # made (and the runs modules imported) by the first poll, off the loop
         self.task: Optional[asyncio.Task] = None
 
     def start(self) -> None:
@@ -164,8 +169,7 @@ class Watch:
     async def _loop(self) -> None:
         while True:
             try:
-                roots = runs_dirs(self.ls)
-                changes = await _off_loop(self.watcher.poll, roots)
+                changes = await _off_loop(self._poll, project_dirs(self.ls))
                 for root, ids in changes:
                     self.notify([root], ids)
             except asyncio.CancelledError:
@@ -173,6 +177,13 @@ class Watch:
             except Exception:
                 log.exception("watching runs directories")
             await asyncio.sleep(self.interval)
+
+    def _poll(self, projects: list):
+        if self.watcher is None:
+            from ..runs.watch import RunsWatcher
+
+            self.watcher = RunsWatcher()
+        return self.watcher.poll(_runs_dirs_of(projects))
 
     def notify(self, dirs: list, ids: list) -> None:
         from .run_commands import _refresh_lenses
@@ -203,7 +214,7 @@ def _send_as_is(server) -> None:
 
 def register(server):
     """Register the run-history commands and the runs watcher on `server`."""
-    from ..runs import query
+    query = lazy_module("guildls.runs.query")  # on the first command: not at spawn
 
     _send_as_is(server)
 

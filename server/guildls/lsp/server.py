@@ -376,4 +376,7 @@ def serve():
     logging.basicConfig(level=logging.WARNING)
     global server
     server = create_server()
+    if not gc.isenabled():  # off from `python -m guildls` until here: see cli.imports_settled
+        gc.freeze()
+        gc.enable()
     server.start_io()

@@ -223,6 +223,20 @@ class Node:
         if self.kind == SCALAR:
             return self.value
         if _seen is None:
+            # a collection of scalars only (flag attributes, a list of choices): nothing
+            # can recur, so no bookkeeping
+            items = self.value
+            if self.kind == SEQ:
+                if all(n.kind == SCALAR for n in items):
+                    return [n.value for n in items]
+            elif all(k.kind == SCALAR and v.kind == SCALAR for k, v in items):
+                out = {}
+                for k, v in items:
+                    try:
+                        out[k.value] = v.value
+                    except TypeError:
+                        out[repr(k.value)] = v.value
+                return out
             _seen = set()
         if id(self) in _seen:
             return None
@@ -284,9 +298,11 @@ MAX_EXPANDED_NODES = 100_000
 
 
 class _Converter:
-    def __init__(self, src, lines=None):
+    def __init__(self, src, lines=None, props=True):
         self.src = src
         self.lines = lines or []
+        # False when the text has no '&' nor '!': no node starts at an anchor or a tag
+        self.props = props and bool(self.lines)
         self.memo = {}
         self.active = set()
         self.duplicates = []
@@ -296,38 +312,11 @@ class _Converter:
         self.refused = set()
 
     def convert(self, ynode) -> Node:
-        sm, em = ynode.start_mark, ynode.end_mark
         self.expanded += 1
         if ynode.__class__ is yaml.ScalarNode:
             # leaves: an aliased scalar converted twice costs nothing and shares nothing
-            tag = ynode.tag
-            ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
-            if ctor is None:
-                if tag != _STR_TAG:
-                    self._unknown_tag(ynode)
-                value = ynode.value
-            else:
-                try:
-                    value = ctor(_constructor, ynode)
-                    if value.__class__ is int and value.bit_length() > 14000:
-                        str(value)  # past Python's digit limit this raises, as Guild's YAML dump does
-                except ValueError as e:
-                    if "integer string conversion" in str(e):
-                        # an integer Python refuses to convert: Guild's loader (decimal) or
-                        # its YAML dump (hex, octal) fails on it; we keep the text
-                        self.errors.append(SyntaxProblem(str(e), Range(sm.line, sm.column, em.line, em.column)))
-                    value = ynode.value
-                except Exception:  # bad timestamp, bad binary, ...
-                    value = ynode.value
-            sc = sm.column
-            if self.lines and sm.line < len(self.lines):
-                text = self.lines[sm.line]
-                if sc < len(text) and text[sc] in "&!":
-                    # PyYAML starts the node at its anchor or tag: skip to the value itself
-                    m = _PROPERTIES.match(text, sc)
-                    if m is not None and (em.line > sm.line or m.end() <= em.column):
-                        sc = m.end()
-            return Node(SCALAR, value, sm.line, sc, em.line, em.column, ynode.style, tag, self.src)
+            return self._scalar(ynode)
+        sm, em = ynode.start_mark, ynode.end_mark
         nid = id(ynode)
         memo = self.memo.get(nid)
         if memo is not None:
@@ -343,20 +332,57 @@ class _Converter:
             return Node(SCALAR, None, sm.line, sm.column, em.line, em.column, None, None, self.src)
         self.active.add(nid)
         before = self.expanded
-        if ynode.tag not in (_MAP_TAG, _SEQ_TAG) and ynode.tag not in _scalar_ctors:
-            self._unknown_tag(ynode)
         try:
-            if isinstance(ynode, yaml.SequenceNode):
-                n = Node(SEQ, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
-                n.value = [self.convert(c) for c in ynode.value]
-            else:
-                n = Node(MAP, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, ynode.tag, self.src)
-                n.value = self._mapping(ynode)
+            n = self._collection(ynode)
             self.memo[nid] = n
             self.sizes[nid] = self.expanded - before + 1
             return n
         finally:
             self.active.discard(nid)
+
+    def _collection(self, ynode) -> Node:
+        sm, em = ynode.start_mark, ynode.end_mark
+        tag = ynode.tag
+        if tag not in (_MAP_TAG, _SEQ_TAG) and tag not in _scalar_ctors:
+            self._unknown_tag(ynode)
+        if ynode.__class__ is yaml.SequenceNode or isinstance(ynode, yaml.SequenceNode):
+            n = Node(SEQ, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, tag, self.src)
+            n.value = [self.convert(c) for c in ynode.value]
+        else:
+            n = Node(MAP, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, tag, self.src)
+            n.value = self._mapping(ynode)
+        return n
+
+    def _scalar(self, ynode) -> Node:
+        sm, em = ynode.start_mark, ynode.end_mark
+        tag = ynode.tag
+        ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
+        if ctor is None:
+            if tag != _STR_TAG:
+                self._unknown_tag(ynode)
+            value = ynode.value
+        else:
+            try:
+                value = ctor(_constructor, ynode)
+                if value.__class__ is int and value.bit_length() > 14000:
+                    str(value)  # past Python's digit limit this raises, as Guild's YAML dump does
+            except ValueError as e:
+                if "integer string conversion" in str(e):
+                    # an integer Python refuses to convert: Guild's loader (decimal) or
+                    # its YAML dump (hex, octal) fails on it; we keep the text
+                    self.errors.append(SyntaxProblem(str(e), Range(sm.line, sm.column, em.line, em.column)))
+                value = ynode.value
+            except Exception:  # bad timestamp, bad binary, ...
+                value = ynode.value
+        sc = sm.column
+        if self.props and sm.line < len(self.lines):
+            text = self.lines[sm.line]
+            if sc < len(text) and text[sc] in "&!":
+                # PyYAML starts the node at its anchor or tag: skip to the value itself
+                m = _PROPERTIES.match(text, sc)
+                if m is not None and (em.line > sm.line or m.end() <= em.column):
+                    sc = m.end()
+        return Node(SCALAR, value, sm.line, sc, em.line, em.column, ynode.style, tag, self.src)
 
     def _refuse(self, ynode) -> Node:
         """An alias that would expand the document past the limit: a null value instead."""
@@ -427,6 +453,16 @@ class _Converter:
                         extra.append((k, v))
             pairs = extra + pairs
         return pairs
+
+
+class _PlainConverter(_Converter):
+    """The converter for a text without aliases (no '*' in it): every collection is met
+    once, so there is nothing to share, no recursion and no expansion to count."""
+
+    def convert(self, ynode) -> Node:
+        if ynode.__class__ is yaml.ScalarNode:
+            return self._scalar(ynode)
+        return self._collection(ynode)
 
 
 def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
@@ -584,7 +620,8 @@ def _compose(text: str, lines: List[str], src, max_retries: int) -> Composed:
             return Composed(None, errors, [], True)
         if yroot is None:
             return Composed(None, errors, [], partial)
-        conv = _Converter(src, lines)
+        props = "&" in current or "!" in current
+        conv = (_Converter if "*" in current else _PlainConverter)(src, lines, props)
         try:
             root = conv.convert(yroot)
         except RecursionError:

@@ -435,6 +435,11 @@ class Section:
     def get(self, key) -> Optional[Attr]:
         return self.attrs.get(key) if isinstance(key, str) else None
 
+    @functools.cached_property
+    def names(self) -> tuple:
+        """The attribute names, once (the candidates of "did you mean")."""
+        return tuple(self.attrs)
+
 
 def _make_attr(section_name: str, name: str, prop: dict) -> Attr:
     types = _types_of(prop)
