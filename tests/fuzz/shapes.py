@@ -119,5 +119,5 @@ ALL = {
     "deep map x3000": deep_block_map,
     "deep value x999": deep_flag_value,
     "200 ops+3000 typos": typos_few_ops,
-    "emoji line, 2000 diags": emoji_flow_line,
+    "emoji line 2000 diags": emoji_flow_line,
 }
