@@ -68,7 +68,7 @@ VSIX_TARGETS := linux-x64 linux-arm64 darwin-x64 darwin-arm64 win32-x64 win32-ar
 BUNDLE := $(PY) $(CLIENT)/scripts/bundle_python.py
 BUNDLE_CACHE := build/bundle-cache
 LOCAL_TARGET = $(shell $(PYTHON) $(CLIENT)/scripts/bundle_python.py --local-target)
-VSIX_INPUTS = $(shell find $(CLIENT)/src $(CLIENT)/python $(CLIENT)/syntaxes $(CLIENT)/images -type f \
+VSIX_INPUTS = $(shell find $(CLIENT)/src $(CLIENT)/webview-ui $(CLIENT)/python $(CLIENT)/syntaxes $(CLIENT)/images -type f \
   -not -path '*/__pycache__/*') $(wildcard $(CLIENT)/*.json $(CLIENT)/*.md $(CLIENT)/*.mjs $(CLIENT)/LICENSE \
   $(CLIENT)/.vscodeignore)
 

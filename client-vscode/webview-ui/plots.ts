@@ -60,17 +60,26 @@ function render(): void {
   const gridColor = themeColor('editorWidget-border', 'rgba(128,128,128,.3)');
   for (const key of keys) {
     const withKey = runs.filter((r) => (data!.series[r.id]?.[key] ?? []).length);
-    const box = h('section', { class: 'chart', 'data-key': key }, h('h3', {}, key));
+    // data-points: how many steps each run logged (1 draws a dot, more a line)
+    const points = withKey.map((r) => String((data!.series[r.id]?.[key] ?? []).length)).join(',');
+    const box = h('section', { class: 'chart', 'data-key': key, 'data-points': points }, h('h3', {}, key));
     grid.append(box);
     const opts: uPlot.Options = {
       width: width(),
       height: 260,
-      // steps are integers; a single logged step gets a narrow range around it
-      scales: { x: { time: false, range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) } },
+      // steps are integers; a single logged step gets a narrow range around it (uPlot itself
+      // widens one x value to 0..100 before asking this function, so look at the data)
+      scales: { x: { time: false, range: (u, min, max) => {
+        const xs = u.data?.[0] ?? [];
+        if (xs.length === 1 && typeof xs[0] === 'number') return [xs[0] - 1, xs[0] + 1];
+        return min === max ? [min - 1, max + 1] : [min, max];
+      } } },
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false } },
       axes: [
-        { label: 'step', stroke: fg, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+        // steps are whole numbers: no ticks between them
+        { label: 'step', stroke: fg, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor },
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6] },
         { stroke: fg, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 60 },
       ],
       series: [

@@ -9,10 +9,10 @@ import os
 import sys
 from typing import Iterable, List, Optional
 
-from .model.files import is_guild_file_name as _is_guild_file
-
 
 def find_guild_files(path: str) -> List[str]:
+    from .model.files import is_guild_file_name as _is_guild_file
+
     if os.path.isdir(path):
         found = []
         for root, dirs, files in os.walk(path):
@@ -161,6 +161,13 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
 
 def _main(argv: Optional[Iterable[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("runs", "compare"):
+        # run records only: no guild file model, no package lookups (imports cost more than
+        # listing 1,000 cached runs)
+        from .runs.cli import cli_runs, cmd_compare
+
+        imports_settled()
+        return (cli_runs if argv[0] == "runs" else cmd_compare)(argv[1:])
     from .executor.interpreter import use_configured_interpreter
 
     use_configured_interpreter()  # where `extends: pkg/model` finds packages
@@ -169,11 +176,6 @@ def _main(argv: Optional[Iterable[str]] = None) -> int:
 
         imports_settled()
         return cli_run(argv[1:])
-    if argv and argv[0] in ("runs", "compare"):
-        from .runs.cli import cli_runs, cmd_compare
-
-        imports_settled()
-        return (cli_runs if argv[0] == "runs" else cmd_compare)(argv[1:])
     parser = argparse.ArgumentParser(
         prog="guildls", description="Language server, linter and workflow runner for Guild AI guild files.")
     from . import __version__

@@ -126,14 +126,17 @@ async def test_run_list_compare_label_output_delete(client: LanguageClient, tmp_
     top = runs[-1]
     assert top["id"] == wf and top["kind"] == "workflow" and len(top["steps"]) == 3
     assert top["scalars"]["accuracy"]["last"] == 1.0
-    assert runs[0]["flags"]["lr"] == 0.5 and runs[0]["scalars"]["loss"]["step"] == 0
+    assert runs[0]["flags"]["lr"] == 0.5 and runs[0]["scalars"]["loss"]["step"] == 15
     # with no uri: the runs of every project the server knows (the open guild file's)
     assert [r["id"] for r in await _exec(client, "guildls.listRuns", {})] == [r["id"] for r in runs]
     assert [r["id"] for r in await _exec(client, "guildls.listRuns", {"uri": uri, "filters": ["lr=0.5"]})] == [runs[0]["id"]]
 
     series = await _exec(client, "guildls.runScalars", {"ids": [runs[0]["short_id"], runs[2]["id"]], "keys": ["loss"]})
     assert set(series) == {runs[0]["id"], runs[2]["id"]}
-    assert series[runs[0]["id"]]["loss"] == [[0, pytest.approx(runs[0]["scalars"]["loss"]["last"])]]
+    # the seed's train logs loss at each of its 5 steps per epoch
+    loss = series[runs[0]["id"]]["loss"]
+    assert [s for s, _ in loss] == list(range(1, 16)) and loss[-1][1] == pytest.approx(runs[0]["scalars"]["loss"]["last"])
+    assert [s for s, _ in series[runs[2]["id"]]["loss"]] == list(range(1, 11))
 
     labelled = await _exec(client, "guildls.labelRun", {"id": runs[0]["id"], "label": "<img src=x onerror=alert(1)>"})
     assert labelled["label"] == "<img src=x onerror=alert(1)>" and labelled["id"] == runs[0]["id"]
@@ -227,3 +230,57 @@ async def test_runs_changed_for_a_run_by_real_guild(client: LanguageClient, tmp_
     assert got[0]["dirs"] == [runs_root]
     runs = await _exec(client, "guildls.listRuns", {"cwd": str(root)})
     assert (rid, "prepare-data", "completed") in [(r["id"], r["operation"], r["status"]) for r in runs]
+
+
+async def test_strange_files_in_the_runs_directory_never_break_the_server(client: LanguageClient, tmp_path):
+    """Foreign, half-written and unreadable things in a runs directory: the server lists what
+    is a run (problems named), answers for the broken runs, and keeps answering."""
+    from guildls import runs as R
+    from guildls.runs.reader import cache_path
+    from guildls.runs.scalars import encode_event, record
+
+    root = _project(tmp_path)
+    runs_root = R.runs_dir(str(root))
+    os.makedirs(runs_root, exist_ok=True)
+    good = R.create_run(runs_root)
+    good.write_opref(R.encode_opref(str(root / "guild.yml"), "", "train", "0"))
+    good.write_attr("flags", {"lr": 0.1})
+    good.write_attr("started", R.timestamp())
+    good.finalize(0)
+    ev = record(encode_event(1.0, 1, scalars={"loss": 0.5})) + record(encode_event(2.0, 2, scalars={"loss": 0.25}))
+    with open(good.guild_path("events.out.tfevents.1.h.1.0"), "wb") as f:
+        f.write(ev + ev[:9])  # the last record cut short, as a writer killed mid-write leaves it
+    broken = R.create_run(runs_root)
+    broken.write_opref("garbage 'unclosed")
+    for name, text in (("flags", "{unclosed: ["), ("started", "not a time"), ("exit_status", "[1")):
+        with open(broken.guild_path("attrs", name), "w") as f:
+            f.write(text)
+    with open(broken.guild_path("output"), "wb") as f:
+        f.write(b"\xff\xfe not utf-8 \x00\x01\n")
+    with open(os.path.join(broken.path, "events.out.tfevents.2.h.1.0"), "wb") as f:
+        f.write(b"\x00\x01junk, not a record" * 10)
+    os.symlink("../" + "f" * 32, os.path.join(broken.path, "step"))  # a link to no run
+    os.symlink(".", os.path.join(broken.path, "loop"))
+    (Path(runs_root) / "notes.txt").write_text("not a run")
+    (Path(runs_root) / ("a" * 32)).mkdir()  # a run being created: no .guild/opref yet
+    (Path(runs_root) / ("b" * 32)).write_text("a file named like a run")
+    os.symlink("c" * 32, os.path.join(runs_root, "c" * 32))  # a link to itself
+    os.makedirs(os.path.dirname(cache_path(runs_root)), exist_ok=True)
+    Path(cache_path(runs_root)).write_text('{"version": 1, "runs": {"' + good.id + '": {"stamp": "x"}}')
+
+    uri = _open(client, root / "guild.yml")
+    for _ in range(2):  # the second time from the server's cache
+        runs = await _exec(client, "guildls.listRuns", {"cwd": str(root)})
+        by = {r["id"]: r for r in runs}
+        assert set(by) == {good.id, broken.id}
+        assert by[good.id]["scalars"] == {"loss": {"last": 0.25, "step": 2}} and by[good.id]["problems"] == []
+        b = by[broken.id]
+        assert b["operation"] == "" and b["flags"] == {} and b["started"] is None and b["scalars"] == {}
+        assert any(p.startswith("flags: not valid YAML") for p in b["problems"]), b["problems"]
+    series = await _exec(client, "guildls.runScalars", {"ids": [good.id, broken.id], "cwd": str(root)})
+    assert series == {good.id: {"loss": [[1, 0.5], [2, 0.25]]}, broken.id: {}}
+    out = await _exec(client, "guildls.runOutput", {"id": broken.id, "cwd": str(root)})
+    assert "not utf-8" in out["text"]
+    # and the server still answers everything else
+    flags = await _exec(client, "guildls.operationFlags", {"uri": uri, "operation": "train"})
+    assert {"epochs", "lr"} <= {f["name"] for f in flags}

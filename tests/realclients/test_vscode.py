@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pytest runs with --import-mode=importlib
-from realclients_util import (CACHE, REPO, HERE, venv_python, apt_install, check_server, line_of, make_workspace, npm_registry_reachable,
+from realclients_util import (CACHE, REPO, HERE, apt_install, check_server, line_of, make_workspace, npm_registry_reachable,
                       say, shared_tools, wait_until)
 
 CS = CACHE / "cs" / "node_modules" / ".bin" / "code-server"
@@ -281,9 +281,15 @@ def drive(script: str, cs: "CodeServer", args: list, out: Path, timeout: int, ta
     return res
 
 
-def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="") -> dict:
+def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="",
+                 extra_yaml="") -> dict:
     ws = tmp_path / "seed"
     w = make_workspace(ws, near_workflow=True)
+    if extra_yaml:  # an operation appended to guild.yml: the scenario runs that one
+        text = w["path"].read_text()
+        text += "" if text.endswith("\n") else "\n"
+        w["workflow"] = len(text.splitlines())
+        w["path"].write_text(text + extra_yaml)
     out = out_root / f"vscode-{name}{'-' + name_suffix if name_suffix else ''}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -327,6 +333,25 @@ def test_bad_interpreter_is_reported(case, code_server, vsix, out_root, tmp_path
     assert steps["setting_shown"], steps.get("setting_text")
 
 
+def _plant_strange_runs(ws: Path) -> str:
+    """A runs directory as users have them: a run whose records are damaged, junk files, a
+    run still being created. Returns the damaged run's short id (the view lists it)."""
+    from guildls import runs as R
+
+    root = R.runs_dir(str(ws))
+    os.makedirs(root, exist_ok=True)
+    bad = R.create_run(root)
+    bad.write_opref("garbage 'unclosed")
+    for name, text in (("flags", "{unclosed: ["), ("label", "<b>damaged</b>")):
+        with open(bad.guild_path("attrs", name), "w") as f:
+            f.write(text)
+    with open(os.path.join(bad.path, "events.out.tfevents.1.h.1.0"), "wb") as f:
+        f.write(b"\x00\x01junk, not a record")
+    (Path(root) / "notes.txt").write_text("not a run")
+    (Path(root) / ("a" * 32)).mkdir()
+    return bad.id[:8]
+
+
 def test_runs_views(code_server, vsix, out_root, tmp_path):
     """Issue 8 in real VS Code: "Show graph" lens -> the workflow graph, whose 3
     step nodes turn completed while the workflow (run from its lens) goes; the
@@ -340,10 +365,9 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     out = out_root / "vscode-runs"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    # the server from the repo's venv (with every dependency, protobuf included): this test is
-    # about the client's runs features, test_shared_probe covers the bundled server
-    cs = CodeServer(vsix, ws, out, {"workbench.colorTheme": "Default Dark Modern",
-                                    "guildls.importStrategy": "fromEnvironment", "guildls.python": venv_python()})
+    broken = _plant_strange_runs(ws)
+    # the bundled server, as users run it (its protobuf reads the runs' scalars)
+    cs = CodeServer(vsix, ws, out, {"workbench.colorTheme": "Default Dark Modern"})
     res = drive("vscode_e2e.js", cs, ["--folder", str(ws), "--file", "guild.yml", "--scenario", "runs",
                                       "--workflow-line", str(w["workflow"]), "--train-line", str(w["train"]),
                                       "--width", "1440", "--height", "900"], out, 1200, "runs")
@@ -365,6 +389,8 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     rows = steps["runs_rows_after_first"]
     top = next(i for i, r in enumerate(rows) if r["level"] == 1 and r["desc"].startswith("end-to-end"))
     kids = [r["desc"].split(" · ")[0] for r in rows[top + 1:top + 4]]
+    # the damaged run planted beforehand is listed as what it is (no view broke on it)
+    assert any(r["label"].startswith(broken) for r in rows), rows
     assert kids == ["prepare-data", "train", "test"], rows
     assert all("pass" in r["icon"] for r in rows[top:top + 4]), rows
     # the run is over for the status bar too (several modules listen to runFinished)
@@ -372,6 +398,7 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     # Run with flags: pre-filled; a bad value refused with the server's words
     assert "epochs=2" in steps["train_flags_prefill"] and "lr=0.1" in steps["train_flags_prefill"], steps["train_flags_prefill"]
     assert "epochs" in steps["bad_flag_message"] and "abc" in steps["bad_flag_message"], steps["bad_flag_message"]
+    assert steps["bad_flag_refused"].startswith("Not run:") and "abc" in steps["bad_flag_refused"], steps["bad_flag_refused"]
     assert steps["bad_flag_box_still_open"]
     assert "epochs=2" in steps["workflow_flags_prefill"], steps["workflow_flags_prefill"]
     # Compare: flag and scalar columns for the two runs, epochs differs
@@ -389,6 +416,8 @@ def test_runs_views(code_server, vsix, out_root, tmp_path):
     assert steps["plots"], "no charts"
     loss = [c for c in steps["plots"] if c["key"] == "loss"]
     assert loss and len(loss[0]["series"]) == 2, steps["plots"]
+    # the seed's train logs loss at 5 steps per epoch: lines of 10 and 15 points (epochs 2, 3)
+    assert sorted(loss[0]["points"]) == [10, 15], steps["plots"]
     # Show Output after a reload: the run's recorded output
     assert "train" in steps["output_tab"], steps["output_tab"]
     assert any("loss:" in ln for ln in steps["output_text"]), steps["output_text"]
@@ -437,3 +466,17 @@ def test_typing_a_new_guild_file(code_server, vsix, out_root, tmp_path):
     assert steps["exec_line"] == "  exec: python train.py --lr ${lr} --epochs 2", steps["exec_line"]
     assert [ln.rstrip() for ln in steps["document"] if ln.strip()] == [
         "train:", "  main: train", "  flags:", "    lr: 0.1", "  exec: python train.py --lr ${lr} --epochs 2"]
+
+
+def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
+    """guildls.run.daskScheduler (and guildls.run.workers) go with every run: a batch workflow
+    run with that address reaches the server, which says why the cluster cannot be used: the
+    bundled guildls has no Dask (the optional extra), or nobody listens at the address."""
+    steps = run_scenario("dask", vsix, out_root, tmp_path, {
+        "guildls.run.daskScheduler": "tcp://127.0.0.1:9", "guildls.run.workers": 2},
+        extra_yaml="sweep:\n  steps:\n    - train lr=[0.1,0.2]\n")
+    out = "\n".join(steps["run_output"])
+    assert "batch trials on the Dask cluster at tcp://127.0.0.1:9" in out, out
+    assert ("cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out
+            or "needs Dask distributed, which is not installed: pip install 'guildls[dask]'" in out), out
+    assert re.search(r"^■ sweep error \(exit code 1\)", out, re.M), out

@@ -147,15 +147,24 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
     return /abc/.test(t) ? t : undefined; // the server's message names the bad value
   }, T) || await message.innerText().catch(() => ''));
   await shot('runs-04-bad-flag.png');
-  await page.keyboard.press('Enter'); // refused: the box stays open
-  await sleep(page, 500);
+  await page.keyboard.press('Enter'); // refused: the box stays open and says the run did not start
+  steps.bad_flag_refused = squeeze(await until(page, async () => {
+    const t = squeeze(await message.innerText());
+    return /^Not run:.*abc/.test(t) ? t : undefined;
+  }, T) || await message.innerText().catch(() => ''));
   steps.bad_flag_box_still_open = await input.isVisible();
   await page.keyboard.press('Escape');
 
   //    then the workflow with epochs=3, from its "Run with flags…" lens
   await gotoLine(a['workflow-line'] + 1);
-  await lensIn(decoration('Run workflow').first(), 'Run with flags').click();
-  await input.waitFor({ timeout: T });
+  // the lenses are redrawn when the runs change (their "✓ just now"): a click that lands on a
+  // lens being replaced does nothing, so click again until the box shows, as a person would
+  const boxOpen = await until(page, async () => {
+    if (await input.isVisible()) return true;
+    await lensIn(decoration('Run workflow').first(), 'Run with flags').click({ timeout: 5000 });
+    return input.waitFor({ timeout: 5000 }).then(() => true);
+  }, T);
+  if (!boxOpen) throw new Error('the "Run with flags…" lens opened no input box');
   steps.workflow_flags_prefill = await until(page, async () => (await input.inputValue()) || undefined, T);
   await input.fill('epochs=3');
   await until(page, async () => !(await message.innerText().catch(() => '')).match(/error|invalid|must/i), T);
@@ -217,6 +226,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   const charts = await until(page, async () => {
     const c = await plots.locator('.chart').evaluateAll((els) => els.map((e) => ({
       key: e.getAttribute('data-key'),
+      points: (e.getAttribute('data-points') || '').split(',').filter(Boolean).map(Number),
       series: [...e.querySelectorAll('.u-legend .u-series')].slice(1).map((s) => s.textContent.trim()),
       canvas: !!e.querySelector('canvas'),
     })));

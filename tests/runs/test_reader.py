@@ -218,3 +218,21 @@ def test_cache_file_between_processes(tmp_path):
             f.write(junk)
         _fresh_process_state()
         assert query.list_runs([str(root)])[0]["label"] == "b"
+
+
+def test_opref_words_are_split_as_shlex_does():
+    import shlex
+    for text in [R.encode_opref("/p/my guild.yml", "", "train", "0"),
+                 R.encode_opref("/p/it's/guild.yml", "m", "op", "abc"),
+                 "guildfile:/p/guild.yml abc '' train", "guildfile:'/a b'/c.yml 1 '' 'o p'",
+                 'guildfile:"/q p"/g.yml 1 m op', "a\\ b c d e", "x y 'z"]:
+        try:
+            want = shlex.split(text)
+        except ValueError:
+            want = None
+        got = R.decode_opref(text)
+        if want is None or len(want) != 4:
+            assert got is None, text
+        else:
+            assert [got["pkg_type"] + (":" + got["pkg_name"] if ":" in want[0] else ""),
+                    got["version"], got["model"], got["op"]] == want, text

@@ -55,15 +55,17 @@ function askFlags(operation: string, line: string, infos: FlagInfo[],
     box.ignoreFocusOut = true;
     let seq = 0;
     let done = false;
-    const parseAndCheck = async (): Promise<Record<string, string> | undefined> => {
+    // on Enter (`accepting`) a refusal says so: "Not run: <why>", so the person sees Enter was heard
+    const parseAndCheck = async (accepting = false): Promise<Record<string, string> | undefined> => {
       const mine = ++seq;
+      const why = (m: string) => (accepting ? `Not run: ${m}` : m);
       const parsed = parseFlagLine(box.value);
-      if ('error' in parsed) { box.validationMessage = parsed.error; return undefined; }
+      if ('error' in parsed) { box.validationMessage = why(parsed.error); return undefined; }
       box.busy = true;
       const msg = await check(parsed.flags);
       if (mine !== seq) return undefined; // the line changed meanwhile
       box.busy = false;
-      box.validationMessage = msg ? { message: msg, severity: vscode.InputBoxValidationSeverity.Error } : undefined;
+      box.validationMessage = msg ? { message: why(msg), severity: vscode.InputBoxValidationSeverity.Error } : undefined;
       return msg ? undefined : parsed.flags;
     };
     let timer: NodeJS.Timeout | undefined;
@@ -73,7 +75,7 @@ function askFlags(operation: string, line: string, infos: FlagInfo[],
     });
     box.onDidAccept(async () => {
       if (timer) clearTimeout(timer);
-      const flags = await parseAndCheck();
+      const flags = await parseAndCheck(true);
       if (!flags || done) return;
       done = true;
       box.hide();

@@ -9,14 +9,24 @@
 | `scalars.py` | output scalars -> TensorBoard event files |
 """
 
-from .layout import (Run, atomic_write, decode_opref, encode_attr, encode_opref, file_md5,
-                     file_sha1, new_run_id, runs_dir, step_link_name, timestamp)
-from .listing import find_run, iter_runs
-from .records import create_run, init_common_attrs, vcs_commit
-from .status import pid_alive, status_for_exit
+# the names below are loaded on first use (PEP 562): `guildls runs` imports only the reader
+_EXPORTS = {
+    "Run": "layout", "atomic_write": "layout", "decode_opref": "layout", "encode_attr": "layout",
+    "encode_opref": "layout", "file_md5": "layout", "file_sha1": "layout",
+    "new_run_id": "layout", "runs_dir": "layout", "step_link_name": "layout",
+    "timestamp": "layout", "find_run": "listing", "iter_runs": "listing",
+    "create_run": "records", "init_common_attrs": "records", "vcs_commit": "records",
+    "pid_alive": "status", "status_for_exit": "status",
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = [
-    "Run", "atomic_write", "create_run", "decode_opref", "encode_attr", "encode_opref",
-    "file_md5", "file_sha1", "find_run", "init_common_attrs", "iter_runs", "new_run_id",
-    "pid_alive", "runs_dir", "status_for_exit", "step_link_name", "timestamp", "vcs_commit",
-]
+
+def __getattr__(name: str):
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value

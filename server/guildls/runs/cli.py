@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 from datetime import datetime
 from typing import Any, Optional
@@ -47,21 +48,39 @@ def _duration(sec: Optional[float]) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def _value(v: Any, scalar: bool = False) -> str:
+def _float_text(v: float) -> str:
+    """A float as `guild compare` shows it (flag_util.format_flag with truncate_floats=6): YAML's
+    spelling (repr, `1.0e-05`, `.inf`, `.nan`), decimals cut (not rounded) after 6 digits."""
+    if v != v:
+        return ".nan"
+    if math.isinf(v):
+        return ".inf" if v > 0 else "-.inf"
+    s = repr(v).lower()
+    if "." not in s and "e" in s:
+        s = s.replace("e", ".0e", 1)
+    return re.sub(r"\.([0-9]{7,})", lambda m: "." + m.group(1)[:6], s)
+
+
+def _value(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float) and scalar:
-        if math.isfinite(v) and v == int(v):
-            return repr(v)
-        return f"{v:f}"
+    if isinstance(v, float):
+        return _float_text(v)
     return str(v)
 
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _print_json(value: Any) -> None:
+    """One line (the C encoder: pretty-printing 1,000 runs took longer than reading them);
+    indented when a person reads it on a terminal."""
+    tty = sys.stdout.isatty()
+    sys.stdout.write(json.dumps(value, indent=1 if tty else None) + "\n")
 
 
 def _runs(args, filters: list) -> list:
@@ -86,8 +105,7 @@ def cmd_list(argv: list) -> int:
         return int(e.code or 0) and 2
     runs = _runs(args, args.filters)
     if args.format == "json":
-        json.dump(runs, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        _print_json(runs)
         return 0
     shown = runs if args.all else runs[:20]
     if shown:
@@ -165,8 +183,7 @@ def cmd_compare(argv: list) -> int:
         runs = [r for r in runs if r["kind"] != "batch"]
     cols = query.compare_columns(runs)
     if args.format == "json":
-        json.dump({"columns": cols, "runs": runs}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        _print_json({"columns": cols, "runs": runs})
         return 0
     rows = [query.compare_row(r, cols) for r in runs]
     if args.format == "csv":
@@ -183,7 +200,7 @@ def cmd_compare(argv: list) -> int:
         return 0
     table = [cols] + [[_local_time(row[c]) if c == "started" else
                        _duration(row[c]) if c == "time" else
-                       _value(row[c], c not in r["flags"]) for c in cols]
+                       _value(row[c]) for c in cols]
                       for r, row in zip(runs, rows)]
     print(_table(table))
     return 0

@@ -22,21 +22,15 @@ killed at any point never leaves a half-written attribute.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shlex
 import struct
-import tempfile
 import threading
 import time
-import uuid
 from typing import Any, Iterable, Optional
 
-import yaml
-
 from .. import fslinks
-from ..model.nodes import GuildDumper, GuildLoader
 from .status import pid_alive, status_for_exit
 
 _ts_lock = threading.Lock()
@@ -55,6 +49,8 @@ def timestamp() -> int:
 
 
 def new_run_id() -> str:
+    import uuid
+
     return uuid.uuid4().hex
 
 
@@ -67,12 +63,15 @@ def runs_dir(project_dir: str, env: Optional[dict] = None) -> str:
     return os.path.join(os.path.abspath(project_dir), ".guild", "runs")
 
 
-# Guild reads and writes attributes with its own resolver rules ('1e-3' is a float)
-_Dumper = GuildDumper
-_Loader = GuildLoader
+# Guild reads and writes attributes with its own resolver rules ('1e-3' is a float). yaml and
+# the model's loader are imported on first use: listing cached runs needs neither.
 
 def encode_attr(val: Any) -> str:
-    encoded = yaml.dump(val, Dumper=_Dumper, default_flow_style=False, indent=2).strip()
+    import yaml
+
+    from ..model.nodes import GuildDumper
+
+    encoded = yaml.dump(val, Dumper=GuildDumper, default_flow_style=False, indent=2).strip()
     if encoded.endswith("\n..."):
         encoded = encoded[:-4]
     return encoded
@@ -80,6 +79,8 @@ def encode_attr(val: Any) -> str:
 
 def atomic_write(path: str, data: bytes | str) -> None:
     d = os.path.dirname(path)
+    import tempfile  # (with hashlib and uuid: imported where used, the reader needs none)
+
     fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -94,6 +95,8 @@ def atomic_write(path: str, data: bytes | str) -> None:
 
 
 def file_md5(path: str) -> str:
+    import hashlib
+
     h = hashlib.md5()
     with open(path, "rb") as f:
         h.update(f.read())
@@ -101,6 +104,8 @@ def file_md5(path: str) -> str:
 
 
 def file_sha1(path: str) -> str:
+    import hashlib
+
     h = hashlib.sha1()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 16), b""):
@@ -119,11 +124,20 @@ def encode_opref(guildfile_path: str, model: str, op: str, version: Optional[str
     return f"guildfile:{q(path)} {q(version)} {q(model)} {q(op)}"
 
 
+# a word of an opref as shlex.quote writes it: bare text and '...' pieces (shlex.split is
+# ten times slower, and listing a thousand runs for the first time decodes a thousand oprefs)
+_OPREF_WORD = re.compile(r"(?:[^\s'\"\\]+|'[^']*')+")
+_QUOTED = re.compile(r"'([^']*)'")
+
+
 def decode_opref(text: str) -> Optional[dict]:
-    try:
-        parts = text.split() if "'" not in text and '"' not in text and "\\" not in text else shlex.split(text)
-    except ValueError:
-        return None
+    if '"' not in text and "\\" not in text and text.count("'") % 2 == 0:
+        parts = [_QUOTED.sub(r"\1", w) for w in _OPREF_WORD.findall(text)]
+    else:
+        try:
+            parts = shlex.split(text)
+        except ValueError:
+            return None
     if len(parts) != 4:
         return None
     pkg, version, model, op = parts
@@ -170,9 +184,13 @@ class Run:
             pass
 
     def get(self, name: str, default: Any = None) -> Any:
+        import yaml
+
+        from ..model.nodes import GuildLoader
+
         try:
             with open(self.guild_path("attrs", name)) as f:
-                val = yaml.load(f, Loader=_Loader)
+                val = yaml.load(f, Loader=GuildLoader)
         except (OSError, yaml.YAMLError):
             return default
         return default if val is None else val

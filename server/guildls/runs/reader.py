@@ -24,8 +24,6 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterable, Optional
 
-import yaml
-
 from .layout import decode_opref
 from .status import pid_alive, status_for_exit
 from . import tfevents
@@ -34,7 +32,6 @@ log = logging.getLogger("guildls.runs")
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _INT = re.compile(r"^-?[0-9]+$")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _cache: dict = {}
 _cache_lock = threading.Lock()
 _skipped_logged: set = set()
@@ -52,8 +49,10 @@ def _attr(attrs_dir: str, name: str, problems: list) -> Any:
     text = raw.decode("utf-8", "replace").strip()
     if _INT.match(text):
         return int(text)
+    import yaml  # here: a listing served from the cache file reads no attributes
+
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         problems.append(f"{name}: not valid YAML ({str(e).splitlines()[0]})")
         return None
@@ -136,12 +135,16 @@ def _read_opref(guild_dir: str) -> Optional[str]:
 
 
 def _stamp(run_dir: str) -> Optional[tuple]:
+    stat = os.stat
+    g = run_dir + _GUILD  # not os.path.join: three thousand joins cost as much as the stats
     try:
-        return (os.stat(run_dir).st_mtime_ns,
-                os.stat(os.path.join(run_dir, ".guild")).st_mtime_ns,
-                os.stat(os.path.join(run_dir, ".guild", "attrs")).st_mtime_ns)
+        return (stat(run_dir).st_mtime_ns, stat(g).st_mtime_ns, stat(g + _ATTRS).st_mtime_ns)
     except OSError:
         return None
+
+
+_GUILD = os.sep + ".guild"
+_ATTRS = os.sep + "attrs"
 
 
 def read_run(run_dir: str, *, scalars: bool = True) -> Optional[dict]:
@@ -228,7 +231,7 @@ def _save_disk_cache(runs_root: str, ids: set) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         from .layout import atomic_write
 
-        atomic_write(path, json.dumps({"version": CACHE_VERSION, "runs": entries}))
+        atomic_write(path, json.dumps({"version": CACHE_VERSION, "runs": entries}, separators=(",", ":")))
     except OSError as e:
         log.debug("run cache not written to %s: %s", path, e)
 
@@ -313,8 +316,9 @@ def _read_run(run_dir: str, scalars: bool) -> Optional[dict]:
 
 def scan(runs_root: str, *, scalars: bool = True, persistent: bool = True) -> list[dict]:
     """Every run under a runs directory, linked up (parent/steps/trials, kind), newest first
-    (by started, else initialized time, as `guild runs`). `persistent`: use and update the
-    cache file in the guild home."""
+    (by started, else initialized time, as `guild runs`); fresh dicts, the caller's to change
+    (their nested values are shared with the cache). `persistent`: use and update the cache
+    file in the guild home."""
     runs_root = os.path.abspath(runs_root)
     try:
         names = os.listdir(runs_root)
@@ -433,4 +437,6 @@ def _matches(rec: dict, f: str) -> bool:
 
 def public(rec: dict) -> dict:
     """A run record without the internal sort key."""
-    return {k: v for k, v in rec.items() if k != "timestamp"}
+    out = rec.copy()
+    del out["timestamp"]
+    return out
