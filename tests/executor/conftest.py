@@ -77,3 +77,14 @@ def project(tmp_path):
     home = tmp_path / "guild-home"
     home.mkdir()
     return Project(root, home)
+
+
+
+@pytest.fixture
+def trial_marks(project, tmp_path):
+    """`project` with the operation `w` whose trials record when they run (tests/trialmarks.py)."""
+    from trialmarks import TrialMarks  # tests/, on sys.path (tests/conftest.py)
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    return TrialMarks(project, marks)

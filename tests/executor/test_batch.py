@@ -10,14 +10,14 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 from guildls import runs as R
 from guildls.executor.plan import PlanError
 
-GUILD = os.environ.get("GUILD_EXE") or ""
+GUILD = os.environ.get("GUILD_EXE") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", ".venv-guild", "bin", "guild")
 HAVE_GUILD = bool(GUILD) and os.path.exists(GUILD)
 
 TRAIN = """
@@ -317,50 +317,10 @@ def test_guild_reads_batch_records(proj):
 
 # -- parallel trials -------------------------------------------------------------------------
 
-WAITER = """
-import os, sys, time
-marks = os.environ["MARKS"]
-me = os.environ["RUN_ID"]
-def mark(kind):  # the time first, then the file appears (atomically)
-    t = repr(time.time())
-    open(os.path.join(marks, me + ".tmp"), "w").write(t)
-    os.replace(os.path.join(marks, me + ".tmp"), os.path.join(marks, me + "." + kind))
-mark("start")
-want = int(os.environ.get("WANT", "2"))
-deadline = time.time() + 120
-# wait (condition, not a fixed sleep) until `want` trials have started, or the release file
-while time.time() < deadline:
-    started = [f for f in os.listdir(marks) if f.endswith(".start")]
-    if len(started) >= want or os.path.exists(os.path.join(marks, "release")):
-        break
-    time.sleep(0.02)
-mark("end")
-print("done", me)
-"""
-
-
-def _intervals(marks):
-    out = {}
-    for f in os.listdir(marks):
-        rid, kind = f.split(".")
-        if kind in ("start", "end"):
-            with open(os.path.join(marks, f)) as fh:
-                out.setdefault(rid, {})[kind] = float(fh.read())
-    return out
-
-
-def test_workers_run_trials_at_once(proj, tmp_path):
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    proj.write("wait.py", WAITER)
-    proj.guildfile("""
-w:
-  main: wait
-  flags: {i: 0}
-""")
+def test_workers_run_trials_at_once(trial_marks):
+    proj = trial_marks.project
     env = proj.env()
-    env["MARKS"] = str(marks)
-    env["WANT"] = "2"
+    env.update(trial_marks.env(want=2))
     from guildls.executor.runner import Runner
     plan = proj.plan("w", ["i=[1,2,3,4]"])
     out = []
@@ -368,12 +328,9 @@ w:
                     on_output=lambda rid, s, t: out.append(t))
     res = runner.run()
     assert res.exit_code == 0, "".join(out)
-    iv = _intervals(str(marks))
-    assert len(iv) == 4
-    spans = sorted((v["start"], v["end"]) for v in iv.values())
+    assert len(trial_marks.intervals()) == 4
     # the first two trials ran at the same time: each started before the other ended
-    (s1, e1), (s2, e2) = spans[0], spans[1]
-    assert s2 < e1 and s1 < e2
+    assert trial_marks.first_two_overlap()
     batch = R.Run(res.root_id, os.path.join(proj.runs_root, res.root_id))
     lines = [ln for ln in batch.read_output().splitlines() if ln.startswith("done")]
     assert lines == []  # every trial line in the batch output is prefixed with its trial
@@ -381,14 +338,10 @@ w:
                if ln.startswith("[trial ") and "] done " in ln) == 4
 
 
-def test_stop_mid_batch_terminates_every_trial(proj, tmp_path):
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    proj.write("wait.py", WAITER)
-    proj.guildfile("w:\n  main: wait\n  flags: {i: 0}\n")
+def test_stop_mid_batch_terminates_every_trial(trial_marks):
+    proj = trial_marks.project
     env = proj.env()
-    env["MARKS"] = str(marks)
-    env["WANT"] = "99"  # never satisfied: trials run until stopped
+    env.update(trial_marks.env(want=99))  # never satisfied: trials run until stopped
     from guildls.executor.runner import Runner
     plan = proj.plan("w", ["i=[1,2,3,4,5]"])
     started = threading.Event()

@@ -8,11 +8,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 from guildls import runs as R
+from trialmarks import wait_until  # tests/, on sys.path (tests/conftest.py)
 
 try:
     import distributed  # noqa: F401
@@ -26,39 +26,10 @@ pytestmark = pytest.mark.skipif(
 
 DASK = os.path.join(os.path.dirname(sys.executable), "dask")
 
-WAITER = """
-import os, sys, time
-marks = os.environ["MARKS"]
-me = os.environ["RUN_ID"]
-def mark(kind):  # the time first, then the file appears (atomically)
-    t = repr(time.time())
-    open(os.path.join(marks, me + ".tmp"), "w").write(t)
-    os.replace(os.path.join(marks, me + ".tmp"), os.path.join(marks, me + "." + kind))
-mark("start")
-want = int(os.environ.get("WANT", "2"))
-deadline = time.time() + 120
-while time.time() < deadline:
-    if len([f for f in os.listdir(marks) if f.endswith(".start")]) >= want:
-        break
-    time.sleep(0.02)
-mark("end")
-print("done", me)
-"""
-
-
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _wait(cond, timeout=180, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Cluster:
@@ -92,7 +63,7 @@ class Cluster:
             return -1
 
     def wait_workers(self, n):
-        _wait(lambda: self.n_workers() >= n, 240, f"{n} Dask workers")
+        wait_until(lambda: self.n_workers() >= n, 240, f"{n} Dask workers")
 
     def kill(self, proc):
         try:
@@ -115,13 +86,9 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture
-def wproj(project, tmp_path):
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    project.write("wait.py", WAITER)
-    project.guildfile("w:\n  main: wait\n  flags: {i: 0}\n")
-    project.marks = str(marks)
-    return project
+def wproj(trial_marks):
+    trial_marks.project.marks = trial_marks
+    return trial_marks.project
 
 
 def _cli(proj, *args, env_extra=None, timeout=300):
@@ -144,7 +111,7 @@ def _batch(proj):
 
 def test_batch_on_dask_cluster(cluster, wproj):
     r = _cli(wproj, "w", "i=[1,2,3,4]", "--dask", cluster.address, "-y",
-             env_extra={"MARKS": wproj.marks, "WANT": "2"})
+             env_extra=wproj.marks.env(want=2))
     assert r.returncode == 0, r.stderr
     batch = _batch(wproj)
     assert batch.status == "completed"
@@ -157,13 +124,7 @@ def test_batch_on_dask_cluster(cluster, wproj):
         assert f"done {t.id}" in t.read_output()  # output came back while it ran
         assert not os.path.exists(t.guild_path("LOCK"))
     # trials ran at once on the cluster: two intervals recorded by the trials overlap
-    iv = {}
-    for f in os.listdir(wproj.marks):
-        rid, kind = f.split(".")
-        if kind in ("start", "end"):
-            iv.setdefault(rid, {})[kind] = float(open(os.path.join(wproj.marks, f)).read())
-    spans = sorted((v["start"], v["end"]) for v in iv.values())
-    assert spans[1][0] < spans[0][1]
+    assert wproj.marks.first_two_overlap()
     for i in (1, 2, 3, 4):
         assert f"[trial {i}/4] done " in r.stdout
 
@@ -173,7 +134,7 @@ def test_stop_on_dask_terminates_every_trial(cluster, wproj):
     from guildls.executor.runner import Runner
 
     env = wproj.env()
-    env.update({"MARKS": wproj.marks, "WANT": "99"})
+    env.update(wproj.marks.env(want=99))
     plan = wproj.plan("w", ["i=[1,2,3,4,5,6,7,8,9,10]"])
     launcher = DaskLauncher.connect(cluster.address, wproj.runs_root)
     started = threading.Event()
@@ -203,14 +164,14 @@ def test_stop_on_dask_terminates_every_trial(cluster, wproj):
     assert len(runs) == 11
     assert [r.status for r in runs] == ["terminated"] * 11
     # the trials' processes on the workers are gone: no trial ever reaches its end marker
-    _wait(lambda: not any(f.endswith(".end") for f in os.listdir(wproj.marks)), 5)
+    wait_until(lambda: not wproj.marks.files("end"), 5)
 
 
 def test_worker_dying_mid_trial(tmp_path, wproj):
     c = Cluster(str(tmp_path), n_workers=1)
     try:
         r_holder = {}
-        env = {"MARKS": wproj.marks, "WANT": "99"}
+        env = wproj.marks.env(want=99)
 
         def go():
             r_holder["r"] = _cli(wproj, "w", "i=[1,2]", "--dask", c.address, "-y",
@@ -218,7 +179,7 @@ def test_worker_dying_mid_trial(tmp_path, wproj):
 
         t = threading.Thread(target=go)
         t.start()
-        _wait(lambda: any(f.endswith(".start") for f in os.listdir(wproj.marks)), 240,
+        wait_until(lambda: wproj.marks.files("start"), 240,
               "a trial to start")
         c.kill(c.workers[0])  # the worker (and its nanny) die mid-trial
         c.workers.append(c.add_worker("w-late"))  # a new worker joins afterwards
@@ -243,7 +204,7 @@ def test_scheduler_going_away(tmp_path, wproj):
     c = Cluster(str(tmp_path), n_workers=1)
     try:
         env = wproj.env()
-        env.update({"MARKS": wproj.marks, "WANT": "99"})
+        env.update(wproj.marks.env(want=99))
         plan = wproj.plan("w", ["i=[1,2,3]"])
         launcher = DaskLauncher.connect(c.address, wproj.runs_root)
         launcher.lost_after = 5.0
@@ -276,6 +237,18 @@ def test_scheduler_unreachable(wproj):
     assert wproj.run_ids() == []  # nothing recorded
 
 
+def test_unwritable_guild_home_on_dask(cluster, wproj):
+    os.makedirs(wproj.guild_home, exist_ok=True)
+    with open(wproj.runs_root, "w") as f:  # `runs` is a file: no run can be written
+        f.write("x")
+    r = _cli(wproj, "w", "i=[1,2]", "--dask", cluster.address, "-y",
+             env_extra=wproj.marks.env(want=2))
+    assert r.returncode == 1
+    assert f"cannot write runs in {wproj.runs_root}" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert not wproj.marks.files("start")  # no trial ran anywhere
+
+
 def test_workers_that_cannot_see_guild_home(tmp_path, wproj):
     # a worker in its own mount namespace sees an empty folder at GUILD_HOME's path
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
@@ -287,7 +260,7 @@ def test_workers_that_cannot_see_guild_home(tmp_path, wproj):
     c = Cluster(str(tmp_path), n_workers=1, worker_prefix=prefix)
     try:
         r = _cli(wproj, "w", "i=[1,2]", "--dask", c.address, "-y",
-                 env_extra={"MARKS": wproj.marks})
+                 env_extra=wproj.marks.env(want=2))
         assert r.returncode == 1
         assert "cannot use the runs directory" in r.stderr and "share" in r.stderr
         assert [i for i in wproj.run_ids() if not i.startswith(".")] == []

@@ -281,9 +281,15 @@ def drive(script: str, cs: "CodeServer", args: list, out: Path, timeout: int, ta
     return res
 
 
-def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="") -> dict:
+def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="",
+                 extra_yaml="") -> dict:
     ws = tmp_path / "seed"
     w = make_workspace(ws, near_workflow=True)
+    if extra_yaml:  # an operation appended to guild.yml: the scenario runs that one
+        text = w["path"].read_text()
+        text += "" if text.endswith("\n") else "\n"
+        w["workflow"] = len(text.splitlines())
+        w["path"].write_text(text + extra_yaml)
     out = out_root / f"vscode-{name}{'-' + name_suffix if name_suffix else ''}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -460,3 +466,17 @@ def test_typing_a_new_guild_file(code_server, vsix, out_root, tmp_path):
     assert steps["exec_line"] == "  exec: python train.py --lr ${lr} --epochs 2", steps["exec_line"]
     assert [ln.rstrip() for ln in steps["document"] if ln.strip()] == [
         "train:", "  main: train", "  flags:", "    lr: 0.1", "  exec: python train.py --lr ${lr} --epochs 2"]
+
+
+def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
+    """guildls.run.daskScheduler (and guildls.run.workers) go with every run: a batch workflow
+    run with that address reaches the server, which says why the cluster cannot be used: the
+    bundled guildls has no Dask (the optional extra), or nobody listens at the address."""
+    steps = run_scenario("dask", vsix, out_root, tmp_path, {
+        "guildls.run.daskScheduler": "tcp://127.0.0.1:9", "guildls.run.workers": 2},
+        extra_yaml="sweep:\n  steps:\n    - train lr=[0.1,0.2]\n")
+    out = "\n".join(steps["run_output"])
+    assert "batch trials on the Dask cluster at tcp://127.0.0.1:9" in out, out
+    assert ("cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out
+            or "needs Dask distributed, which is not installed: pip install 'guildls[dask]'" in out), out
+    assert re.search(r"^■ sweep error \(exit code 1\)", out, re.M), out

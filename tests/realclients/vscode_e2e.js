@@ -13,13 +13,17 @@
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--workflow-line N]
 //          [--cancel 1] [--reload 3]
-//          [--scenario main|untrusted|nopython|runs]
+//          [--scenario main|untrusted|nopython|runs|dask]
 // --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
 //   "Run workflow" must be refused with a message saying why;
 // --scenario runs: the Guild Runs view, Run with flags, Compare, Plots and the
 //   workflow graph (vscode_runs.js);
 // --scenario nopython: guildls.python names a missing or too old interpreter: a notification
 //   says so, and its "Open Setting" button opens the setting.
+// --scenario dask: guildls.run.daskScheduler names a scheduler nobody listens on: Guild: Run
+//   Workflow on a batch workflow (--workflow-line) reaches the server with that address, and the
+//   run's output channel says why the cluster cannot be used (no guildls[dask] in the bundled
+//   server, or the scheduler unreachable).
 // --planted-line: 0-based line of the planted error (an unknown attribute);
 // --workflow-line: 0-based line of the workflow operation (revealed before the lens is looked for);
 // --slow-line: 0-based line of an operation that runs until stopped (cancel test).
@@ -140,7 +144,19 @@ async function main() {
   };
 
   const scenario = async (name) => {
-    if (name === 'untrusted') {
+    if (name === 'dask') {
+      // the cursor inside the batch workflow, once the server's lenses show it is analysed
+      await gotoLine(a['workflow-line'] + 2);
+      await lens.first().waitFor({ timeout: a.timeout });
+      outputSeen.length = 0;
+      await runCommand('Guild: Run Workflow');
+      const why = /cannot reach the Dask scheduler|guildls\[dask\]/;
+      if (!await waitOutput(why, a['run-timeout'])) res.errors.push('the run output never said why the Dask cluster cannot be used');
+      if (!await waitOutput(/^■ /m, a.timeout)) res.errors.push('the run never finished in its output channel');
+      res.steps.run_output = outputSeen.slice();
+      res.steps.toasts = await toastTexts();
+      await shot('dask-unreachable.png');
+    } else if (name === 'untrusted') {
       res.steps.restricted_mode = await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first()
         .waitFor({ timeout: a.timeout }).then(() => true, () => false);
       await gotoLine(a['workflow-line'] + 1);
@@ -192,7 +208,7 @@ async function main() {
       await runsScenario({ page, a, res, shot, toasts, lens, gotoLine, runCommand, squeeze, plain });
       throw null;
     }
-    if (a.scenario === 'untrusted' || a.scenario === 'nopython') {
+    if (a.scenario === 'untrusted' || a.scenario === 'nopython' || a.scenario === 'dask') {
       await scenario(a.scenario);
       throw null; // done: skip the main flow
     }

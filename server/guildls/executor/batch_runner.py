@@ -186,16 +186,45 @@ def _run_trials(runner, node, parent, chain: list, depth: int, made: list) -> in
     n = len(made)
     launcher = runner.trial_launcher
     parallel = launcher is not None or runner.workers > 1
+    # local trials: up to `workers` run at once, and as many more are prepared meanwhile (run
+    # directory, source copy, attributes) so that a freed slot starts the next one at once
     slots = min(n, MAX_IN_FLIGHT) if launcher is not None else min(n, runner.workers)
+    threads_n = slots if launcher is not None else min(n, 2 * slots)
     lock = threading.Lock()
-    state = {"next": 0, "running": 0, "done": 0, "failed": None}
+    state = {"next": 0, "running": 0, "done": 0, "failed": None, "free": slots, "turn": 0}
     halt = threading.Event()
+    slot_cond = threading.Condition()  # trials take free slots in their order
+    passed: set = set()  # trials past their turn (started, gave up, or failed to prepare)
+
+    def pass_turn(i: int) -> None:  # with slot_cond held
+        passed.add(i)
+        while state["turn"] in passed:
+            state["turn"] += 1
+        slot_cond.notify_all()
+
+    def take_slot(i: int) -> bool:
+        with slot_cond:
+            while not (state["turn"] == i and state["free"] > 0):
+                if runner.stopping or halt.is_set():
+                    pass_turn(i)
+                    return False
+                slot_cond.wait(0.2)
+            state["free"] -= 1  # its turn passes once it is announced (ready)
+            return True
+
+    def free_slot(i: int, held: bool) -> None:
+        with slot_cond:
+            if held:
+                state["free"] += 1
+            pass_turn(i)
 
     def one(i: int) -> None:
         trial, (trun, tinfo) = node.trials[i], made[i]
         sinks = [PrefixedSink(a, f"[trial {i + 1}/{n}] ") for a in chain] if parallel \
             else chain
-        trun.clear_pending()
+        began = [False]  # started (ready() said yes)
+        gave_up = [False]  # prepared, then stopped (or the batch halted) before it started
+        held = [False]
 
         def say(text: str) -> None:  # to the batch's output, and to the user as the trial's
             data = (text + "\n").encode()
@@ -207,37 +236,68 @@ def _run_trials(runner, node, parent, chain: list, depth: int, made: list) -> in
                 except Exception:
                     pass
 
-        with lock:
-            running = state["running"]
-        runner._emit({"type": "trial-started", "batchId": chain[-1].id, "runId": trun.id,
-                      "index": i + 1, "total": n, "running": running,
-                      "flags": fv.flag_assigns(trial.user_flags)})
-        say(f"INFO: [guild] Running trial {trun.id}: {trial.opspec} ({flags_desc(trial.flags)})")
-        res = runner._run_op(trial, parent, sinks, depth + 1, trial=(trun, tinfo))
-        code = res.exit_status
-        if code == TERMINATED or (runner.stopping and code not in (0, None)):
-            say(f"INFO: [guild] Trial {trun.id} was terminated")
-        elif code not in (0, None):
-            say(f"ERROR: [guild] Trial {trun.id} exited with an error ({code}) - "
-                "see log for details")
-            if batch.fail_on_trial_error:
-                with lock:
-                    first = state["failed"] is None
+        def running_line() -> None:
+            say(f"INFO: [guild] Running trial {trun.id}: {trial.opspec} "
+                f"({flags_desc(trial.flags)})")
+
+        def ready() -> bool:  # prepared (still pending): wait for a free slot, then start
+            if launcher is None:
+                held[0] = take_slot(i)
+            trun.clear_pending()
+            if runner.stopping or halt.is_set():
+                gave_up[0] = True
+                return False
+            with lock:
+                state["running"] += 1
+                running = state["running"]
+            began[0] = True
+            runner._emit({"type": "trial-started", "batchId": chain[-1].id, "runId": trun.id,
+                          "index": i + 1, "total": n, "running": running,
+                          "flags": fv.flag_assigns(trial.user_flags)})
+            running_line()
+            if launcher is None:
+                with slot_cond:  # the next trial may start: this one is announced
+                    pass_turn(i)
+            return True
+
+        def finish(res) -> None:
+            if gave_up[0]:  # recorded terminated, as trials never started are: nothing to say
+                return
+            trun.clear_pending()  # (preparing it failed: recorded, not pending)
+            if not began[0]:
+                running_line()
+            code = res.exit_status
+            if code == TERMINATED or (runner.stopping and code not in (0, None)):
+                say(f"INFO: [guild] Trial {trun.id} was terminated")
+            elif code not in (0, None):
+                say(f"ERROR: [guild] Trial {trun.id} exited with an error ({code}) - "
+                    "see log for details")
+                if batch.fail_on_trial_error:
+                    with lock:
+                        first = state["failed"] is None
+                        if first:
+                            state["failed"] = code
                     if first:
-                        state["failed"] = code
-                if first:
-                    runner._say("ERROR: [guild] Stopping batch because a trial failed",
-                                chain)
-                halt.set()
-        for s in sinks:
-            if isinstance(s, PrefixedSink):
-                s.flush()
-        with lock:
-            state["done"] += 1
-            done, running = state["done"], state["running"] - 1
-        runner._emit({"type": "trial-finished", "batchId": chain[-1].id, "runId": trun.id,
-                      "index": i + 1, "total": n, "done": done, "running": running,
-                      "status": tinfo.status})
+                        runner._say("ERROR: [guild] Stopping batch because a trial failed",
+                                    chain)
+                    halt.set()
+            for s in sinks:
+                if isinstance(s, PrefixedSink):
+                    s.flush()
+            with lock:
+                state["done"] += 1
+                state["running"] -= 1 if began[0] else 0
+                done, running = state["done"], state["running"]
+            runner._emit({"type": "trial-finished", "batchId": chain[-1].id, "runId": trun.id,
+                          "index": i + 1, "total": n, "done": done, "running": running,
+                          "status": tinfo.status})
+
+        try:
+            finish(runner._run_op(trial, parent, sinks, depth + 1, trial=(trun, tinfo),
+                                  ready=ready))
+        finally:  # the slot is free once the batch knows whether to go on
+            if launcher is None:
+                free_slot(i, held[0])
 
     def worker() -> None:
         while True:
@@ -246,18 +306,13 @@ def _run_trials(runner, node, parent, chain: list, depth: int, made: list) -> in
                     return
                 i = state["next"]
                 state["next"] += 1
-                state["running"] += 1
-            try:
-                one(i)
-            finally:
-                with lock:
-                    state["running"] -= 1
+            one(i)
 
-    if slots <= 1:
+    if threads_n <= 1:
         worker()
     else:
         threads = [threading.Thread(target=worker, name=f"guildls-trial-{k}", daemon=True)
-                   for k in range(slots)]
+                   for k in range(threads_n)]
         for t in threads:
             t.start()
         for t in threads:

@@ -10,14 +10,18 @@ How a trial runs:
   writable from every worker, else the batch is refused);
 - `_remote_trial` is submitted (one task per trial, never retried): on a worker it starts
   the trial's command as a subprocess in its own session, with cwd = the run directory, and
-  sends `started`, output chunks and the exit code back through a Dask `Queue`; the runner
-  writes them into the records (the one writer of run records);
-- stop: a Dask `Variable` per trial tells the worker to SIGTERM the trial's process group
-  (SIGKILL after 3 s); trials not started yet are cancelled;
+  sends `started`, output chunks and the exit code to the client as events on one topic per
+  launcher (`Worker.log_event` -> `Client.subscribe_topic`: pushed, no scheduler round trip
+  per message or per trial); the runner writes them into the records (the one writer of run
+  records). The task's result carries the exit code too;
+- stop: once per launcher, `Client.run` tells every worker to SIGTERM the process groups of
+  this launcher's trials (SIGKILL after 3 s) and to start none of them any more; trials not
+  started yet are cancelled;
 - a worker that dies mid-trial: Dask would run the task again elsewhere; the first thing a
-  task does is to claim its trial (a `Variable`), so a second attempt reports "the Dask
-  worker ... died" instead of running the trial twice; the trial's subprocess gets SIGTERM
-  when its worker dies (Linux parent-death signal);
+  task does is to claim its trial (a `dask-claim` file created exclusively in the trial's
+  `.guild`, removed by the runner afterwards), so a second attempt reports "the Dask worker
+  ... died" instead of running the trial twice; the trial's subprocess gets SIGTERM when its
+  worker dies (Linux parent-death signal);
 - the scheduler unreachable: refused before any run; going away mid-batch: each waiting
   trial is recorded `error` with "lost the Dask scheduler" within `lost_after` seconds.
 """
@@ -25,6 +29,7 @@ How a trial runs:
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import threading
@@ -33,6 +38,8 @@ import uuid
 from typing import Any, Callable, Optional
 
 KILL_GRACE = 3.0
+EXIT_GRACE = 2.0  # a finished task's last messages may arrive after its result
+CLAIM = "dask-claim"  # in a trial's .guild: the worker that took it (never run twice)
 
 
 class DaskError(Exception):
@@ -53,6 +60,12 @@ class DaskLauncher:
         self.client = client
         self.address = address
         self.lost_after = lost_after
+        self.token = uuid.uuid4().hex  # this launcher's trials, on the workers
+        self.topic = f"guildls-trials-{self.token}"
+        self._inboxes: dict = {}  # run id -> queue of messages from its worker
+        self._lock = threading.Lock()
+        self._subscribed = False
+        self._stop_sent = False
 
     @classmethod
     def connect(cls, address: str, runs_root: str, timeout: float = 10.0) -> "DaskLauncher":
@@ -75,6 +88,11 @@ class DaskLauncher:
 
     def close(self) -> None:
         try:
+            if self._subscribed:
+                self.client.unsubscribe_topic(self.topic)
+        except Exception:
+            pass
+        try:
             self.client.close(timeout=5)
         except Exception:
             pass
@@ -88,7 +106,7 @@ class DaskLauncher:
             with open(probe, "w") as f:
                 f.write(token)
         except OSError as e:
-            raise DaskError(f"cannot write runs under {runs_root}: {e.strerror or e}")
+            raise DaskError(f"cannot write runs in {runs_root}: {e.strerror or e}")
         try:
             try:
                 workers = self.client.scheduler_info().get("workers", {})
@@ -115,94 +133,126 @@ class DaskLauncher:
                 pass
 
     # -- one trial ---------------------------------------------------------------------------
+    def _subscribe(self) -> None:
+        """Once per launcher: the workers' messages about our trials arrive pushed on one event
+        topic (no scheduler round trip per message) and go to each trial's local queue."""
+        with self._lock:
+            if self._subscribed:
+                return
+            self.client.subscribe_topic(self.topic, self._on_event)
+            self._subscribed = True
+
+    def _on_event(self, event) -> None:  # on the client's event loop: keep it short
+        try:
+            msg = event[1]
+            q = self._inboxes.get(msg[0])
+        except Exception:
+            return
+        if q is not None:
+            q.put(msg[1:])
+
+    def _stop_everywhere(self) -> None:
+        """Once: every worker terminates this launcher's trials (and any that start later)."""
+        with self._lock:
+            if self._stop_sent:
+                return
+            self._stop_sent = True
+        try:
+            self.client.run(_stop_trials, self.token, wait=False)
+        except Exception:
+            pass
+
     def run(self, *, run_id: str, cmd: list, cwd: str, env: dict,
             on_chunk: Callable[[int, bytes], None],
             on_started: Callable[[str, Optional[int]], None],
             stopping: threading.Event) -> tuple[int, Optional[str]]:
         """Run one trial on the cluster; returns (exit code, message or None). Never hangs:
         a lost scheduler ends the wait within `lost_after` seconds."""
-        distributed = _import_distributed()
-        names = {"queue": f"guildls-out-{run_id}", "stop": f"guildls-stop-{run_id}",
-                 "claim": f"guildls-claim-{run_id}"}
+        inbox: "queue.Queue" = queue.Queue()
+        self._inboxes[run_id] = inbox
         try:
-            queue = distributed.Queue(names["queue"], client=self.client)
-            stop_var = distributed.Variable(names["stop"], client=self.client)
-            # set before the task starts, so the worker's reads answer at once (a read of an
-            # unset Variable waits for its timeout)
-            stop_var.set(False)
-            distributed.Variable(names["claim"], client=self.client).set("")
-            fut = self.client.submit(_remote_trial, run_id, list(cmd), cwd, dict(env), names,
-                                     key=f"guildls-trial-{run_id}", pure=False, retries=0)
+            self._subscribe()
+            fut = self.client.submit(_remote_trial, run_id, list(cmd), cwd, dict(env),
+                                     self.topic, self.token, key=f"guildls-trial-{run_id}",
+                                     pure=False, retries=0)
         except Exception as e:
+            self._inboxes.pop(run_id, None)
             return 1, f"cannot submit the trial to the Dask scheduler at {self.address}: {e}"
+        ended = False
+        try:
+            code, message, ended = self._wait(fut, inbox, on_chunk, on_started, stopping)
+            return code, message
+        finally:
+            self._inboxes.pop(run_id, None)
+            if ended:
+                try:
+                    os.remove(os.path.join(cwd, ".guild", CLAIM))
+                except OSError:
+                    pass
+            else:  # given up (worker died, scheduler lost): never to run again elsewhere,
+                try:  # and its claim stays, so a task Dask already moved does not run it
+                    fut.cancel()
+                except Exception:
+                    pass
+
+    def _wait(self, fut, inbox, on_chunk, on_started, stopping) -> tuple[int, Optional[str], bool]:
+        """(exit code, message, whether the task ended: False when given up on)"""
         started = False
         worker_addr: Optional[str] = None
         checked_at = time.time()
-        code: Optional[int] = None
         stop_sent_at: Optional[float] = None
         quiet_since = time.time()
-        message = None
-        try:
-            while True:
-                if stopping.is_set() and stop_sent_at is None:
-                    stop_sent_at = time.time()
+        finished_at: Optional[float] = None
+        while True:
+            if stopping.is_set() and stop_sent_at is None:
+                stop_sent_at = time.time()
+                self._stop_everywhere()
+                if not started:
                     try:
-                        stop_var.set(True)
-                        if not started:
-                            fut.cancel()
+                        fut.cancel()
                     except Exception:
                         pass
-                if stop_sent_at is not None and not started and fut.done():
-                    return -15, None
-                if stop_sent_at is not None and time.time() - stop_sent_at > KILL_GRACE + 10:
-                    return -15, "the Dask worker did not confirm that the trial stopped"
-                try:
-                    msg = queue.get(timeout=0.2)
-                except Exception as e:  # TimeoutError, or a closed connection
-                    if not _is_timeout(e) or self.client.status not in ("running", "connecting"):
-                        if time.time() - quiet_since > self.lost_after or \
-                                self.client.status in ("closed", "closing"):
-                            return (-15 if stopping.is_set() else 1,
-                                    f"lost the Dask scheduler at {self.address}: "
-                                    f"{type(e).__name__}: {e}")
-                    if self.client.status != "running":
-                        if time.time() - quiet_since > self.lost_after:
-                            return (-15 if stopping.is_set() else 1,
-                                    f"lost the Dask scheduler at {self.address}")
-                        continue
-                    quiet_since = time.time() if fut.status == "pending" else quiet_since
-                    if started and time.time() - checked_at > 2.0:
-                        checked_at = time.time()
-                        if not self._worker_alive(worker_addr):
-                            return (-15 if stopping.is_set() else 1,
-                                    f"the Dask worker running this trial ({worker_addr}) died")
-                    if fut.done():
-                        code, message = _future_outcome(fut, started)
-                        if code is not None:
-                            return code, message
-                    continue
-                quiet_since = time.time()
-                kind = msg[0]
-                if kind == "started":
-                    started, worker_addr = True, msg[1]
-                    on_started(msg[1], msg[2])
-                    if stopping.is_set():
-                        stop_var.set(True)
-                elif kind == "out":
-                    on_chunk(msg[1], msg[2])
-                elif kind == "exit":
-                    return int(msg[1]), msg[2] if len(msg) > 2 else None
-        finally:
-            for name in ("stop", "claim"):
-                try:
-                    distributed.Variable(names[name], client=self.client).delete()
-                except Exception:
-                    pass
+            if stop_sent_at is not None and not started and fut.done():
+                return -15, None, True
+            if stop_sent_at is not None and time.time() - stop_sent_at > KILL_GRACE + 10:
+                return -15, "the Dask worker did not confirm that the trial stopped", False
             try:
-                queue.close()
-            except Exception:
-                pass
-
+                msg = inbox.get(timeout=0.2)
+            except queue.Empty:
+                status = self.client.status
+                if status in ("closed", "closing"):
+                    return (-15 if stopping.is_set() else 1,
+                            f"lost the Dask scheduler at {self.address}", False)
+                if status != "running":
+                    if time.time() - quiet_since > self.lost_after:
+                        return (-15 if stopping.is_set() else 1,
+                                f"lost the Dask scheduler at {self.address}", False)
+                    continue
+                if not started and fut.status == "pending":
+                    quiet_since = time.time()  # waiting for a free worker is not being lost
+                if started and time.time() - checked_at > 2.0:
+                    checked_at = time.time()
+                    if not self._worker_alive(worker_addr):
+                        return (-15 if stopping.is_set() else 1,
+                                f"the Dask worker running this trial ({worker_addr}) died", False)
+                if fut.done():
+                    # the task's result says how it ended; its last messages may still be on
+                    # their way (they travel on another connection): wait for them a little
+                    finished_at = finished_at or time.time()
+                    code, message = _future_outcome(fut)
+                    if code is not None and (not started or message is not None or
+                                             time.time() - finished_at > EXIT_GRACE):
+                        return code, message, True
+                continue
+            quiet_since = time.time()
+            kind = msg[0]
+            if kind == "started":
+                started, worker_addr = True, msg[1]
+                on_started(msg[1], msg[2])
+            elif kind == "out":
+                on_chunk(msg[1], msg[2])
+            elif kind == "exit":
+                return int(msg[1]), msg[2], True
 
     def _worker_alive(self, address: Optional[str]) -> bool:
         try:
@@ -211,20 +261,16 @@ class DaskLauncher:
             return True  # the scheduler question is answered by the lost-scheduler rule
 
 
-def _is_timeout(e: BaseException) -> bool:
-    return isinstance(e, TimeoutError) or type(e).__name__ in ("TimeoutError",)
-
-
-def _future_outcome(fut, started: bool) -> tuple[Optional[int], Optional[str]]:
-    """A finished task whose `exit` message may not have arrived yet; None: keep reading."""
+def _future_outcome(fut) -> tuple[Optional[int], Optional[str]]:
+    """(exit code, message) of a finished task; (None, None): not known yet."""
     if fut.status == "finished":
         try:
             res = fut.result(timeout=5)
         except Exception:
             return None, None
-        if isinstance(res, dict) and res.get("message"):
-            return int(res.get("code", 1)), res["message"]
-        return None, None  # the exit message is on its way
+        if isinstance(res, dict):
+            return int(res.get("code", 1)), res.get("message")
+        return None, None
     if fut.status == "cancelled":
         return -15, None
     try:
@@ -263,40 +309,75 @@ def _parent_death_signal():
         pass
 
 
-def _remote_trial(run_id: str, cmd: list, cwd: str, env: dict, names: dict) -> dict:
-    """Runs on a Dask worker: the trial as a subprocess, its output and exit to the queue."""
+# on a worker: the trials it runs, by launcher token, and the tokens told to stop
+_worker_lock = threading.Lock()
+_worker_procs: dict = {}
+_worker_stopped: set = set()
+
+
+def _stop_trials(token: str) -> None:
+    """On every worker (Client.run): terminate the token's trials, SIGKILL after a grace."""
+    with _worker_lock:
+        _worker_stopped.add(token)
+        procs = list(_worker_procs.get(token, ()))
+    for proc in procs:
+        _signal(proc, signal.SIGTERM)
+
+    def kill_later():
+        time.sleep(KILL_GRACE)
+        for proc in procs:
+            if proc.poll() is None:
+                _signal(proc, signal.SIGKILL)
+    if procs:
+        threading.Thread(target=kill_later, daemon=True).start()
+
+
+def _remote_trial(run_id: str, cmd: list, cwd: str, env: dict, topic: str, token: str) -> dict:
+    """Runs on a Dask worker: the trial as a subprocess; `started`, its output and its exit go
+    to the client as events on `topic` (pushed, no round trip each)."""
     import distributed
 
     worker = distributed.get_worker()
-    queue = distributed.Queue(names["queue"])
-    claim = distributed.Variable(names["claim"])
-    stop_var = distributed.Variable(names["stop"])
-    try:
-        previous = claim.get(timeout=10)  # "" until a worker claims the trial
-    except Exception:
-        previous = None
-    if previous:
-        msg = (f"the Dask worker running this trial ({previous}) died; the trial is not run "
-               "again")
-        queue.put(("exit", 1, msg))
-        return {"code": 1, "message": msg}
-    claim.set(worker.address)
-    if _stop_requested(stop_var):
-        queue.put(("exit", -15, None))
-        return {"code": -15}
+
+    def send(*msg) -> None:
+        try:
+            worker.log_event(topic, [run_id, *msg])
+        except Exception:
+            pass
+
+    def end(code: int, message: Optional[str] = None) -> dict:
+        send("exit", code, message)
+        return {"code": code, "message": message}
+
     if not os.path.isdir(cwd):
-        msg = f"run directory {cwd} is not visible on Dask worker {worker.address}"
-        queue.put(("exit", 1, msg))
-        return {"code": 1, "message": msg}
+        return end(1, f"run directory {cwd} is not visible on Dask worker {worker.address}")
+    # claim the trial: Dask runs a task again when its worker dies; a trial never runs twice
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=_parent_death_signal)
+        fd = os.open(os.path.join(cwd, ".guild", CLAIM), os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        try:
+            with open(os.path.join(cwd, ".guild", CLAIM)) as f:
+                previous = f.read().strip() or "?"
+        except OSError:
+            previous = "?"
+        return end(1, f"the Dask worker running this trial ({previous}) died; the trial is "
+                      "not run again")
     except OSError as e:
-        msg = f"{e.strerror or e}: {cmd[0]} (on Dask worker {worker.address})"
-        queue.put(("exit", 1, msg))
-        return {"code": 1, "message": msg}
-    queue.put(("started", worker.address, proc.pid))
+        return end(1, f"cannot claim the trial in {cwd} on Dask worker {worker.address}: "
+                      f"{e.strerror or e}")
+    with os.fdopen(fd, "w") as f:
+        f.write(worker.address)
+    with _worker_lock:
+        if token in _worker_stopped:
+            return end(-15)
+        try:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    preexec_fn=_parent_death_signal)
+        except OSError as e:
+            return end(1, f"{e.strerror or e}: {cmd[0]} (on Dask worker {worker.address})")
+        _worker_procs.setdefault(token, set()).add(proc)
+    send("started", worker.address, proc.pid)
 
     def pump(pipe, stream):
         while True:
@@ -306,41 +387,26 @@ def _remote_trial(run_id: str, cmd: list, cwd: str, env: dict, names: dict) -> d
                 break
             if not data:
                 break
-            try:
-                queue.put(("out", stream, data))
-            except Exception:
-                pass
+            send("out", stream, data)
         pipe.close()
 
     readers = [threading.Thread(target=pump, args=(proc.stdout, 0), daemon=True),
                threading.Thread(target=pump, args=(proc.stderr, 1), daemon=True)]
     for t in readers:
         t.start()
-    killed_at = None
-    while proc.poll() is None:
-        if killed_at is None and _stop_requested(stop_var):
-            killed_at = time.time()
-            _signal(proc, signal.SIGTERM)
-        elif killed_at is not None and time.time() - killed_at > KILL_GRACE:
-            _signal(proc, signal.SIGKILL)
-        try:
-            proc.wait(timeout=0.2)
-        except subprocess.TimeoutExpired:
-            pass
+    code = proc.wait()
     for t in readers:
         t.join(1.0)
-    code = proc.returncode
-    if killed_at is not None and code != 0:
+    with _worker_lock:
+        stopped = token in _worker_stopped
+        procs = _worker_procs.get(token)
+        if procs is not None:
+            procs.discard(proc)
+            if not procs:
+                del _worker_procs[token]
+    if stopped and code != 0:
         code = -15
-    queue.put(("exit", code, None))
-    return {"code": code}
-
-
-def _stop_requested(stop_var) -> bool:
-    try:
-        return bool(stop_var.get(timeout=2))  # set (False) by the runner before submitting
-    except Exception:
-        return False
+    return end(code)
 
 
 def _signal(proc, sig) -> None:

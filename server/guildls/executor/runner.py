@@ -421,13 +421,15 @@ class Runner:
 
     # -- one operation ------------------------------------------------------------------------------
     def _run_op(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int,
-                trial: Optional[tuple] = None) -> RunInfo:
+                trial: Optional[tuple] = None, ready=None) -> RunInfo:
         """One operation run. `trial`: (run, info) of a batch trial created by the batch; a
-        trial never raises _StepFailed (the batch decides)."""
+        trial never raises _StepFailed (the batch decides). `ready()`: called once the run is
+        prepared, right before its process starts; it may wait (for a free slot), and when it
+        returns False the run is not started (recorded terminated)."""
         before = len(self.runs)
         if trial is not None:
             try:
-                return self._run_op_(node, parent, ancestors, depth, trial)
+                return self._run_op_(node, parent, ancestors, depth, trial, ready)
             except _StepFailed:
                 return trial[1]
             except BaseException as e:
@@ -457,7 +459,7 @@ class Runner:
             raise
 
     def _run_op_(self, node: PlanStep, parent: Optional[R.Run], ancestors: list, depth: int,
-                 trial: Optional[tuple] = None) -> RunInfo:
+                 trial: Optional[tuple] = None, ready=None) -> RunInfo:
         op = node.operation
         if node.options.get("needed") and trial is None:
             match = self._needed_match(node, parent)
@@ -532,7 +534,7 @@ class Runner:
             pp.append(self.base_env["PYTHONPATH"])
         proc_env["PYTHONPATH"] = os.pathsep.join(pp)
         run.open_output()
-        if self._stop.is_set():
+        if (ready is not None and not ready()) or self._stop.is_set():
             self._finish(run, info, TERMINATED)
             return info
         if trial is not None and self.trial_launcher is not None:
@@ -551,9 +553,20 @@ class Runner:
             self._procs.append(proc)
         if os.name == "posix":
             watchdog.watch(proc.pid)  # its own group: ended if this executor dies first
-        run.write_lock(proc.pid)
-        info.started = time.time()
-        run.mark_started()
+        try:
+            run.write_lock(proc.pid)
+            info.started = time.time()
+            run.mark_started()
+        except BaseException:  # the record cannot say it runs: it must not run unrecorded
+            proctl.kill(proc)
+            proc.wait()
+            with self._lock:
+                if proc in self._procs:
+                    self._procs.remove(proc)
+            if os.name == "posix":
+                watchdog.forget(proc.pid)
+            run.delete_lock()
+            raise
         info.status = "running"
         self._emit({"type": "run-started", "runId": run.id, "name": node.name,
                     "operation": node.opspec, "depth": depth, "pid": proc.pid,
