@@ -95,6 +95,7 @@ class Stats:
         self.documents = self.requests = self.crashes = self.hangs = self.unanswered = 0
         self.divergences = self.popups = 0
         self.latencies = []
+        self.slow = []  # (seconds or None for no answer, method, document number, its source)
 
     def p99_ms(self):
         if not self.latencies:
@@ -106,10 +107,16 @@ class Stats:
         return {"documents": self.documents, "requests": self.requests, "crashes": self.crashes,
                 "hangs": self.hangs, "unanswered": self.unanswered, "divergences": self.divergences,
                 "popups": self.popups, "p99_ms": self.p99_ms(),
-                "max_ms": round(1000 * max(self.latencies), 1) if self.latencies else 0.0}
+                "max_ms": round(1000 * max(self.latencies), 1) if self.latencies else 0.0,
+                "slowest": [f"{'no answer' if t is None else f'{t:.1f} s'}: {m} on document {d} ({src})"
+                            for t, m, d, src in sorted(self.slow, key=lambda x: -(x[0] or 1e9))[:10]]}
 
 
-def fuzz(docs: int = 20, edits: int = 10, seed: int = 1, timeout: float = 60.0, requests_per_edit: int = 2) -> Stats:
+SLOW = 2.0  # seconds: requests slower than this are listed (with their document) in "slowest"
+
+
+def fuzz(docs: int = 20, edits: int = 10, seed: int = 1, timeout: float = 60.0, requests_per_edit: int = 2,
+         hostile_only: bool = False) -> Stats:
     rnd = random.Random(seed)
     pool = corpus_texts()
     hostile = hostile_texts()
@@ -117,6 +124,8 @@ def fuzz(docs: int = 20, edits: int = 10, seed: int = 1, timeout: float = 60.0, 
     with tempfile.TemporaryDirectory() as tmp:
         client = RawClient(cwd=tmp)
         client.initialize(root_uri="file://" + tmp)
+
+        where = [0, ""]
 
         def ask(method, params):
             st.requests += 1
@@ -128,13 +137,22 @@ def fuzz(docs: int = 20, edits: int = 10, seed: int = 1, timeout: float = 60.0, 
                     raise RuntimeError("server died")
                 st.hangs += 1
                 st.unanswered += 1
+                st.slow.append((None, method, *where))
                 return None
-            st.latencies.append(time.monotonic() - t)
+            took = time.monotonic() - t
+            st.latencies.append(took)
+            if took > SLOW:
+                st.slow.append((took, method, *where))
             return r
 
         try:
             for d in range(docs):
-                base = hostile[d % len(hostile)] if (d % 4 == 3 or not pool) else rnd.choice(pool)
+                if d % 4 == 3 or not pool or hostile_only:
+                    where[:] = [d, f"hostile shape {d % len(hostile)}"]
+                    base = hostile[d % len(hostile)]
+                else:
+                    base = rnd.choice(pool)
+                    where[:] = [d, f"corpus file {pool.index(base)}"]
                 text = mutate(rnd, base)
                 uri = f"file://{tmp}/d{d}/guild.yml"
                 client.notify("textDocument/didOpen", {"textDocument": {
@@ -188,8 +206,9 @@ def main(argv=None):
     ap.add_argument("--edits", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--hostile-only", action="store_true", help="only mutated hostile shapes")
     args = ap.parse_args(argv)
-    st = fuzz(args.docs, args.edits, args.seed, args.timeout)
+    st = fuzz(args.docs, args.edits, args.seed, args.timeout, hostile_only=args.hostile_only)
     print(json.dumps(st.as_dict(), indent=2))
     d = st.as_dict()
     bad = d["crashes"] + d["hangs"] + d["unanswered"] + d["divergences"] + d["popups"]

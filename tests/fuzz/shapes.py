@@ -98,6 +98,12 @@ def typos_few_ops(ops: int = 200, n: int = 3000) -> str:
     return "\n".join(out) + "\n"
 
 
+def emoji_flow_line(n: int = 2000) -> str:
+    """One long line with an astral character first and ``n`` diagnostics after it (each
+    position needs UTF-16 conversion: found by the fuzz run, 35 s for a rename)."""
+    return "op: {\U0001F600: 1, " + ", ".join(f"k{i}: {i}" for i in range(n)) + "}\n"
+
+
 ALL = {
     "alias-bomb": alias_bomb,
     "params-bomb": params_bomb,
@@ -113,4 +119,5 @@ ALL = {
     "deep map x3000": deep_block_map,
     "deep value x999": deep_flag_value,
     "200 ops+3000 typos": typos_few_ops,
+    "emoji line 2000 diags": emoji_flow_line,
 }

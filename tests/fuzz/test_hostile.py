@@ -210,6 +210,22 @@ def test_deep_nesting_through_check_and_plan(tmp_path):
         assert "nest" in (r.stdout + r.stderr), (shape, r.stdout, r.stderr)
 
 
+# --- positions on long lines -------------------------------------------------------------
+
+def test_utf16_columns_of_a_long_line_are_computed_once(monkeypatch):
+    from guildls.lsp.positions import Columns
+
+    line = "\U0001F600" + "a" * 30000
+    cols = Columns([line], "utf-16")
+    calls = []
+    real = Columns._units
+    monkeypatch.setattr(Columns, "_units", lambda self, ch: (calls.append(1), real(self, ch))[1])
+    got = [cols.to_client(0, i * 7) for i in range(4000)]
+    assert got[:3] == [0, 8, 15] and got[-1] == 3999 * 7 + 1
+    assert cols.from_client(0, 2) == 1 and cols.from_client(0, 1) == 1  # inside the emoji: after it
+    assert len(calls) <= len(line)  # once per character, not once per position
+
+
 # --- line breaks YAML counts and LSP does not ---------------------------------------------
 
 def test_positions_after_nel_ls_ps_are_on_the_editors_lines():

@@ -282,7 +282,7 @@ def drive(script: str, cs: "CodeServer", args: list, out: Path, timeout: int, ta
 
 
 def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suffix="",
-                 extra_yaml="") -> dict:
+                 extra_yaml="", prepare=None) -> dict:
     ws = tmp_path / "seed"
     w = make_workspace(ws, near_workflow=True)
     if extra_yaml:  # an operation appended to guild.yml: the scenario runs that one
@@ -290,6 +290,8 @@ def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suff
         text += "" if text.endswith("\n") else "\n"
         w["workflow"] = len(text.splitlines())
         w["path"].write_text(text + extra_yaml)
+    if prepare is not None:
+        prepare(ws)
     out = out_root / f"vscode-{name}{'-' + name_suffix if name_suffix else ''}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -302,10 +304,31 @@ def run_scenario(name, vsix, out_root, tmp_path, settings, trust=True, name_suff
 
 def test_untrusted_workspace_refuses_runs(code_server, vsix, out_root, tmp_path):
     """Restricted Mode: the server still analyses, a "Run workflow" click is
-    refused with the reason. Also: a plain YAML file is left alone."""
-    steps = run_scenario("untrusted", vsix, out_root, tmp_path, {
-        "security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "never",
-        "security.workspace.trust.banner": "never"}, trust=False)
+    refused with the reason. Also: a plain YAML file is left alone, and the
+    interpreter `guildls.python` names, which lives in the workspace (a `.venv` the
+    Python extension could have picked), is never run: the bundled server runs on
+    the system Python, and the language status hover says so."""
+    marker = tmp_path / "workspace-python-ran"
+
+    def plant_interpreter(ws):
+        py = ws / ".venv" / "bin" / "python"
+        py.parent.mkdir(parents=True)
+        # would work as an interpreter (so a run of it cannot go unnoticed by failing)
+        py.write_text(f"#!/bin/sh\necho \"$@\" >> '{marker}'\nexec python3 \"$@\"\n")
+        py.chmod(0o755)
+        planted["python"] = str(py)
+
+    planted = {}
+    settings = {"security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "never",
+                "security.workspace.trust.banner": "never"}
+    ws_python = str(tmp_path / "seed" / ".venv" / "bin" / "python")
+    steps = run_scenario("untrusted", vsix, out_root, tmp_path, {**settings, "guildls.python": ws_python},
+                         trust=False, prepare=plant_interpreter)
+    assert planted["python"] == ws_python
+    assert not marker.exists(), f"the workspace's interpreter was run: {marker.read_text()!r}"
+    assert steps["squiggle"], "no diagnostics in Restricted Mode"
+    assert "untrusted workspace" in steps["status_hover"] and "bundled guildls" in steps["status_hover"], \
+        steps["status_hover"]
     assert steps["restricted_mode"], "the window is not in Restricted Mode"
     assert "not trusted" in steps["refusal"] and "end-to-end" in steps["refusal"], steps["refusal"]
     assert "Manage Workspace Trust" in steps["refusal_buttons"], steps["refusal_buttons"]
@@ -480,3 +503,4 @@ def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
     assert ("cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out
             or "needs Dask distributed, which is not installed: pip install 'guildls[dask]'" in out), out
     assert re.search(r"^■ sweep error \(exit code 1\)", out, re.M), out
+    assert steps["stop_lens_after_run"] == 0, "a 'Stop (running)' lens stayed after the run ended"

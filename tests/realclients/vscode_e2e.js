@@ -14,8 +14,10 @@
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--workflow-line N]
 //          [--cancel 1] [--reload 3]
 //          [--scenario main|untrusted|nopython|runs|dask]
-// --scenario untrusted: the folder is not trusted (Restricted Mode): a click on
-//   "Run workflow" must be refused with a message saying why;
+// --scenario untrusted: the folder is not trusted (Restricted Mode): the server still
+//   analyses (a squiggle), the language status hover names the interpreter and says
+//   the workspace's is not used, and a click on "Run workflow" must be refused with a
+//   message saying why;
 // --scenario runs: the Guild Runs view, Run with flags, Compare, Plots and the
 //   workflow graph (vscode_runs.js);
 // --scenario nopython: guildls.python names a missing or too old interpreter: a notification
@@ -155,11 +157,33 @@ async function main() {
       if (!await waitOutput(/^■ /m, a.timeout)) res.errors.push('the run never finished in its output channel');
       res.steps.run_output = outputSeen.slice();
       res.steps.toasts = await toastTexts();
+      // the ended run gives its lens back: no "Stop (running)" stays above the workflow
+      const stopLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^Stop \(running\)/ });
+      const end = Date.now() + a.timeout;
+      while (Date.now() < end && await stopLens.count() > 0) await page.waitForTimeout(200);
+      res.steps.stop_lens_after_run = await stopLens.count();
       await shot('dask-unreachable.png');
     } else if (name === 'untrusted') {
       res.steps.restricted_mode = await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first()
         .waitFor({ timeout: a.timeout }).then(() => true, () => false);
       await gotoLine(a['workflow-line'] + 1);
+      // the server analyses anyway: the planted error's squiggle
+      res.steps.squiggle = await squiggle.first().waitFor({ state: 'attached', timeout: a.timeout }).then(() => true, () => false);
+      // and the language status ("{}" beside the language mode) says which interpreter
+      // runs it, and why
+      const guildItem = page.locator('#status\\.languageStatus').first();
+      const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: /untrusted workspace/ }).first();
+      res.steps.status_hover = await until(async () => {
+        if (!(await hover.isVisible().catch(() => false))) {
+          await page.mouse.move(5, 5);
+          await guildItem.hover({ timeout: 2000 }).catch(() => {});
+          await hover.waitFor({ timeout: 3000 }).catch(() => {});
+        }
+        return (await hover.isVisible().catch(() => false)) ? squeeze(await hover.innerText().catch(() => '')) : '';
+      }, a.timeout);
+      await shot('untrusted-interpreter.png');
+      await page.mouse.move(640, 300);
+      await hover.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
       await lens.first().waitFor({ timeout: a.timeout });
       await lens.first().click();
       const refusal = toasts.filter({ hasText: /not trusted/ }).first();
@@ -184,7 +208,11 @@ async function main() {
       await note.waitFor({ timeout: a.timeout }).catch(() => res.errors.push('no notification about the missing interpreter'));
       await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().waitFor({ timeout: a.timeout }).catch(() => {});
       res.steps.notification = squeeze(await note.innerText({ timeout: 1000 }).catch(() => ''));
-      res.steps.status_bar = await statusTexts();
+      // the status item turns to "Guild: error" around the time the notification shows
+      res.steps.status_bar = await until(async () => {
+        const t = await statusTexts();
+        return t.some((s) => /error/i.test(s)) ? t : null;
+      }, a.timeout) || await statusTexts();
       await shot('nopython-notification.png');
       await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().click()
         .catch((e) => res.errors.push('Open Setting: ' + e.message.split('\n')[0]));
