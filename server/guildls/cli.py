@@ -71,29 +71,39 @@ def cmd_check(args) -> int:
     unreadable = 0
     failing = {"error", "warning"} if args.strict else {"error"}
     reported = set()
-    for f in files:
-        try:
-            gf = load_path(f)
-        except OSError as e:  # not a regular file (a FIFO, a device), unreadable
-            print(f"guildls: {f}: {e.strerror or e}", file=sys.stderr)
-            unreadable += 1
-            continue
-        settings = settings_for(f)
-        for err in settings.errors:
-            if err not in reported:
-                reported.add(err)
-                print(f"guildls: {err}", file=sys.stderr)
-        try:
-            problems = diagnose(gf, settings.severity)
-        except Exception as e:  # a bug of ours: say so plainly, no traceback
-            print(f"guildls: {f}: internal error while checking ({type(e).__name__}: {e}); "
-                  "please report this with the file", file=sys.stderr)
-            return 2
-        for p in problems:
-            if p.severity in failing:
-                errors += 1
-            if p.severity in shown:
-                results.append(_diag_dict(f, p))
+    # no cyclic collection while files are checked: each model is freed by its dispose()
+    # (a collection would rescan every model it meets, ~20% of the checking time)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i, f in enumerate(files):
+            try:
+                gf = load_path(f)
+            except OSError as e:  # not a regular file (a FIFO, a device), unreadable
+                print(f"guildls: {f}: {e.strerror or e}", file=sys.stderr)
+                unreadable += 1
+                continue
+            settings = settings_for(f)
+            for err in settings.errors:
+                if err not in reported:
+                    reported.add(err)
+                    print(f"guildls: {err}", file=sys.stderr)
+            try:
+                problems = diagnose(gf, settings.severity)
+            except Exception as e:  # a bug of ours: say so plainly, no traceback
+                print(f"guildls: {f}: internal error while checking ({type(e).__name__}: {e}); "
+                      "please report this with the file", file=sys.stderr)
+                return 2
+            for p in problems:
+                if p.severity in failing:
+                    errors += 1
+                if p.severity in shown:
+                    results.append(_diag_dict(f, p))
+            if i + 1 < len(files):  # the last one is left to the process's end (main: os._exit)
+                gf.dispose()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if args.format == "json":
         json.dump(results, sys.stdout, indent=2)
         sys.stdout.write("\n")

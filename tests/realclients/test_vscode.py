@@ -503,3 +503,4 @@ def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
     assert ("cannot reach the Dask scheduler at tcp://127.0.0.1:9" in out
             or "needs Dask distributed, which is not installed: pip install 'guildls[dask]'" in out), out
     assert re.search(r"^■ sweep error \(exit code 1\)", out, re.M), out
+    assert steps["stop_lens_after_run"] == 0, "a 'Stop (running)' lens stayed after the run ended"

@@ -157,6 +157,11 @@ async function main() {
       if (!await waitOutput(/^■ /m, a.timeout)) res.errors.push('the run never finished in its output channel');
       res.steps.run_output = outputSeen.slice();
       res.steps.toasts = await toastTexts();
+      // the ended run gives its lens back: no "Stop (running)" stays above the workflow
+      const stopLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^Stop \(running\)/ });
+      const end = Date.now() + a.timeout;
+      while (Date.now() < end && await stopLens.count() > 0) await page.waitForTimeout(200);
+      res.steps.stop_lens_after_run = await stopLens.count();
       await shot('dask-unreachable.png');
     } else if (name === 'untrusted') {
       res.steps.restricted_mode = await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first()

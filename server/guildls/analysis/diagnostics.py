@@ -18,7 +18,16 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 def diagnose(gf: Guildfile, severity: Optional[Mapping[str, str]] = None) -> List[Problem]:
     """All problems of the document, without those its ``# guildls: disable`` comments
     silence, with ``severity`` overrides applied (code -> severity or "off")."""
-    return suppress.apply(gf, _diagnose(gf), severity)
+    # no cyclic collection until the end: besides the many short-lived objects (see
+    # _diagnose), a model just loaded (with the collector off) is all young, and the first
+    # collection would rescan it, in the middle of the checks
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return suppress.apply(gf, _diagnose(gf), severity)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _diagnose(gf: Guildfile) -> List[Problem]:

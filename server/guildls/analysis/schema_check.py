@@ -37,6 +37,8 @@ _MEMO = {}
 
 
 def _is_valid(attr, value) -> bool:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return attr.is_valid(value)  # scalars: answered or memoized by the checker itself
     key = freeze(value)
     if key is None:
         return attr.is_valid(value)

@@ -9,6 +9,7 @@ registered on the server here and read the cached model through ``guild_model``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -40,6 +41,21 @@ DEFAULT_DEBOUNCE = 0.15
 # Above this many lines a parse takes tens of milliseconds or more (see bench/), so
 # completion while typing uses the last parsed version (see guild_model_for_completion).
 LARGE_DOCUMENT_LINES = 3000
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """No cyclic collection while a model or its diagnostics are built: the objects made
+    are long-lived and frozen right after (gc.freeze); a collection on the way (the first
+    allocation once ``load`` turns the collector back on) would scan them all first,
+    10-25% of a build's time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class GuildServer(LanguageServer):
@@ -87,17 +103,18 @@ class GuildServer(LanguageServer):
         chunks = self._chunks.get(uri)
         if chunks is None:
             chunks = self._chunks[uri] = ChunkCache()
-        gf = load(doc.source, path, chunks)
-        old = cached[1] if cached is not None else None
-        cached = None
-        self._models[uri] = (version, gf)
-        if old is not None:
-            # `old` and getrefcount's argument are the only references left unless a
-            # running workflow still uses that version
-            if sys.getrefcount(old) <= 2:
-                old.dispose()
-            old = None
-        self._after_build()
+        with _collector_paused():  # the new model is frozen (_after_build) without a scan first
+            gf = load(doc.source, path, chunks)
+            old = cached[1] if cached is not None else None
+            cached = None
+            self._models[uri] = (version, gf)
+            if old is not None:
+                # `old` and getrefcount's argument are the only references left unless a
+                # running workflow still uses that version
+                if sys.getrefcount(old) <= 2:
+                    old.dispose()
+                old = None
+            self._after_build()
         return gf
 
     def guild_model_for_completion(self, uri: str) -> Optional[Guildfile]:
@@ -151,7 +168,9 @@ class GuildServer(LanguageServer):
         if version is not None and cached is not None and cached[0] == version:
             return cached[1]
         try:
-            problems = diagnose(gf, self.severity_for(gf.path))
+            with _collector_paused():
+                problems = diagnose(gf, self.severity_for(gf.path))
+                gc.freeze()  # kept with the model (see _after_build)
         except Exception as e:  # never let an analysis bug kill the server
             log.exception("diagnostics failed")
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"guildls: internal error: {e!r}"))
@@ -233,9 +252,10 @@ class GuildServer(LanguageServer):
         problems = self.guild_diagnostics(uri)
         gf = self.guild_model(uri)
         cols = Columns(gf.lines if gf is not None else [], encoding_of(self))
-        diags = [to_lsp_diagnostic(p, cols) for p in problems]
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=diags))
+        params = {"uri": uri, "diagnostics": [diagnostic_json(p, cols) for p in problems]}
+        if doc.version is not None:
+            params["version"] = doc.version
+        self.protocol.notify_json(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params)
 
     def schedule_publish(self, uri: str, delay: Optional[float] = None):
         old = self._pending.pop(uri, None)
@@ -268,6 +288,32 @@ def to_lsp_diagnostic(p: Problem, cols: Columns) -> types.Diagnostic:
     )
     if p.code in ("ignored-attribute", "old-format"):
         d.tags = [types.DiagnosticTag.Unnecessary] if p.code == "ignored-attribute" else None
+    return d
+
+
+SEVERITY_NUMBER = {k: v.value for k, v in SEVERITY.items()}
+UNNECESSARY = types.DiagnosticTag.Unnecessary.value
+
+
+def diagnostic_json(p: Problem, cols: Columns) -> dict:
+    """``to_lsp_diagnostic(p, cols)`` as the JSON object pygls would send for it, built
+    directly: a document with 60,000 problems spent longer making the protocol objects and
+    unstructuring them (cattrs) than checking the document (tests/lsp/test_publish_json.py
+    compares the two)."""
+    r = p.range
+    d = {
+        "range": {"start": {"line": r.start_line, "character": cols.to_client(r.start_line, r.start_col)},
+                  "end": {"line": r.end_line, "character": cols.to_client(r.end_line, r.end_col)}},
+        "message": p.message,
+        "severity": SEVERITY_NUMBER.get(p.severity, SEVERITY_NUMBER["warning"]),
+        "source": "guildls",
+    }
+    if p.code is not None:
+        d["code"] = p.code
+    if p.code == "ignored-attribute":
+        d["tags"] = [UNNECESSARY]
+    if isinstance(p.data, (dict, list)):
+        d["data"] = p.data
     return d
 
 

@@ -345,6 +345,12 @@ class _Checker:
 
     def __call__(self, value) -> bool:
         if isinstance(value, _SCALAR_TYPES):
+            if self._fast is not None:
+                # a type or enum test answers at once: no memo to fill (unique values such
+                # as descriptions would only churn it), see _fast_check
+                r = self._fast(value)
+                if r is not None:
+                    return r
             key = (type(value), value)
             try:
                 return self._memo[key]
