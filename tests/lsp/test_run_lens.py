@@ -76,7 +76,7 @@ class Collector:
             if ev is not None:
                 ev.set()
 
-    async def wait_finished(self, run_id, timeout=20):
+    async def wait_finished(self, run_id, timeout=120):
         if run_id not in self.finished:
             ev = self.events.setdefault(run_id, asyncio.Event())
             await asyncio.wait_for(ev.wait(), timeout)
@@ -182,7 +182,7 @@ async def test_stop_run_ends_process_group(client: LanguageClient, tmp_path):
     assert list(stop[0].command.arguments) == [{"runId": run_id}]
     stopped = await _exec(client, "guildls.stopRun", {"runId": run_id})
     assert stopped == {"stopped": True}
-    fin = await col.wait_finished(run_id, timeout=10)
+    fin = await col.wait_finished(run_id, timeout=120)
     assert fin["status"] == "terminated"
     rd = os.path.join(runs_dir(str(root)), run_id)
     with open(os.path.join(rd, ".guild", "attrs", "exit_status")) as f:
@@ -221,7 +221,7 @@ async def test_cancel_progress_stops_run(client: LanguageClient, tmp_path):
         await asyncio.sleep(0.05)
     assert client.progress_reports.get(token), "no progress begun"
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
-    fin = await col.wait_finished(run_id, timeout=10)
+    fin = await col.wait_finished(run_id, timeout=120)
     assert fin["status"] == "terminated"
     assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)
 
