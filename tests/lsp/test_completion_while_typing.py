@@ -14,6 +14,17 @@ from gen import guildfile  # noqa: E402
 URI = "file:///tmp/guildls-test/typing/guild.yml"
 
 
+def published(client, version, timeout=120):
+    """A task that ends when the diagnostics of ``version`` are published (start it before
+    the change: a notification is only seen by a waiter already listening)."""
+    async def wait():
+        while True:
+            p = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            if p.uri == URI and p.version == version:
+                return
+    return asyncio.ensure_future(asyncio.wait_for(wait(), timeout))
+
+
 async def test_completion_after_keystroke_uses_current_text(client: LanguageClient):
     text = guildfile(400)  # ~5,800 lines: above the large-document threshold
     assert text.count("\n") > 3000
@@ -23,6 +34,7 @@ async def test_completion_after_keystroke_uses_current_text(client: LanguageClie
     n = text.count("\n")
     # type a new workflow at the end, ending in "- op1 " (a step whose flags we want)
     typed = "wfnew:\n  steps:\n    - op1 "
+    v2 = published(client, 2)
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
         content_changes=[types.TextDocumentContentChangePartial(
@@ -32,13 +44,14 @@ async def test_completion_after_keystroke_uses_current_text(client: LanguageClie
     labels = [i.label for i in result.items]
     assert labels[:3] == ["lr", "epochs", "opt"] or set(labels) >= {"lr", "epochs", "opt"}, labels
     # after the typing pause the new version is parsed: the new workflow is a known operation
-    await asyncio.sleep(0.5)
+    await v2
+    v3 = published(client, 3)
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=3),
         content_changes=[types.TextDocumentContentChangePartial(
             range=types.Range(start=types.Position(n + 2, 10), end=types.Position(n + 2, 10)),
             text="\nouter:\n  steps:\n    - wfn")]))
-    await asyncio.sleep(0.5)  # let the debounced check parse version 3
+    await v3  # the debounced check has parsed version 3
     result = await client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=URI), position=types.Position(n + 5, 9)))
     assert "wfnew" in [i.label for i in result.items]

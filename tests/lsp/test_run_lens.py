@@ -169,7 +169,8 @@ async def test_stop_run_ends_process_group(client: LanguageClient, tmp_path):
     uri = _open(client, root / "guild.yml", GUILD_YML)
     res = await _exec(client, "guildls.runWorkflow", {"uri": uri, "operation": "sleepy"})
     run_id = res["runId"]
-    for _ in range(200):
+    deadline = asyncio.get_running_loop().time() + 120
+    while asyncio.get_running_loop().time() < deadline:
         if "sleeping" in "".join(col.output.get(run_id, [])):
             break
         await asyncio.sleep(0.05)
@@ -215,7 +216,8 @@ async def test_cancel_progress_stops_run(client: LanguageClient, tmp_path):
     res = await _exec(client, "guildls.runWorkflow", {"uri": uri, "operation": "sleepy"})
     run_id = res["runId"]
     token = f"guildls-run-{run_id}"
-    for _ in range(200):
+    deadline = asyncio.get_running_loop().time() + 120
+    while asyncio.get_running_loop().time() < deadline:
         if client.progress_reports.get(token) and "sleeping" in "".join(col.output.get(run_id, [])):
             break
         await asyncio.sleep(0.05)
