@@ -300,6 +300,75 @@ def test_random_batch_runs(proj):
     assert [r.status for r in res.runs] == ["completed"] * 4
 
 
+def test_random_trials_keep_plain_assignments(proj):
+    # Guild 0.9.0: `guild run train lr=loguniform[1e-4:1e-2] n=[1,2] opt=adam --max-trials 4`
+    # runs every trial with opt=adam (a plain value beside the search dimensions is applied
+    # to all trials, as in a grid)
+    plan = proj.plan("train", ["lr=loguniform[1e-4:1e-2]", "n=[1,2]", "opt=adam"],
+                     batch_options={"max_trials": 4, "random_seed": 5})
+    assert len(plan.trials) == 4
+    assert [t.flags["opt"] for t in plan.trials] == ["adam"] * 4
+    assert all(1e-4 <= t.flags["lr"] <= 1e-2 and t.flags["n"] in (1, 2) for t in plan.trials)
+
+
+def _guild_random_ok(root, env):
+    """Why Guild's random optimizer cannot run in the oracle venv, or None when it can."""
+    r = subprocess.run([GUILD, "run", "train", "lr=uniform[0.1:0.2]", "--max-trials", "1",
+                        "--print-trials"], cwd=root, env=env, capture_output=True, text=True,
+                       timeout=300)
+    return None if r.returncode == 0 else (r.stderr.strip().splitlines() or ["?"])[-1]
+
+
+@pytest.mark.skipif(not HAVE_GUILD, reason="Guild not installed (set GUILD_EXE)")
+def test_random_batch_records_match_guild_live(proj, tmp_path):
+    args = ["lr=loguniform[1e-4:1e-2]", "n=[1,2]", "opt=adam"]
+    guild_home = tmp_path / "oracle-home"
+    guild_home.mkdir()
+    env = dict(proj.env(), GUILD_HOME=str(guild_home))
+    why = _guild_random_ok(proj.root, env)
+    if why:
+        pytest.skip(f"Guild's random optimizer cannot run in the oracle venv ({why}); "
+                    "`make oracle` pins numpy<1.25 for it")
+    r = subprocess.run([GUILD, "run", "train", *args, "--max-trials", "4", "--random-seed", "5",
+                        "--keep-batch", "-y"], cwd=proj.root, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+
+    def records(runs_root):
+        runs = [R.Run(i, os.path.join(runs_root, i)) for i in os.listdir(runs_root)]
+        [batch] = [x for x in runs if x.opref["op"] != "train"]
+        trials = [x for x in runs if x.opref["op"] == "train"]
+        return batch, trials
+
+    g_batch, g_trials = records(str(guild_home / "runs"))
+    res = proj.run("train", args, plan_kw={"batch_options": {"max_trials": 4, "random_seed": 5}})
+    assert res.exit_code == 0, res.output
+    o_batch, o_trials = records(proj.runs_root)
+    for batch in (g_batch, o_batch):
+        assert {k: batch.opref[k] for k in ("pkg_type", "pkg_name", "model", "op")} == \
+            {"pkg_type": "builtin", "pkg_name": "guildai", "model": "skopt", "op": "random"}
+        assert batch.get("flags") == {} and batch.get("max_trials") == 4
+        assert batch.get("random_seed") == 5 and batch.status == "completed"
+        assert sorted(batch.linked_run_ids()) == sorted(t.id for t in
+                                                        (g_trials if batch is g_batch else o_trials))
+    # the same trials in kind (the draws differ: Guild uses numpy, guildls Python's random)
+    for trials in (g_trials, o_trials):
+        assert len(trials) == 4
+        for t in trials:
+            f = t.get("flags")
+            assert sorted(f) == ["fail", "lr", "n", "opt"], f
+            assert f["opt"] == "adam" and f["n"] in (1, 2) and f["fail"] == 0
+            assert isinstance(f["lr"], float) and 1e-4 <= f["lr"] <= 1e-2
+            assert t.status == "completed"
+            label = t.get("label").split()
+            assert [w.split("=")[0] for w in label] == ["fail", "lr", "n", "opt"], label
+            assert label[0] == "fail=0" and label[2] == f"n={f['n']}" and label[3] == "opt=adam"
+    # and Guild reads guildls's records as its own
+    out = subprocess.run([GUILD, "runs"], env=proj.env(), capture_output=True, text=True,
+                         timeout=300).stdout
+    assert "train+skopt:random" in out and out.count("completed") == 5, out
+
+
 @pytest.mark.skipif(not HAVE_GUILD, reason="Guild not installed (set GUILD_EXE)")
 def test_guild_reads_batch_records(proj):
     res = proj.run("train", ["lr=[0.1,0.2]", "fail=[0,3]"])
