@@ -209,7 +209,9 @@ def random_trials(vals: dict, count: int, seed: Optional[int]) -> list:
     rng = random.Random(seed)
     trials = []
     for i in range(count):
-        t = {}
+        # plain values beside the dimensions go to every trial (Guild: `opt=adam` with
+        # `lr=loguniform[...]` runs each trial with opt=adam)
+        t = {n: v for n, v in sorted(vals.items()) if n not in dims}
         for name, dim in dims.items():
             if dim[0] == "choice":
                 t[name] = rng.choice(dim[1])
