@@ -33,7 +33,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
-const { runsScenario } = require('./vscode_runs');
+const { runsScenario, until: pollUntil } = require('./vscode_runs');
 
 function parseArgs(argv) {
   const a = {
@@ -87,14 +87,7 @@ async function main() {
     for (const line of t.split('\n')) if (line.trim() && !outputSeen.includes(line)) outputSeen.push(line);
     return outputSeen.join('\n');
   };
-  const waitOutput = async (re, ms) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (re.test(await readOutput())) return true;
-      await page.waitForTimeout(300);
-    }
-    return false;
-  };
+  const waitOutput = async (re, ms) => Boolean(await until(async () => re.test(await readOutput()), ms));
   const openFile = async () => {
     const base = path.basename(a.file);
     const tab = `.tab[data-resource-name="${base}"]`;
@@ -127,14 +120,7 @@ async function main() {
       .waitFor({ timeout: a.timeout }).catch(() => {});
   };
   // poll a condition the user would see (a notification's text, the status bar) until it holds
-  const until = async (fn, ms) => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v || Date.now() > end) return v;
-      await page.waitForTimeout(200);
-    }
-  };
+  const until = (fn, ms) => pollUntil(page, fn, ms, 200);
   const runCommand = async (title) => {
     await page.keyboard.press('F1');
     await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
@@ -159,8 +145,7 @@ async function main() {
       res.steps.toasts = await toastTexts();
       // the ended run gives its lens back: no "Stop (running)" stays above the workflow
       const stopLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^Stop \(running\)/ });
-      const end = Date.now() + a.timeout;
-      while (Date.now() < end && await stopLens.count() > 0) await page.waitForTimeout(200);
+      await until(async () => (await stopLens.count()) === 0, a.timeout);
       res.steps.stop_lens_after_run = await stopLens.count();
       await shot('dask-unreachable.png');
     } else if (name === 'untrusted') {
@@ -180,7 +165,7 @@ async function main() {
           await hover.waitFor({ timeout: 3000 }).catch(() => {});
         }
         return (await hover.isVisible().catch(() => false)) ? squeeze(await hover.innerText().catch(() => '')) : '';
-      }, a.timeout);
+      }, a.timeout) || '';
       await shot('untrusted-interpreter.png');
       await page.mouse.move(640, 300);
       await hover.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
@@ -271,13 +256,15 @@ async function main() {
       mark('progress_notification');
       res.steps.status_bar_running = await statusTexts();
       res.steps.progress_texts = [];
-      for (let i = 0; i < 8; i++) {
+      // read the notification until it says which step runs (or is gone)
+      await until(async () => {
         const t = squeeze(await progress.first().innerText({ timeout: 500 }).catch(() => ''));
         if (t && !res.steps.progress_texts.includes(t)) res.steps.progress_texts.push(t);
-        if (i === 1) await shot('04-run-progress.png');
-        if (!t) break;
-        await page.waitForTimeout(250);
-      }
+        if (!/step \d+ of \d+/.test(t)) return !t;
+        await shot('04-run-progress.png');
+        return true;
+      }, a.timeout);
+      if (!res.screenshots.some((p) => p.endsWith('04-run-progress.png'))) await shot('04-run-progress.png');
     } else {
       res.errors.push('no progress notification with a Cancel button after clicking the lens');
       await shot('04-run-progress.png');
@@ -305,11 +292,10 @@ async function main() {
         if (await planTab.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
           res.steps.plan_tab = squeeze(await planTab.innerText());
           const planLines = page.locator('.editor-group-container').last().locator('.view-lines').first();
-          for (let i = 0; i < 20; i++) {
+          await until(async () => {
             res.steps.plan_text = plain(await planLines.innerText({ timeout: 1000 }).catch(() => ''));
-            if (res.steps.plan_text.split('\n').length > 2) break;
-            await page.waitForTimeout(250);
-          }
+            return res.steps.plan_text.split('\n').length > 2;
+          }, a.timeout);
           await shot('05b-show-plan.png');
           // close the plan (its tab's close button; the guild file keeps the focus)
           await planTab.hover();
