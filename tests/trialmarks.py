@@ -1,7 +1,8 @@
 """Trials that record when they run, for the batch and Dask tests (tests/executor: the
-`trial_marks` fixture), and a condition wait (one copy, shared)."""
+`trial_marks` fixture), a run-started counter and a condition wait (one copy, shared)."""
 
 import os
+import threading
 import time
 
 
@@ -60,6 +61,22 @@ class TrialMarks:
         spans = sorted((v["start"], v["end"]) for v in self.intervals().values())
         (s1, e1), (s2, e2) = spans[0], spans[1]
         return s2 < e1 and s1 < e2
+
+
+class RunsStarted:
+    """A Runner's `on_event`: `ready` is set once `count` runs have started with `key` in
+    their run-started event ("pid" for local processes, "host" for a Dask worker's)."""
+
+    def __init__(self, count, key):
+        self.count, self.key = count, key
+        self.ids = []
+        self.ready = threading.Event()
+
+    def __call__(self, ev):
+        if ev.get("type") == "run-started" and ev.get(self.key):
+            self.ids.append(ev["runId"])
+            if len(self.ids) >= self.count:
+                self.ready.set()
 
 
 def wait_until(cond, timeout=180, what="condition"):

@@ -15,6 +15,7 @@ import pytest
 
 from guildls import runs as R
 from guildls.executor.plan import PlanError
+from trialmarks import RunsStarted  # tests/, on sys.path (tests/conftest.py)
 
 GUILD = os.environ.get("GUILD_EXE") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", ".venv-guild", "bin", "guild")
@@ -413,21 +414,13 @@ def test_stop_mid_batch_terminates_every_trial(trial_marks):
     env.update(trial_marks.env(want=99))  # never satisfied: trials run until stopped
     from guildls.executor.runner import Runner
     plan = proj.plan("w", ["i=[1,2,3,4,5]"])
-    started = threading.Event()
-    seen = []
-
-    def on_event(ev):
-        if ev.get("type") == "run-started" and ev.get("pid"):
-            seen.append(ev["runId"])
-            if len(seen) >= 2:
-                started.set()
-
-    runner = Runner(plan, proj.root, proj.path, env=env, workers=2, on_event=on_event,
+    started = RunsStarted(2, "pid")
+    runner = Runner(plan, proj.root, proj.path, env=env, workers=2, on_event=started,
                     kill_grace=1.0)
     holder = {}
     t = threading.Thread(target=lambda: holder.setdefault("res", runner.run()))
     t.start()
-    assert started.wait(120), "two trials never started"
+    assert started.ready.wait(120), "two trials never started"
     runner.stop()
     t.join(120)
     assert not t.is_alive()

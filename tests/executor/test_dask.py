@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from guildls import runs as R
-from trialmarks import wait_until  # tests/, on sys.path (tests/conftest.py)
+from trialmarks import RunsStarted, wait_until  # tests/, on sys.path (tests/conftest.py)
 
 try:
     import distributed  # noqa: F401
@@ -137,22 +137,14 @@ def test_stop_on_dask_terminates_every_trial(cluster, wproj):
     env.update(wproj.marks.env(want=99))
     plan = wproj.plan("w", ["i=[1,2,3,4,5,6,7,8,9,10]"])
     launcher = DaskLauncher.connect(cluster.address, wproj.runs_root)
-    started = threading.Event()
-    seen = []
-
-    def on_event(ev):
-        if ev.get("type") == "run-started" and ev.get("host"):
-            seen.append(ev["runId"])
-            if len(seen) >= 2:
-                started.set()
-
+    started = RunsStarted(2, "host")
     runner = Runner(plan, wproj.root, wproj.path, env=env, trial_launcher=launcher,
-                    on_event=on_event)
+                    on_event=started)
     holder = {}
     t = threading.Thread(target=lambda: holder.setdefault("res", runner.run()))
     t.start()
     try:
-        assert started.wait(240), "no trial started on the cluster"
+        assert started.ready.wait(240), "no trial started on the cluster"
         runner.stop()
         t.join(120)
         assert not t.is_alive(), "the batch did not stop"

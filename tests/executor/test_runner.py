@@ -1,17 +1,16 @@
 """Runner: real child processes on tiny projects; Guild-layout records."""
 
 import os
-import signal
 import threading
-import time
 
 import pytest
-from procutil import alive
 import yaml
 
 from guildls import runs as R
 from guildls.executor.plan import PlanError
 from guildls.executor.runner import Runner
+from procutil import alive  # tests/, on sys.path (tests/conftest.py)
+from trialmarks import wait_until
 
 SHOW = """
 x = 0
@@ -343,10 +342,7 @@ wf:
     res = box["res"]
     assert res.exit_code == -15 and res.status == "terminated"
     assert [(r.name, r.status) for r in res.runs] == [("wf", "terminated"), ("long", "terminated")]
-    deadline = time.time() + 60
-    while time.time() < deadline and any(alive(p) for p in pids):
-        time.sleep(0.02)
-    assert not any(alive(p) for p in pids)
+    wait_until(lambda: not any(alive(p) for p in pids), 60, "the step and its child to end")
     assert _attr(project, res.runs[1].id, "exit_status") == -15
 
 

@@ -5,12 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from procutil import alive
 
 from guildls.runs import iter_runs
+from procutil import alive  # tests/, on sys.path (tests/conftest.py)
+from trialmarks import wait_until
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and signals are POSIX")
 
@@ -26,12 +26,6 @@ os.replace(os.path.join(os.environ["PROJECT_DIR"], "pids.tmp"), os.path.join(os.
 time.sleep(600)
 """
 
-
-def _wait_for(cond, timeout=120.0, what=""):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 
@@ -49,12 +43,12 @@ def test_kill_9_of_guildls_run_ends_the_step_tree(tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "guildls", "run", "-C", str(tmp_path), "wf", "--yes"],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pids_file = tmp_path / "pids"
-    _wait_for(pids_file.exists, what="the step to start")
+    wait_until(pids_file.exists, 120, "the step to start")
     step, grandchild = map(int, pids_file.read_text().split())
     assert alive(step) and alive(grandchild)
     p.kill()
     p.wait()
-    _wait_for(lambda: not alive(step) and not alive(grandchild), what="the step tree to end")
+    wait_until(lambda: not alive(step) and not alive(grandchild), 120, "the step tree to end")
     # the records read as Guild reads a run whose process is gone without an exit status
     runs = iter_runs(str(home / "runs"))
     assert {r.status for r in runs} == {"error"}, [(r.id, r.status) for r in runs]
@@ -74,7 +68,7 @@ def _server_run(tmp_path):
                                                "arguments": [{"uri": uri, "operation": "wf"}]})
     assert "result" in r, r
     pids_file = tmp_path / "pids"
-    _wait_for(pids_file.exists, what="the step to start")
+    wait_until(pids_file.exists, 120, "the step to start")
     step, grandchild = map(int, pids_file.read_text().split())
     return c, step, grandchild
 
@@ -83,11 +77,11 @@ def test_server_shutdown_mid_run_ends_the_step_tree(tmp_path):
     c, step, grandchild = _server_run(tmp_path)
     c.close()  # shutdown + exit: the server ends the tree before it goes
     assert c.proc.returncode is not None
-    _wait_for(lambda: not alive(step) and not alive(grandchild), what="the step tree to end")
+    wait_until(lambda: not alive(step) and not alive(grandchild), 120, "the step tree to end")
 
 
 def test_kill_9_of_the_server_ends_the_step_tree(tmp_path):
     c, step, grandchild = _server_run(tmp_path)
     c.proc.send_signal(signal.SIGKILL)
     c.proc.wait()
-    _wait_for(lambda: not alive(step) and not alive(grandchild), what="the step tree to end")
+    wait_until(lambda: not alive(step) and not alive(grandchild), 120, "the step tree to end")
