@@ -206,12 +206,13 @@ def random_trials(vals: dict, count: int, seed: Optional[int]) -> list:
         raise BatchError("flags for batch (" + ", ".join(fv.flag_assigns(vals)) +
                          ") do not contain any search dimensions\n"
                          "Try specifying a range for one or more flags as NAME=[MIN:MAX].")
+    # plain values beside the dimensions go to every trial (Guild: `opt=adam` with
+    # `lr=loguniform[...]` runs each trial with opt=adam)
+    fixed = {n: v for n, v in sorted(vals.items()) if n not in dims}
     rng = random.Random(seed)
     trials = []
     for i in range(count):
-        # plain values beside the dimensions go to every trial (Guild: `opt=adam` with
-        # `lr=loguniform[...]` runs each trial with opt=adam)
-        t = {n: v for n, v in sorted(vals.items()) if n not in dims}
+        t = dict(fixed)
         for name, dim in dims.items():
             if dim[0] == "choice":
                 t[name] = rng.choice(dim[1])
