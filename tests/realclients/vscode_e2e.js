@@ -286,7 +286,8 @@ async function main() {
     // 2b. "Show plan": the plan opens beside the guild file
     {
       const planLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Show plan' }).first();
-      if (await planLens.isVisible().catch(() => false)) {
+      // the lenses are drawn again once the run ends: wait for the plan lens to be there
+      if (await planLens.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
         await planLens.click();
         const planTab = page.locator('.tab', { hasText: /\.plan/ }).first();
         if (await planTab.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
