@@ -102,7 +102,8 @@ async function main() {
       res.steps.after_ctrl_space = await waitSuggest('main', 'after Ctrl+Space').catch(() => []);
       throw e;
     });
-    res.steps.indent_after_key = (await lines())[1].match(/^ */)[0].length;
+    res.steps.indent_after_key = (await waitLines((ls) => ls.length > 1 && ls[1].includes('m'), 'the typed "m" on line 2'))[1]
+      .match(/^ */)[0].length;
     await shot('01-suggest-on-letter.png');
     // 2. accept `main`: the value list opens by itself with the project's modules
     await suggestRow('main').click();
@@ -121,7 +122,9 @@ async function main() {
     await type('lr: 0.1');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Enter');
-    res.steps.indent_in_flags = (await lines())[4].match(/^ */)[0].length;
+    // the new line is rendered after the key press returns: wait for it
+    res.steps.indent_in_flags = (await waitLines((ls) => ls.length > 4, 'the new line after "lr: 0.1"'))[4]
+      .match(/^ */)[0].length;
     await page.keyboard.press('Shift+Tab'); // back to the operation's attributes
     await type('exec: python train.py --lr $');
     await type('{');
