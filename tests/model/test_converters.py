@@ -106,11 +106,21 @@ def test_the_builder_is_what_composes_alias_free_texts(monkeypatch):
     assert calls == []
 
 
-def test_plain_scalars_are_typed_once_per_text(monkeypatch):
+def test_plain_scalars_are_typed_once_per_text_and_when_read(monkeypatch):
     nodes._PLAIN_MEMO.clear()
     calls = []
-    real = nodes._EventBuilder._plain
-    monkeypatch.setattr(nodes._EventBuilder, "_plain", lambda self, ev: (calls.append(ev.value), real(self, ev))[1])
-    root = nodes.compose("a: 1\nb: 1\nc: [1, 1, x, 'x']\nd: 0x" + "F" * 4000 + "\ne: 0x" + "F" * 4000 + "\n").root
-    assert sorted(calls) == sorted(["a", "b", "c", "d", "e", "1", "x"] + ["0x" + "F" * 4000] * 2)
-    assert [type(v.value) for _, v in root.value[:2]] == [int, int]
+    real = nodes._typed_plain
+    monkeypatch.setattr(nodes, "_typed_plain", lambda text, *a: (calls.append(text), real(text, *a))[1])
+    big = "0x" + "F" * 4000
+    c = nodes.compose(f"a: 1\nb: 1\nc: [1, 1, x, 'x', yes]\nd: {big}\ne: {big}\n")
+    # keys and 'x' start with no implicit rule's character: strings without typing; a
+    # too large integer is typed at once (its problem is reported), each time
+    assert calls == [big, big] and len(c.syntax_errors) == 2
+    a, b = c.root.value[0][1], c.root.value[1][1]
+    assert b.tag == "tag:yaml.org,2002:int" and calls == [big, big, "1"]
+    assert (a.value, b.value) == (1, 1) and calls == [big, big, "1"]
+    items = c.root.value[2][1].value
+    assert [n.value for n in items] == [1, 1, "x", "x", True] and calls == [big, big, "1", "yes"]
+    assert [n.tag.split(":")[-1] for n in items] == ["int", "int", "str", "str", "bool"]
+    with pytest.raises(AttributeError):
+        items[0].nothing

@@ -496,6 +496,10 @@ class _PlainConverter(_Converter):
 # twice the parse itself. Plain scalars are typed once per distinct text.
 _PLAIN_MEMO: dict = {}
 _PLAIN_MEMO_MAX = 50_000
+# first characters some implicit rule looks at: any other plain text is a string
+_RESOLVED_FIRST = frozenset(c for c in GuildLoader.yaml_implicit_resolvers if c)
+_EAGER_FIRST = frozenset("<=!&*")  # rules without a constructor: typing says so at once
+_LAZY_MAX = 100
 # Deeper documents are composed and converted as texts with aliases are: what they give
 # (a parse error further on, the converter out of stack) stays what it was.
 MAX_NESTING = 100
@@ -539,22 +543,24 @@ class _EventBuilder:
         tag = ev.tag
         if cls is ScalarEvent:
             em = ev.end_mark
-            if tag is None or tag == "!":
-                if ev.implicit[0]:
-                    text = ev.value
-                    typed = _PLAIN_MEMO.get(text)
-                    if typed is None:
-                        typed = self._plain(ev)
-                    tag, value = typed
-                else:
-                    tag = _STR_TAG
-                    value = ev.value
-            else:
-                value = _construct(tag, yaml.ScalarNode(tag, ev.value, sm, em, ev.style), self.errors)
             sl = sm.line
             sc = sm.column
             if self.props and sl < len(self.lines):
                 sc = _value_column(self.lines[sl], sl, sc, em.line, em.column)
+            if tag is None or tag == "!":
+                text = ev.value
+                if not ev.implicit[0] or (text and text[0] not in _RESOLVED_FIRST):
+                    tag = _STR_TAG  # quoted, a block, or text no implicit rule can match
+                    value = text
+                else:
+                    typed = _PLAIN_MEMO.get(text)
+                    if typed is None:
+                        if len(text) <= _LAZY_MAX and text[:1] not in _EAGER_FIRST:
+                            return _LazyScalar(text, sl, sc, em.line, em.column, ev.style, self.src)
+                        typed = _typed_plain(text, sm, em, ev.style, self.errors)
+                    tag, value = typed
+            else:
+                value = _construct(tag, yaml.ScalarNode(tag, ev.value, sm, em, ev.style), self.errors)
             return Node(SCALAR, value, sl, sc, em.line, em.column, ev.style, tag, self.src)
         if cls is AliasEvent:  # pragma: no cover - texts with '*' take the converter
             raise ValueError("aliases are composed by the converter")
@@ -608,23 +614,6 @@ class _EventBuilder:
         n.ec = em.column
         return n
 
-    def _plain(self, ev):
-        """(tag, value) of a plain scalar without a tag, memoized by its text when typing
-        it found no problem."""
-        text = ev.value
-        tag = _resolver().resolve(yaml.ScalarNode, text, ev.implicit)
-        before = len(self.errors)
-        if tag == _STR_TAG:
-            value = text
-        else:
-            value = _construct(tag, yaml.ScalarNode(tag, text, ev.start_mark, ev.end_mark, ev.style), self.errors)
-        typed = (tag, value)
-        if len(self.errors) == before:
-            if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
-                _PLAIN_MEMO.clear()
-            _PLAIN_MEMO[text] = typed
-        return typed
-
     def _merge(self, key_ev, depth: int, merges: list) -> None:
         """A merge key (``<<``) and its value: the mappings to merge go to ``merges``
         ([sources, errors, duplicates]). The converter never converts the key, and
@@ -662,10 +651,51 @@ class _EventBuilder:
 _RESOLVER = []
 
 
-def _resolver():
+def _typed_plain(text: str, sm, em, style, errors: List[SyntaxProblem]) -> Tuple[str, object]:
+    """(tag, value) of a plain scalar without a tag, memoized by its text when typing it
+    found no problem."""
     if not _RESOLVER:
         _RESOLVER.append(GuildLoader(""))
-    return _RESOLVER[0]
+    tag = _RESOLVER[0].resolve(yaml.ScalarNode, text, (True, False))
+    before = len(errors)
+    value = text if tag == _STR_TAG else _construct(tag, yaml.ScalarNode(tag, text, sm, em, style), errors)
+    typed = (tag, value)
+    if len(errors) == before:
+        if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
+            _PLAIN_MEMO.clear()
+        _PLAIN_MEMO[text] = typed
+    return typed
+
+
+class _LazyScalar(Node):
+    """A plain scalar typed when its value or tag is first read (most values of a large
+    mapping of unknown keys never are). Only texts whose typing cannot find a problem are
+    left for later: short ones (no integer past Python's digit limit) that no rule without
+    a constructor (``<<``, ``=``) can match."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text, sl, sc, el, ec, style, src):
+        self.kind = SCALAR
+        self._text = text
+        self.sl = sl
+        self.sc = sc
+        self.el = el
+        self.ec = ec
+        self.style = style
+        self.src = src
+        self._index = None
+        self.orig = None
+
+    def __getattr__(self, name):
+        # only called for the two unset slots (value, tag) until they are set
+        if name != "value" and name != "tag":
+            raise AttributeError(name)
+        typed = _PLAIN_MEMO.get(self._text)
+        if typed is None:
+            typed = _typed_plain(self._text, None, None, self.style, [])
+        self.tag, self.value = typed
+        return self.value if name == "value" else self.tag
 
 
 def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
