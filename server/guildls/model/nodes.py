@@ -490,10 +490,11 @@ class _PlainConverter(_Converter):
         return self._collection(ynode)
 
 
-# A text without aliases is built straight from libyaml's events: what ``yaml.compose``
-# and the converter give, without PyYAML's node graph in between and without its Python
-# callbacks for every node (tag resolution, path resolvers), which together cost about
-# twice the parse itself. Plain scalars are typed once per distinct text.
+# A document without aliases is built straight from libyaml's events: what
+# ``yaml.compose`` and the converter give, without PyYAML's node graph in between and
+# without its Python callbacks for every node (tag resolution, path resolvers), which
+# together cost about twice the parse itself. Plain scalars are typed once per distinct
+# text, most of them when first read.
 _PLAIN_MEMO: dict = {}
 _PLAIN_MEMO_MAX = 50_000
 # first characters some implicit rule looks at: any other plain text is a string
@@ -505,8 +506,9 @@ _LAZY_MAX = 100
 MAX_NESTING = 100
 
 
-class _NestedTooDeep(Exception):
-    pass
+class _NotForTheBuilder(Exception):
+    """An alias, or nesting past MAX_NESTING: the document is composed by PyYAML and
+    converted instead (the builder raised nothing compose would not have raised first)."""
 
 
 class _EventBuilder:
@@ -537,6 +539,8 @@ class _EventBuilder:
 
     def node(self, ev, depth: int) -> Node:
         cls = ev.__class__
+        if cls is AliasEvent:
+            raise _NotForTheBuilder()  # aliases are shared and counted by the converter
         sm = ev.start_mark
         if ev.anchor is not None:
             self._anchor(ev.anchor, sm)
@@ -562,11 +566,9 @@ class _EventBuilder:
             else:
                 value = _construct(tag, yaml.ScalarNode(tag, ev.value, sm, em, ev.style), self.errors)
             return Node(SCALAR, value, sl, sc, em.line, em.column, ev.style, tag, self.src)
-        if cls is AliasEvent:  # pragma: no cover - texts with '*' take the converter
-            raise ValueError("aliases are composed by the converter")
         depth += 1
         if depth > MAX_NESTING:
-            raise _NestedTooDeep()
+            raise _NotForTheBuilder()
         get = self.get
         node = self.node
         is_seq = cls is SequenceStartEvent
@@ -588,6 +590,8 @@ class _EventBuilder:
             merges = None
             e = get()
             while e.__class__ is not MappingEndEvent:
+                if e.__class__ is AliasEvent:
+                    raise _NotForTheBuilder()
                 if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
                                            and e.tag in (None, "!") and e.implicit[0]):
                     if merges is None:
@@ -813,11 +817,11 @@ def _compose(text: str, lines: List[str], src, max_retries: int) -> Composed:
     partial = False
     for _attempt in range(max_retries + 1):
         try:
-            if _EventParser is not None and "*" not in current:
+            if _EventParser is not None:
                 builder = _EventBuilder(current, src, lines, "&" in current or "!" in current)
                 try:
                     root = builder.build()
-                except _NestedTooDeep:
+                except _NotForTheBuilder:
                     pass
                 else:
                     if root is None:
