@@ -280,20 +280,24 @@ def test_edits_while_the_scripts_change(small_chunks, tmp_path):
         _same_at(text, cache, path)
 
 
-def test_memo_entries_live_for_the_current_and_the_previous_version():
+def test_memo_entries_stay_while_used_and_the_table_stays_bounded():
     cache = ChunkCache()
-    a, b = object(), object()
+    nodes = [object() for _ in range(1000)]
     cache.new_version()
-    cache.remember(("k",), a, 1)
-    assert cache.recall(("k",), a) == 1 and cache.recall(("k",), b) is None  # this very object only
-    cache.new_version()  # made in the last version: still there
-    cache.remember(("j",), b, 2)
-    assert cache.recall(("j",), b) == 2
-    cache.new_version()  # "k" was not used by the last version: dropped; "j" was made there: kept
-    assert cache.recall(("k",), a) is None
-    assert cache.recall(("j",), b) == 2
-    cache.new_version()  # used by the last version: kept
-    assert cache.recall(("j",), b) == 2
-    cache.new_version()
-    cache.new_version()
-    assert cache.recall(("j",), b) is None and not cache._memo
+    for i, n in enumerate(nodes):
+        cache.remember(("k", i), n, i)
+    assert cache.recall(("k", 1), nodes[1]) == 1 and cache.recall(("k", 1), nodes[2]) is None  # this very object
+    for version in range(5):
+        cache.new_version()
+        # each version uses ten of the entries and makes five new ones
+        for i in range(10):
+            assert cache.recall(("k", i), nodes[i]) == i
+        for j in range(5):
+            cache.remember(("new", version, j), nodes[j], j)
+    # the 990 entries no version used since are gone; the table holds about what a
+    # version uses (swept when it holds more than twice that, plus a margin)
+    assert sorted(k for k in cache._memo if k[0] == "k") == [("k", i) for i in range(10)]
+    assert len(cache._memo) <= 2 * 15 + 64 + 5
+    for _ in range(3):
+        cache.new_version()
+    assert cache.recall(("k", 3), nodes[3]) == 3  # a small table is not swept: still there

@@ -56,13 +56,15 @@ class ChunkCache:
         self.reused = 0  # chunks taken from the cache by the last compose (for tests, bench)
         self.composed = 0  # chunks composed by the last compose
         # results of analysis passes over one node (an operation's schema or semantic
-        # checks), valid while the node object is reused at the same line; kept for the
-        # current and the previous version only: each entry is [node, value, the last
-        # version that made or used it], and a new version drops those the last one did not
-        # touch (one dictionary look-up per recall: a second table for the previous
-        # version cost three, on ~10,000 recalls per edit at 5,000 operations)
+        # checks), valid while the node object is reused at the same line (the entry keeps
+        # it alive). Each entry is [node, value, the last version that made or used it]; a
+        # new version drops those the last one did not touch once they outnumber those it
+        # did (one dictionary look-up per recall: a second table for the previous version
+        # cost three, on ~10,000 recalls per edit at 5,000 operations; and no sweep of
+        # the table per edit while it holds little else than what the last one used)
         self._memo: Dict[tuple, list] = {}
         self._version = 0
+        self._touched = 0
         self._tokens: Dict[str, tuple] = {}
         self._serial = 0
         self.hits = 0
@@ -76,21 +78,27 @@ class ChunkCache:
 
     def new_version(self):
         v = self._version
-        if self._memo:
+        if len(self._memo) > 2 * self._touched + 64:
             self._memo = {k: e for k, e in self._memo.items() if e[2] >= v}
         self._version = v + 1
+        self._touched = 0
         self.hits = 0
 
     def recall(self, key: tuple, node: Node):
         """The result remembered for `key` and this very node, or None."""
         e = self._memo.get(key)
         if e is not None and e[0] is node:
-            e[2] = self._version
+            if e[2] != self._version:
+                e[2] = self._version
+                self._touched += 1
             self.hits += 1
             return e[1]
         return None
 
     def remember(self, key: tuple, node: Node, value) -> None:
+        e = self._memo.get(key)
+        if e is None or e[2] != self._version:
+            self._touched += 1
         self._memo[key] = [node, value, self._version]
 
     def token(self, name: str, value) -> int:
