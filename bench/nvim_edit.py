@@ -13,6 +13,10 @@ publishDiagnostics) and change -> diagnostics for a one-line edit in the middle 
 the peak RSS of each server (from /proc, polled). Goals: change -> diagnostics < 100 ms
 at 5,000 ops and >= 5x faster than yaml-language-server; open -> diagnostics >= 2x faster
 at every size; RSS at 20,000 ops below yaml-language-server's.
+
+--floor adds a third server, bench/floor_server.py: it publishes guildls's own diagnostics
+for the file again on every didChange without any work, so its change -> diagnostics is
+what Neovim itself spends on the edit and on the publish (the part no server can remove).
 """
 
 import argparse
@@ -100,6 +104,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--gen", default="realistic")
     ap.add_argument("--no-yamlls", action="store_true")
+    ap.add_argument("--floor", action="store_true", help="also time bench/floor_server.py (Neovim's own share)")
     ap.add_argument("--harness", default=os.environ.get("REAL_CLIENTS_DIR", os.path.join(ROOT, "..", "shared", "tools",
                                                                                          "real-clients")))
     args = ap.parse_args()
@@ -126,7 +131,11 @@ def main():
             y, y_rss = ({}, 0.0) if args.no_yamlls else run_bench(
                 [os.path.join(harness, "bench_yamlls.sh"), SCHEMA, path, "2", "4", str(args.runs)], env,
                 "yaml-language-server")
-            rows.append((n, text.count("\n"), g, g_rss, y, y_rss))
+            f = {}
+            if args.floor:
+                f, _ = run_bench([os.path.join(harness, "bench_nvim.py"), "--runs", str(args.runs),
+                                  f"{py} {os.path.join(HERE, 'floor_server.py')}", path, "2", "4"], env, "floor_server")
+            rows.append((n, text.count("\n"), g, g_rss, y, y_rss, f))
             print_row(rows[-1])
     print("\nsummary (medians, ms; ratio = yaml-language-server / guildls)")
     for r in rows:
@@ -139,7 +148,7 @@ def _m(s, k):
 
 
 def print_row(row):
-    n, lines, g, g_rss, y, y_rss = row
+    n, lines, g, g_rss, y, y_rss, f = row
 
     def cell(k):
         a, b = _m(g, k), _m(y, k)
@@ -149,6 +158,8 @@ def print_row(row):
     print(f"{n:>6} ops ({lines} lines)")
     for k in ("init_to_diagnostics", "change_to_diagnostics", "completion", "hover"):
         print("   " + cell(k))
+    if f:
+        print(f"   floor (Neovim's own share, bench/floor_server.py): change_to_diagnostics {_m(f, 'change_to_diagnostics')}")
     print(f"   peak RSS MB: guildls {g_rss:.0f} yamlls {y_rss:.0f}", flush=True)
 
 

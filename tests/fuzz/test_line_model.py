@@ -19,6 +19,19 @@ def test_lsp_lines_split_only_on_cr_lf_crlf():
     assert lsp_lines("x\n") == ("x\n",)
 
 
+def test_lsp_lines_fast_path_matches_the_regular_expression():
+    # plain text takes str.splitlines (only when none of its extra breaks is in the text)
+    from guildls.lsp import document
+
+    rng = random.Random(11)
+    pieces = ["a", "b: 1", "\n", "\r\n", "\r", "", "é", "\U0001F600", "\t", " "]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30)))
+        assert lsp_lines(text) == tuple(document._LINE.findall(text)), repr(text)
+        odd = text + rng.choice(document._OTHER_BREAKS) + text
+        assert lsp_lines(odd) == tuple(document._LINE.findall(odd)), repr(odd)
+
+
 def _apply(doc, rng, new):
     doc.apply_change(types.TextDocumentContentChangePartial(range=rng, text=new))
 

@@ -50,3 +50,35 @@ def test_diagnostic_json_is_what_the_converter_sends(encoding):
             assert _json(diagnostic_json(p, cols)) == _json(CONV.unstructure(to_lsp_diagnostic(p, cols))), p
             n += 1
     assert n > 1000
+
+
+def test_diagnostic_texts_reused_across_versions_are_what_a_fresh_conversion_gives():
+    # server.diagnostic_texts keeps each problem's JSON text for the next version: taken
+    # again only for the same Problem object on lines of the same text, in the same encoding
+    import random
+
+    from guildls.lsp.server import diagnostic_texts
+    from guildls.model.chunks import ChunkCache
+
+    rng = random.Random(2)
+    base = ("op%d:\n  main: m\n  flgas: {\u00e9: 1}\n  description: caf\u00e9 \U0001F600\n  steps:\n"
+            "    - nope%d x=1\n")
+    text = "".join(base % (i, i) for i in range(150))
+    cache = ChunkCache()
+    last = None
+    reused = 0
+    for step in range(30):
+        lines = text.split("\n")
+        i = rng.randrange(len(lines))
+        lines[i] = rng.choice(["  flgas: {\u00fc\u00fc: 1}", "  flgas: {u: 1}", "  main: \U0001F600", lines[i] + " ",
+                               "  desc: x", lines[i]])
+        text = "\n".join(lines)
+        gf = load(text, None, cache)
+        problems = diagnose(gf)
+        encoding = rng.choice(["utf-16", "utf-16", "utf-8", "utf-32"])
+        cols = Columns(gf.lines, encoding)
+        prev = last or {}
+        texts, last = diagnostic_texts(problems, cols, last)
+        reused += sum(1 for p, t in zip(problems, texts) if id(p) in prev and prev[id(p)][3] is t)
+        assert [json.loads(t) for t in texts] == [_json(diagnostic_json(p, cols)) for p in problems]
+    assert problems and reused > 1000

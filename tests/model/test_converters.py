@@ -1,6 +1,9 @@
-"""The alias-free converter (texts without '*') and the plain-value shortcut of
-``Node.py`` give what the general code gives: same node trees, problems and values,
-over the corpus, the generated bench files and alias/anchor/tag/merge samples."""
+"""The three ways a text becomes nodes give the same node trees, problems and values:
+the event builder (texts without '*': nodes built from libyaml's events), the
+alias-free converter (PyYAML's compose, then one conversion) and the general converter
+(aliases shared, expansion counted); and the plain-value shortcut of ``Node.py`` gives
+what the general walk gives. Over the corpus, the generated bench files, and samples of
+anchors, tags, merges, YAML 1.1 scalars, huge integers, errors and deep nesting."""
 
 import os
 import sys
@@ -23,6 +26,35 @@ SAMPLES = [
     "a: 1\na: 2\nb: [x, {c: d}]\nc: 2020-01-01\nd: 0x1F\ne: 1e-3\n",
     "op: {flags: {lr: {default: 0.1, choices: [0.1, 0.2]}}, main: 'x !y & z'}\n",
     "a: [1, 2\nb: 3\n",  # a syntax error: recovered composes
+    # YAML 1.1 scalars (plain, quoted, tagged), with Guild's float rule
+    "a: yes\nb: on\nc: off\nd: No\ne: 0755\nf: 0o17\ng: 0x1F\nh: 0b101\ni: 1:30\nj: 190:20:30.15\n"
+    "k: 1_000\nl: ~\nm: null\nn: NULL\no: .inf\np: -.Inf\nq: .NaN\nr: 1e-3\ns: 1.0e3\n"
+    "t: 2001-12-14t21:59:43.10-05:00\nu: 2002-12-14\nv: !!str 12\nw: !!int '7'\nx: !!float 3\n"
+    "y: !!bool yes\nz: !!null ''\naa: '12'\nbb: \"yes\"\ncc: |\n  block\ndd: >\n  folded\nee: ! 12\n"
+    "ff: !!binary aGVsbG8=\ngg: !!timestamp nope\nhh: 12:60\nii: =\njj: <<\nkk: 0x_1F\nll: +12\n"
+    "mm: -0\nnn: 1.\noo: .5\npp:\nqq: ''\nrr: \"multi\n  line\"\nss: 'x''y'\n",
+    "1: a\n1.0: b\ntrue: c\n~: d\nnull: e\n2020-01-01: f\n? [a, b]\n: c\n? {x: y}\n: z\n",
+    "a: !!map {b: 1}\nb: !!omap [a: 1]\nc: !!pairs [a: 1]\nd: !!int nope\ne: !!float nope\n"
+    "f: !!bool maybe\n",
+    "a: 'x !y & z'\nb: x !y\nc: \"&notanchor\"\nd: &anch   value\ne: !!str    value\nf: &a1 !!int   12\n",
+    "%TAG !e! tag:example.com,2000:\n---\na: !e!foo 1\n",
+    "!!map {a: 1}\n", "!weird {a: 1}\n", "!!seq [1]\n", "plain scalar root\n", "---\n", "--- a\n",
+    "# just a comment\n", "", "[1, 2, {a: b}]\n",
+    # merge keys: inline mappings, lists of them, tags, repeated keys inside, not mappings
+    "op:\n  <<: {main: m, flags: {a: 1}}\n  <<: [{x: 1}, {y: 2, main: z}]\n  description: d\n  main: own\n",
+    "op:\n  <<: [{x: 1, x: 2}, !weird {y: 2}]\n  a: !bad 1\n  a: 3\n",
+    "op:\n  !!merge m: {a: 1}\n  b: 2\n", "<<: {a: 1}\nb: 2\n",
+    "op:\n  <<: !!set {a, b}\n  <<: 5\n  <<: !foo [ {q: 1} ]\n",
+    # anchors without aliases, repeated anchors, several documents, syntax errors
+    "a: &x [1, &y 2]\nb: &z {c: &w d}\nc: !!str &q v\nd: &r !!str v\n",
+    "a: &x 1\nb: &x 2\n", "- &a x\n- &a y\n", "a: 1\n---\nb: 2\n",
+    "a: 1\na: 2\na: 3\nb: [1, 2\nc: 3\n", "a: b: c\n", "a:\n  - b\n  -c\n d: e\n",
+    "%YAML 1.1\n---\na: 1\n", "  a: 1\n  b: 2\n",
+    # integers past Python's digit limit
+    "big: 0x" + "F" * 4000 + "\ndec: " + "9" * 5000 + "\n", "a: !!int 0x" + "F" * 4000 + "\n",
+    # nesting: under and over the builder's depth, and past libyaml's
+    "a: " + "[" * 99 + "]" * 99 + "\n", "a: " + "[" * 101 + "]" * 101 + "\n", "a: {" * 120 + "}" * 120,
+    "".join(" " * i + f"k{i}:\n" for i in range(150)) + " " * 150 + "v: 1\n", "[" * 999,
 ]
 
 
@@ -33,16 +65,16 @@ def _texts():
         yield g(30)
 
 
-def _composed(text, general):
-    if general:
-        real = nodes._PlainConverter
+def _composed(text, way):
+    real = nodes._PlainConverter, nodes._EventParser
+    if way != "events":
+        nodes._EventParser = None  # PyYAML's compose, then a converter
+    if way == "general":
         nodes._PlainConverter = nodes._Converter
-        try:
-            c = nodes.compose(text)
-        finally:
-            nodes._PlainConverter = real
-    else:
+    try:
         c = nodes.compose(text)
+    finally:
+        nodes._PlainConverter, nodes._EventParser = real
     return (_dump(c.root), [(e.message, tuple(e.range)) for e in c.syntax_errors],
             [(tuple(a.range), tuple(b.range)) for a, b in c.duplicates], c.partial), c.root
 
@@ -51,11 +83,34 @@ TEXTS = list(_texts())
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=[f"text{i}" for i in range(len(TEXTS))])
-def test_alias_free_converter_and_plain_values_match_the_general_code(text):
-    fast, root = _composed(text, general=False)
-    slow, _ = _composed(text, general=True)
+def test_event_builder_and_alias_free_converter_match_the_general_code(text):
+    built, root = _composed(text, "events")
+    fast, _ = _composed(text, "plain")
+    slow, _ = _composed(text, "general")
     assert fast == slow
+    assert built == slow
     if root is not None:
         for n in nodes.walk(root):
             if n.kind in (MAP, SEQ):
                 assert n.py() == n.py(set())  # the shortcut vs the general walk
+
+
+def test_the_builder_is_what_composes_alias_free_texts(monkeypatch):
+    calls = []
+    real = nodes._EventBuilder.build
+    monkeypatch.setattr(nodes._EventBuilder, "build", lambda self: (calls.append(1), real(self))[1])
+    nodes.compose("a: 1\n")
+    assert calls == [1]
+    calls.clear()
+    nodes.compose("a: &x 1\nb: *x\n")
+    assert calls == []
+
+
+def test_plain_scalars_are_typed_once_per_text(monkeypatch):
+    nodes._PLAIN_MEMO.clear()
+    calls = []
+    real = nodes._EventBuilder._plain
+    monkeypatch.setattr(nodes._EventBuilder, "_plain", lambda self, ev: (calls.append(ev.value), real(self, ev))[1])
+    root = nodes.compose("a: 1\nb: 1\nc: [1, 1, x, 'x']\nd: 0x" + "F" * 4000 + "\ne: 0x" + "F" * 4000 + "\n").root
+    assert sorted(calls) == sorted(["a", "b", "c", "d", "e", "1", "x"] + ["0x" + "F" * 4000] * 2)
+    assert [type(v.value) for _, v in root.value[:2]] == [int, int]

@@ -170,3 +170,111 @@ def test_edits_in_a_large_file_reuse_the_other_operations():
     for _ in range(40):
         text = _random_edit(rng, text)
         _same(text, cache)
+
+
+def _chunk_starts_by_lines(text):
+    """The reference for chunks._chunk_starts: a loop over the lines."""
+    lines = text.split("\n")
+    starts, offsets, off = [], [], 0
+    for i, line in enumerate(lines):
+        if line and line[0] not in " \t\r#":
+            if line[0] in "%?&!*|>[{@`" or line.startswith(("---", "...", "<<")):
+                return None
+            starts.append(i)
+            offsets.append(off)
+        off += len(line) + 1
+    return starts, offsets
+
+
+def test_chunk_starts_match_a_loop_over_the_lines():
+    rng = random.Random(5)
+    heads = ["op:", "  x: 1", "", "#c", " #c", "\t- a", "- b", "a: 1", "é: 2", "---", "...", "<<: *a", "&a b:",
+             "%YAML", "? k", "[a]", "{a: 1}", "|", "'q': 1", '"q": 1', "\x0cx", "x\x0b: 1"]
+    for _ in range(3000):
+        text = "\n".join(rng.choice(heads) for _ in range(rng.randrange(0, 12)))
+        if rng.random() < 0.3:
+            text += "\n"
+        assert chunks._chunk_starts(text) == _chunk_starts_by_lines(text), repr(text)
+
+
+WORKFLOWS = """\
+a:
+  main: m
+  flags:
+    lr: 0.1
+b:
+  main: m
+  flags: {x: 1}
+w1:
+  flags: {lr: 0.1}
+  steps:
+    - a lr=${lr}
+    - w2
+w2:
+  steps:
+    - run: b
+      flags: {x: 2}
+    - w3
+w3:
+  steps:
+    - w1
+    - c
+"""
+WORKFLOW_EDITS = ["    - w1", "    - w2", "    - w3", "    - a", "    - b", "    - zz", "  main: m", "w4:",
+                  "  steps:", "w1:", "c:", "  flags: {y: 1}", "    - a y=1", "    - run: w3", ""]
+
+
+def test_random_edits_of_workflows_and_step_cycles(small_chunks):
+    # the cycles and the step checks are remembered per workflow: renamed operations,
+    # workflows becoming plain operations and back, cycles made and broken
+    rng = random.Random(9)
+    for trial in range(6):
+        text = WORKFLOWS * 1
+        cache = ChunkCache()
+        _same(text, cache)
+        for _ in range(40):
+            lines = text.split("\n")
+            i = rng.randrange(len(lines))
+            if rng.random() < 0.6:
+                lines[i] = rng.choice(WORKFLOW_EDITS)
+            else:
+                lines.insert(i, rng.choice(WORKFLOW_EDITS))
+            text = "\n".join(lines)
+            _same(text, cache)
+
+
+def _same_at(text, cache, path):
+    inc = load(text, path, cache)
+    full = load(text, path)
+    assert _model(inc) == _model(full)
+    assert _problems(diagnose(inc)) == _problems(diagnose(full))
+
+
+def test_edits_while_the_scripts_change(small_chunks, tmp_path):
+    # flags read from a script are never taken from the memo: the script may change while
+    # the guild file does not
+    path = str(tmp_path / "guild.yml")
+    text = ("train:\n  main: train --e ${epochs}\n  flags-import: all\n  flags:\n    lr: 0.1\n"
+            "wf:\n  steps:\n    - train lr=1 epochs=2\n    - other\n"
+            "other:\n  main: other\n  flags:\n    x: 1\n")
+    cache = ChunkCache()
+    _same_at(text, cache, path)
+    scripts = ["import argparse\np = argparse.ArgumentParser()\np.add_argument('--epochs', type=int)\n"
+               "p.parse_args()\n", "epochs = 3\n", "import argparse\np = argparse.ArgumentParser()\n"
+               "p.add_argument('--lr', type=float)\np.parse_args()\n", None]
+    rng = random.Random(4)
+    for step in range(24):
+        script = rng.choice(scripts)
+        for name in ("train.py", "other.py"):
+            f = tmp_path / name
+            if script is None:
+                if f.exists():
+                    f.unlink()
+            elif rng.random() < 0.7:
+                f.write_text(script + f"# {step}\n")
+        if rng.random() < 0.5:
+            lines = text.split("\n")
+            i = rng.randrange(len(lines))
+            lines[i] = lines[i] + rng.choice(["", " ", "  # c"])
+            text = "\n".join(lines)
+        _same_at(text, cache, path)

@@ -106,35 +106,63 @@ def check(gf: Guildfile) -> List[Problem]:
     # counts only when every context that checked the node agrees (no false positives).
     checked: Dict[int, int] = {}
     found: Dict[Tuple, List] = {}
-    refs_by_op: Dict[int, list] = {}
+    refs_by_op: Optional[Dict[int, list]] = None  # made on the first operation checked
     index = _Index(gf)
     memo = gf.chunks
     world = None
+    last: Dict[tuple, tuple] = {}
+    records: Optional[Dict[tuple, tuple]] = None
     if memo is not None:
         # what the checks of one operation read from the rest of the document
         world = memo.token("semantics-world", tuple(
             (m.name, m.open, tuple(m.operations), tuple(m.resources)) for m in gf.models.values()))
-    for ref in gf.refs:
-        refs_by_op.setdefault(id(ref.operation), []).append(ref)
+        last = memo.state.get("semantics-operations") or {}
+        records = {}
+    workflows: List[Tuple[Model, Operation]] = []
     for model in gf.models.values():
+        mname = model.name
         for op in model.operations.values():
-            if not op.key.local and not (op.node.local):
+            rk = (id(op), mname)
+            rec = last.get(rk)
+            static = rec[1] if rec is not None and rec[0] is op else _static(op)
+            if static[0]:
+                workflows.append((model, op))
+            node = op.node
+            if not op.key.local and not node.local:
                 continue
-            mk = _memo_key(gf, world, model, op) if memo is not None else None
-            hit = memo.recall(mk[0], op.node) if mk is not None else None
-            problems = hit[0] if hit is not None else None
+            problems = dyn = None
+            targets: tuple = ()
+            if records is not None and static[2] and "_script_flags_open" not in op.__dict__:
+                if static[1]:
+                    targets = tuple(resolve_step_target(gf, model, spec) for spec in static[1])
+                if not any(t is not None and _script_read(t) for t, _status in targets):
+                    dyn = (model.open, world, tuple((id(t), status) for t, status in targets))
+                    if rec is not None and rec[0] is op and rec[2] == dyn:
+                        problems = rec[3]
+                        memo.hits += 1
             if problems is None:
+                if refs_by_op is None:
+                    refs_by_op = {}
+                    for ref in gf.refs:
+                        refs_by_op.setdefault(id(ref.operation), []).append(ref)
                 ctx = _Ctx(gf, index)
                 _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
                 problems = ctx.out
-                if mk is not None:  # the targets stay alive with the entry: their ids stay theirs
-                    memo.remember(mk[0], op.node, (problems, mk[1]))
-            checked[id(op.node)] = checked.get(id(op.node), 0) + 1
+            if dyn is not None:
+                # the record keeps the operation and the targets alive: their ids stay theirs
+                records[rk] = (op, static, dyn, problems, targets)
+            nid = id(node)
+            checked[nid] = checked.get(nid, 0) + 1
             for p in problems:
                 # the message may name the model; agreement is on the problem and its place
-                k = (id(op.node), p.code, p.range)
-                entry = found.setdefault(k, [p, 0])
-                entry[1] += 1
+                k = (nid, p.code, p.range)
+                entry = found.get(k)
+                if entry is None:
+                    found[k] = [p, 1]
+                else:
+                    entry[1] += 1
+    if records is not None:
+        memo.state["semantics-operations"] = records
     out = []
     seen = set()
     for (nid, code, rng), (p, count) in found.items():
@@ -145,42 +173,32 @@ def check(gf: Guildfile) -> List[Problem]:
             continue
         seen.add(k)
         out.append(p)
-    out.extend(_check_cycles(gf))
+    out.extend(_check_cycles(gf, workflows, world))
     return out
 
 
-def _memo_key(gf: Guildfile, world, model: Model, op: Operation):
-    """-> (key, objects the key names by id) under which the problems of
-    `_check_operation` for `op` are remembered, or None (not remembered). They depend on
-    the operation's own node (reused between versions only when its text and line are
-    unchanged), on `world` (the names of every model, operation and resource) and, for a
-    workflow, on the operations its steps resolve to (the same objects: reused, so
-    built from unchanged nodes). Flags taken in by `$include` are checked each time.
-    A check added to `_check_operation` that reads anything else of the document must
-    add it here."""
-    node = op.node
-    if op.origin is not None or op.flags_node is not node.get("flags") or _script_read(op):
-        return None
-    targets: tuple = ()
-    if op.steps and not op.main and not op.exec:
-        found = []
-        for st in op.steps:
-            if not st.opspec or "${" in st.opspec:
-                continue
-            target, status = resolve_step_target(gf, model, st.opspec)
-            if target is not None and _script_read(target):
-                return None
-            found.append((status, target))
-        targets = tuple(found)
-    key = ("semantics-operation", id(node), node.sl, id(op.key), op.key.sl, op.key.sc, model.name, model.open,
-           world, tuple((status, id(t)) for status, t in targets))
-    return key, targets
+def _static(op: Operation) -> tuple:
+    """-> (is a workflow, the step targets to resolve, results may be remembered).
+
+    The semantic problems of an operation are remembered (``check``) for the Operation
+    object itself: the loader reuses one only for the same node at the same line (see
+    model/chunks.py), so its own attributes, steps and references are the same. They also
+    depend on its model's openness, on the names of every model, operation and resource
+    (the "world"), and for a workflow on the operations its steps resolve to (the same
+    objects: reused, so built from unchanged nodes); all compared before a reuse. Flags
+    taken in by `$include` or read from a script are checked each time. A check added to
+    `_check_operation` that reads anything else of the document must be added there."""
+    wf = bool(op.steps) and not op.main and not op.exec
+    specs = tuple(st.opspec for st in op.steps if st.opspec and "${" not in st.opspec) if wf else ()
+    return wf, specs, op.origin is None and op.flags_node is op.node.get("flags")
 
 
 def _script_read(op: Operation) -> bool:
     """Were the operation's flags read from its script (model.import_script_flags)? The
-    script may change while the guild file does not: such results are not remembered."""
-    return "_script_flags_open" in op.__dict__ or any(f.origin == "script" for f in op.flags.values())
+    script may change while the guild file does not: such results are not remembered.
+    (The reading marks the operation with `_script_flags_open`; it is the only place
+    flags of origin "script" come from.)"""
+    return "_script_flags_open" in op.__dict__
 
 
 # ---------------------------------------------------------------------------------
@@ -569,22 +587,44 @@ def _dep_range(dep):
 
 
 # ---------------------------------------------------------------------------------
-def _check_cycles(gf: Guildfile) -> List[Problem]:
-    """A workflow that reaches itself through its steps (directly or nested)."""
+_CYCLES = object()  # the memo entry of the step cycles (one per document version)
+
+
+def _check_cycles(gf: Guildfile, workflows=None, world=None) -> List[Problem]:
+    """A workflow that reaches itself through its steps (directly or nested).
+    `workflows`: the (model, operation) of every workflow, in document order."""
+    if workflows is None:
+        workflows = [(model, op) for model in gf.models.values() for op in model.operations.values()
+                     if op.steps and not op.main and not op.exec]
+    memo = gf.chunks if world is not None else None
+    if memo is None:
+        return _find_cycles(gf, workflows)
+    # Only workflows take part in a cycle: the result depends on the names of every model
+    # and operation (`world`, what the steps resolve to) and on the workflows themselves.
+    # The same Operation objects (reused by the loader for unchanged nodes at the same
+    # lines, kept alive by the entry) have the same steps, so the same cycles.
+    key = ("step-cycles", world, tuple(id(op) for _m, op in workflows))
+    hit = memo.recall(key, _CYCLES)
+    if hit is not None:
+        return list(hit[0])
+    out = _find_cycles(gf, workflows)
+    memo.remember(key, _CYCLES, (out, workflows))
+    return list(out)
+
+
+def _find_cycles(gf: Guildfile, workflows) -> List[Problem]:
     edges: Dict[int, List[Tuple[Operation, Step]]] = {}
-    ops: Dict[int, Operation] = {}
-    for model in gf.models.values():
-        for op in model.operations.values():
-            ops[id(op)] = op
-            if not op.steps or op.main or op.exec:
+    for model, op in workflows:
+        lst = edges.setdefault(id(op), [])
+        for st in op.steps:
+            if not st.opspec:
                 continue
-            lst = edges.setdefault(id(op), [])
-            for st in op.steps:
-                if not st.opspec:
-                    continue
-                target, status = resolve_step_target(gf, model, st.opspec)
-                if target is not None:
-                    lst.append((target, st))
+            target, status = resolve_step_target(gf, model, st.opspec)
+            if target is not None:
+                lst.append((target, st))
+    # the depth-first searches start from the workflows in document order (only
+    # workflows have steps to follow)
+    ops: Dict[int, Operation] = {id(op): op for _model, op in workflows}
     out: List[Problem] = []
     reported = set()
     state: Dict[int, int] = {}  # 1 = on the current path, 2 = done

@@ -24,10 +24,14 @@ from ..model.files import FileRefused, is_guild_file_name, read_text
 # U+2028, U+2029, U+0085, form feed, vertical tab, ... and an edit addressed by the
 # client's line numbers would then land on the wrong line for the rest of the session.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+# what str.splitlines breaks on besides CR, LF and CRLF
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 def lsp_lines(text: str) -> Sequence[str]:
     """``text`` split after each CR, LF or CRLF (line ends kept), as LSP counts lines."""
+    if not any(c in text for c in _OTHER_BREAKS):
+        return tuple(text.splitlines(True))  # the same lines, 2-3 times faster
     return tuple(_LINE.findall(text))
 
 

@@ -10,6 +10,9 @@ is logged, never shown as a popup.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import json
 import logging
 from typing import Any
 
@@ -59,6 +62,28 @@ class GuildProtocol(LanguageServerProtocol):
         """A notification whose params are JSON values already: sent as they are, without
         the protocol types and their converter (see server.diagnostic_json)."""
         self._send_data({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def notify_text(self, method: str, params_json: str) -> None:
+        """A notification whose params are JSON text already (the diagnostics of a large
+        document, mostly serialized for an earlier version: see server.publish). Written
+        the way pygls's ``_send_data`` writes a message."""
+        if self.writer is None:
+            log.error("Unable to send data, no available transport!")
+            return
+        body = '{"jsonrpc": "2.0", "method": ' + json.dumps(method) + ', "params": ' + params_json + "}"
+        try:
+            if self._include_headers:
+                body = (f"Content-Length: {len(body)}\r\n"
+                        f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n") + body
+            res = self.writer.write(body.encode(self.CHARSET))
+            if inspect.isawaitable(res):
+                asyncio.ensure_future(res)
+        except BrokenPipeError:
+            log.exception("Error sending data. BrokenPipeError", exc_info=True)
+            raise
+        except Exception as error:
+            log.exception("Error sending data", exc_info=True)
+            self._server._report_server_error(error, JsonRpcInternalError)
 
     def handle_message(self, message):
         if message is ANSWERED:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
 import sys
@@ -64,6 +65,8 @@ class GuildServer(LanguageServer):
                          protocol_cls=GuildProtocol)
         self._models: Dict[str, Tuple[int, Guildfile]] = {}
         self._diags: Dict[str, Tuple[int, List[Problem]]] = {}
+        # per document: the JSON text of each diagnostic last published (diagnostic_texts)
+        self._diag_texts: Dict[str, dict] = {}
         # per open document: its top-level entries composed, by text (an edit inside one
         # operation composes that operation again, not the whole file)
         self._chunks: Dict[str, ChunkCache] = {}
@@ -207,6 +210,7 @@ class GuildServer(LanguageServer):
         if old is not None and sys.getrefcount(old) <= 2:
             old.dispose()
         self._diags.pop(uri, None)
+        self._diag_texts.pop(uri, None)
         self._chunks.pop(uri, None)
         task = self._pending.pop(uri, None)
         if task is not None:
@@ -252,10 +256,12 @@ class GuildServer(LanguageServer):
         problems = self.guild_diagnostics(uri)
         gf = self.guild_model(uri)
         cols = Columns(gf.lines if gf is not None else [], encoding_of(self))
-        params = {"uri": uri, "diagnostics": [diagnostic_json(p, cols) for p in problems]}
+        texts, self._diag_texts[uri] = diagnostic_texts(problems, cols, self._diag_texts.get(uri),
+                                                        self.protocol._serialize_message)
+        params = '{"uri": ' + json.dumps(uri) + ', "diagnostics": [' + ", ".join(texts) + "]"
         if doc.version is not None:
-            params["version"] = doc.version
-        self.protocol.notify_json(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params)
+            params += ', "version": ' + json.dumps(doc.version)
+        self.protocol.notify_text(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params + "}")
 
     def schedule_publish(self, uri: str, delay: Optional[float] = None):
         old = self._pending.pop(uri, None)
@@ -317,6 +323,37 @@ def diagnostic_json(p: Problem, cols: Columns) -> dict:
     return d
 
 
+def diagnostic_texts(problems: List[Problem], cols: Columns, last: Optional[dict], default=None):
+    """-> (the JSON text of each problem's ``diagnostic_json``, the cache for next time).
+
+    A one-line edit in a large document gives the same Problem objects as the version
+    before for everything it did not touch (the checks remember them per operation): their
+    text is taken from `last` when the lines holding their range are the same text and the
+    encoding the same (columns depend on nothing else). Serializing 2,000 diagnostics
+    again cost ~15 ms per edit. `default`: json.dumps's hook for odd values in `data`, as
+    pygls's."""
+    lines = cols.lines
+    n = len(lines)
+    enc = cols.encoding
+    old = last if last is not None and last.get("encoding") == enc else {}
+    new = {"encoding": enc}
+    out = []
+    dumps = json.dumps
+    for p in problems:
+        r = p.range
+        a = lines[r.start_line] if 0 <= r.start_line < n else None
+        b = lines[r.end_line] if 0 <= r.end_line < n else None
+        e = old.get(id(p))
+        if e is not None and e[0] is p and e[1] == a and e[2] == b:
+            text = e[3]
+        else:
+            text = dumps(diagnostic_json(p, cols), default=default)
+            e = (p, a, b, text)  # the problem stays alive with its entry: its id stays its own
+        new[id(p)] = e
+        out.append(text)
+    return out, new
+
+
 server = None
 
 
@@ -347,7 +384,12 @@ def create_server() -> GuildServer:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GuildServer, params: types.DidOpenTextDocumentParams):
-        ls.publish(params.text_document.uri)
+        uri = params.text_document.uri
+        ls.publish(uri)
+        # split the lines now, once the diagnostics are out, rather than on the first
+        # edit (the edit is applied to them: ~10 ms at 100,000 lines)
+        with contextlib.suppress(Exception):
+            ls.workspace.get_text_document(uri).lines
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: GuildServer, params: types.DidChangeTextDocumentParams):

@@ -16,17 +16,22 @@ import sys
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import SafeConstructor
+from yaml.events import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
+                         StreamEndEvent)
 
 from .lines import YAML_ONLY_BREAKS, YamlLines, split_lines
 
 try:  # pragma: no cover - depends on the PyYAML build
     from yaml import CSafeLoader as _Loader
+    from yaml._yaml import CParser as _EventParser
 
     HAVE_LIBYAML = True
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
 
+    _EventParser = None
     HAVE_LIBYAML = False
 
 MAP, SEQ, SCALAR = 0, 1, 2
@@ -297,6 +302,45 @@ _ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
 MAX_EXPANDED_NODES = 100_000
 
 
+def _construct(tag, ynode, errors: List[SyntaxProblem]):
+    """The Python value of a scalar yaml node of a resolved ``tag`` (its text when no
+    constructor takes it); problems Guild would meet are added to ``errors``."""
+    ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
+    if ctor is None:
+        if tag != _STR_TAG:
+            errors.append(_unknown_tag(tag, ynode.start_mark))
+        return ynode.value
+    try:
+        value = ctor(_constructor, ynode)
+        if value.__class__ is int and value.bit_length() > 14000:
+            str(value)  # past Python's digit limit this raises, as Guild's YAML dump does
+        return value
+    except ValueError as e:
+        if "integer string conversion" in str(e):
+            # an integer Python refuses to convert: Guild's loader (decimal) or its YAML
+            # dump (hex, octal) fails on it; we keep the text
+            sm, em = ynode.start_mark, ynode.end_mark
+            errors.append(SyntaxProblem(str(e), Range(sm.line, sm.column, em.line, em.column)))
+        return ynode.value
+    except Exception:  # bad timestamp, bad binary, ...
+        return ynode.value
+
+
+def _unknown_tag(tag: str, sm) -> SyntaxProblem:
+    return SyntaxProblem(f"could not determine a constructor for the tag '{tag}'",
+                         Range(sm.line, sm.column, sm.line, sm.column + len(tag.split(":")[-1]) + 1))
+
+
+def _value_column(text: str, sl: int, sc: int, el: int, ec: int) -> int:
+    """The column where a scalar's value starts on its line ``text``: PyYAML starts the
+    node at its anchor or tag."""
+    if sc < len(text) and text[sc] in "&!":
+        m = _PROPERTIES.match(text, sc)
+        if m is not None and (el > sl or m.end() <= ec):
+            return m.end()
+    return sc
+
+
 class _Converter:
     def __init__(self, src, lines=None, props=True):
         self.src = src
@@ -344,7 +388,7 @@ class _Converter:
         sm, em = ynode.start_mark, ynode.end_mark
         tag = ynode.tag
         if tag not in (_MAP_TAG, _SEQ_TAG) and tag not in _scalar_ctors:
-            self._unknown_tag(ynode)
+            self.errors.append(_unknown_tag(tag, sm))
         if ynode.__class__ is yaml.SequenceNode or isinstance(ynode, yaml.SequenceNode):
             n = Node(SEQ, [], sm.line, sm.column, em.line, em.column, ynode.flow_style, tag, self.src)
             n.value = [self.convert(c) for c in ynode.value]
@@ -356,32 +400,10 @@ class _Converter:
     def _scalar(self, ynode) -> Node:
         sm, em = ynode.start_mark, ynode.end_mark
         tag = ynode.tag
-        ctor = None if tag == _STR_TAG else _scalar_ctors.get(tag)
-        if ctor is None:
-            if tag != _STR_TAG:
-                self._unknown_tag(ynode)
-            value = ynode.value
-        else:
-            try:
-                value = ctor(_constructor, ynode)
-                if value.__class__ is int and value.bit_length() > 14000:
-                    str(value)  # past Python's digit limit this raises, as Guild's YAML dump does
-            except ValueError as e:
-                if "integer string conversion" in str(e):
-                    # an integer Python refuses to convert: Guild's loader (decimal) or
-                    # its YAML dump (hex, octal) fails on it; we keep the text
-                    self.errors.append(SyntaxProblem(str(e), Range(sm.line, sm.column, em.line, em.column)))
-                value = ynode.value
-            except Exception:  # bad timestamp, bad binary, ...
-                value = ynode.value
+        value = _construct(tag, ynode, self.errors)
         sc = sm.column
         if self.props and sm.line < len(self.lines):
-            text = self.lines[sm.line]
-            if sc < len(text) and text[sc] in "&!":
-                # PyYAML starts the node at its anchor or tag: skip to the value itself
-                m = _PROPERTIES.match(text, sc)
-                if m is not None and (em.line > sm.line or m.end() <= em.column):
-                    sc = m.end()
+            sc = _value_column(self.lines[sm.line], sm.line, sc, em.line, em.column)
         return Node(SCALAR, value, sm.line, sc, em.line, em.column, ynode.style, tag, self.src)
 
     def _refuse(self, ynode) -> Node:
@@ -399,12 +421,6 @@ class _Converter:
                 "(an alias bomb?): not expanded", Range(sm.line, sm.column, sm.line, end)))
         return Node(SCALAR, None, sm.line, sm.column, sm.line, end, None, None, self.src)
 
-    def _unknown_tag(self, ynode):
-        sm = ynode.start_mark
-        self.errors.append(SyntaxProblem(
-            f"could not determine a constructor for the tag '{ynode.tag}'",
-            Range(sm.line, sm.column, sm.line, sm.column + len(ynode.tag.split(":")[-1]) + 1)))
-
     def _mapping(self, ynode):
         pairs = []
         merges = []
@@ -413,46 +429,55 @@ class _Converter:
             if yk.tag == _MERGE_TAG:
                 merges.append(yv)
                 continue
-            k = self.convert(yk)
-            v = self.convert(yv)
-            if k.kind != SCALAR:
-                self.errors.append(SyntaxProblem(
-                    "found unhashable key (while constructing a mapping)", Range(k.sl, k.sc, k.sl, k.sc + 1)))
-            if k.kind == SCALAR:
-                try:
-                    first = seen.get(k.value)
-                    if first is not None:
-                        self.duplicates.append((first, k))
-                        # last one wins, as in PyYAML: drop the earlier pair
-                        pairs = [p for p in pairs if p[0] is not first]
-                    seen[k.value] = k
-                except TypeError:
-                    pass
-            pairs.append((k, v))
+            _add_pair(pairs, seen, self.convert(yk), self.convert(yv), self.errors, self.duplicates)
         if merges:
-            own = set()
-            for k, _ in pairs:
-                try:
-                    own.add(k.value)
-                except TypeError:
-                    pass
-            extra = []
-            for ym in merges:
-                sources = ym.value if isinstance(ym, yaml.SequenceNode) else [ym]
-                for ys in sources:
-                    m = self.convert(ys)
-                    if m.kind != MAP:
-                        continue
-                    for k, v in m.value:
-                        try:
-                            if k.value in own:
-                                continue
-                            own.add(k.value)
-                        except TypeError:
-                            pass
-                        extra.append((k, v))
-            pairs = extra + pairs
+            sources = [self.convert(ys) for ym in merges
+                       for ys in (ym.value if isinstance(ym, yaml.SequenceNode) else [ym])]
+            pairs = _merged(pairs, sources)
         return pairs
+
+
+def _add_pair(pairs: list, seen: dict, k: Node, v: Node, errors: list, duplicates: list) -> None:
+    """Add ``(k, v)`` to a mapping's ``pairs`` as PyYAML does: a repeated key replaces
+    the earlier pair (and is recorded in ``duplicates``); a collection as key is an error."""
+    if k.kind != SCALAR:
+        errors.append(SyntaxProblem(
+            "found unhashable key (while constructing a mapping)", Range(k.sl, k.sc, k.sl, k.sc + 1)))
+    else:
+        try:
+            first = seen.get(k.value)
+            if first is not None:
+                duplicates.append((first, k))
+                # last one wins, as in PyYAML: drop the earlier pair
+                pairs[:] = [p for p in pairs if p[0] is not first]
+            seen[k.value] = k
+        except TypeError:
+            pass
+    pairs.append((k, v))
+
+
+def _merged(pairs: list, sources: List[Node]) -> list:
+    """A mapping's ``pairs`` after its merge keys (``<<``): the pairs of each mapping in
+    ``sources`` whose key the mapping (or an earlier source) does not have, first."""
+    own = set()
+    for k, _ in pairs:
+        try:
+            own.add(k.value)
+        except TypeError:
+            pass
+    extra = []
+    for m in sources:
+        if m.kind != MAP:
+            continue
+        for k, v in m.value:
+            try:
+                if k.value in own:
+                    continue
+                own.add(k.value)
+            except TypeError:
+                pass
+            extra.append((k, v))
+    return extra + pairs
 
 
 class _PlainConverter(_Converter):
@@ -463,6 +488,184 @@ class _PlainConverter(_Converter):
         if ynode.__class__ is yaml.ScalarNode:
             return self._scalar(ynode)
         return self._collection(ynode)
+
+
+# A text without aliases is built straight from libyaml's events: what ``yaml.compose``
+# and the converter give, without PyYAML's node graph in between and without its Python
+# callbacks for every node (tag resolution, path resolvers), which together cost about
+# twice the parse itself. Plain scalars are typed once per distinct text.
+_PLAIN_MEMO: dict = {}
+_PLAIN_MEMO_MAX = 50_000
+# Deeper documents are composed and converted as texts with aliases are: what they give
+# (a parse error further on, the converter out of stack) stays what it was.
+MAX_NESTING = 100
+
+
+class _NestedTooDeep(Exception):
+    pass
+
+
+class _EventBuilder:
+    def __init__(self, text: str, src, lines: List[str], props: bool):
+        self.get = _EventParser(text).get_event
+        self.src = src
+        self.lines = lines
+        self.props = props and bool(lines)
+        self.anchors = {}
+        self.errors: List[SyntaxProblem] = []
+        self.duplicates: List[Tuple[Node, Node]] = []
+
+    def build(self) -> Optional[Node]:
+        """The document's root node (None for an empty stream); raises what
+        ``yaml.compose`` raises."""
+        get = self.get
+        get()  # stream start
+        if get().__class__ is StreamEndEvent:
+            return None
+        ev = get()
+        root = self.node(ev, 0)
+        get()  # document end
+        after = get()
+        if after.__class__ is not StreamEndEvent:
+            raise ComposerError("expected a single document in the stream", ev.start_mark,
+                                "but found another document", after.start_mark)
+        return root
+
+    def node(self, ev, depth: int) -> Node:
+        cls = ev.__class__
+        sm = ev.start_mark
+        if ev.anchor is not None:
+            self._anchor(ev.anchor, sm)
+        tag = ev.tag
+        if cls is ScalarEvent:
+            em = ev.end_mark
+            if tag is None or tag == "!":
+                if ev.implicit[0]:
+                    text = ev.value
+                    typed = _PLAIN_MEMO.get(text)
+                    if typed is None:
+                        typed = self._plain(ev)
+                    tag, value = typed
+                else:
+                    tag = _STR_TAG
+                    value = ev.value
+            else:
+                value = _construct(tag, yaml.ScalarNode(tag, ev.value, sm, em, ev.style), self.errors)
+            sl = sm.line
+            sc = sm.column
+            if self.props and sl < len(self.lines):
+                sc = _value_column(self.lines[sl], sl, sc, em.line, em.column)
+            return Node(SCALAR, value, sl, sc, em.line, em.column, ev.style, tag, self.src)
+        if cls is AliasEvent:  # pragma: no cover - texts with '*' take the converter
+            raise ValueError("aliases are composed by the converter")
+        depth += 1
+        if depth > MAX_NESTING:
+            raise _NestedTooDeep()
+        get = self.get
+        node = self.node
+        is_seq = cls is SequenceStartEvent
+        if tag is None or tag == "!":
+            tag = _SEQ_TAG if is_seq else _MAP_TAG
+        elif tag != _MAP_TAG and tag != _SEQ_TAG and tag not in _scalar_ctors:
+            self.errors.append(_unknown_tag(tag, sm))
+        if is_seq:
+            items = []
+            n = Node(SEQ, items, sm.line, sm.column, 0, 0, ev.flow_style, tag, self.src)
+            e = get()
+            while e.__class__ is not SequenceEndEvent:
+                items.append(node(e, depth))
+                e = get()
+        else:
+            pairs = []
+            n = Node(MAP, pairs, sm.line, sm.column, 0, 0, ev.flow_style, tag, self.src)
+            seen = {}
+            merges = None
+            e = get()
+            while e.__class__ is not MappingEndEvent:
+                if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
+                                           and e.tag in (None, "!") and e.implicit[0]):
+                    if merges is None:
+                        merges = []
+                    self._merge(e, depth, merges)
+                    e = get()
+                    continue
+                k = node(e, depth)
+                v = node(get(), depth)
+                kv = k.value
+                if kv.__class__ is str and k.kind == SCALAR and kv not in seen:
+                    seen[kv] = k
+                    pairs.append((k, v))
+                else:
+                    _add_pair(pairs, seen, k, v, self.errors, self.duplicates)
+                e = get()
+            if merges is not None:
+                sources, errors, duplicates = merges
+                self.errors.extend(errors)
+                self.duplicates.extend(duplicates)
+                n.value = _merged(pairs, sources)
+        em = e.end_mark
+        n.el = em.line
+        n.ec = em.column
+        return n
+
+    def _plain(self, ev):
+        """(tag, value) of a plain scalar without a tag, memoized by its text when typing
+        it found no problem."""
+        text = ev.value
+        tag = _resolver().resolve(yaml.ScalarNode, text, ev.implicit)
+        before = len(self.errors)
+        if tag == _STR_TAG:
+            value = text
+        else:
+            value = _construct(tag, yaml.ScalarNode(tag, text, ev.start_mark, ev.end_mark, ev.style), self.errors)
+        typed = (tag, value)
+        if len(self.errors) == before:
+            if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
+                _PLAIN_MEMO.clear()
+            _PLAIN_MEMO[text] = typed
+        return typed
+
+    def _merge(self, key_ev, depth: int, merges: list) -> None:
+        """A merge key (``<<``) and its value: the mappings to merge go to ``merges``
+        ([sources, errors, duplicates]). The converter never converts the key, and
+        converts the value (or each item of a sequence) after the mapping's own pairs:
+        problems found in them are kept apart and added after the mapping's."""
+        if not merges:
+            merges.extend(([], [], []))
+        sources, errors, duplicates = merges
+        own = self.errors, self.duplicates
+        try:
+            self.errors, self.duplicates = [], []
+            self.node(key_ev, depth)  # read and dropped
+            self.errors, self.duplicates = errors, duplicates
+            ev = self.get()
+            if ev.__class__ is SequenceStartEvent:
+                if ev.anchor is not None:
+                    self._anchor(ev.anchor, ev.start_mark)
+                e = self.get()
+                while e.__class__ is not SequenceEndEvent:
+                    sources.append(self.node(e, depth + 1))
+                    e = self.get()
+            else:
+                sources.append(self.node(ev, depth))
+        finally:
+            self.errors, self.duplicates = own
+
+    def _anchor(self, name: str, mark) -> None:
+        first = self.anchors.get(name)
+        if first is not None:
+            raise ComposerError("found duplicate anchor; first occurrence", first,
+                                "second occurrence", mark)
+        self.anchors[name] = mark
+
+
+_RESOLVER = []
+
+
+def _resolver():
+    if not _RESOLVER:
+        _RESOLVER.append(GuildLoader(""))
+    return _RESOLVER[0]
 
 
 def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
@@ -580,6 +783,16 @@ def _compose(text: str, lines: List[str], src, max_retries: int) -> Composed:
     partial = False
     for _attempt in range(max_retries + 1):
         try:
+            if _EventParser is not None and "*" not in current:
+                builder = _EventBuilder(current, src, lines, "&" in current or "!" in current)
+                try:
+                    root = builder.build()
+                except _NestedTooDeep:
+                    pass
+                else:
+                    if root is None:
+                        return Composed(None, errors, [], partial)
+                    return Composed(root, errors + builder.errors, builder.duplicates, partial)
             yroot = yaml.compose(current, Loader=_FastLoader)
         except yaml.YAMLError as err:
             if not errors and not _too_deep(err):
