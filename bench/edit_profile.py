@@ -7,11 +7,12 @@ The server (``create_server()``) runs in this process: JSON-RPC messages are dec
 handled by its own protocol object, the way they are over stdio, with the debounce off
 (a didChange publishes at once), and what it writes goes to a byte counter. The document
 (a guild file from bench/gen.py) is opened, then `--edits` one-line edits in the middle of
-the file (a flag default changes, as bench/nvim_edit.py does) are each timed from the
-didChange message to the end of the publishDiagnostics write: CPU time of this process
+the file (a flag default changes, as bench/nvim_edit.py does, then back) are each timed
+from the didChange message to the end of the publishDiagnostics write: CPU time of this process
 (``time.process_time``, what a busy machine does not inflate) and wall time. The
 reference, measured in the same run, is the open (a full parse and check of the same
-text). With --profile, the edits run under cProfile and the top functions (by cumulative
+text). "first" is the first edit after the open (the one bench/nvim_edit.py times). To
+time another checkout's server with the same script: PYTHONPATH=OTHER/server. With --profile, the edits run under cProfile and the top functions (by cumulative
 time) are printed.
 """
 
@@ -111,7 +112,7 @@ def run(gen, n, edits, profile, top):
     chunks = ls._chunks.get(URI)
     print(f"{gen:>9} {n:>6} ops, {len(text.splitlines())} lines, {n_diags} diagnostics: "
           f"open cpu {open_cpu:7.1f} ms (wall {open_wall:7.1f}); edit cpu median {statistics.median(cpu):6.1f} ms "
-          f"(min {min(cpu):6.1f}, wall median {statistics.median(wall):6.1f}) = "
+          f"(first {cpu[0]:6.1f}, min {min(cpu):6.1f}, wall median {statistics.median(wall):6.1f}) = "
           f"{statistics.median(cpu) / open_cpu * 100:.1f}% of the open; "
           f"chunks reused {getattr(chunks, 'reused', '-')}, composed {getattr(chunks, 'composed', '-')}", flush=True)
     if prof:

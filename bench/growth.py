@@ -83,6 +83,8 @@ def main():
             t_d.append(d)
             print(f"{n:>6} {text.count(chr(10)):>7} {c * 1000:>19.1f} {m * 1000:>9.1f} {d * 1000:>9.1f} "
                   f"{(m + d) / c:>21.2f}x {len(res['d']):>9}", flush=True)
+        if len(sizes) < 2:
+            continue
         print(f"growth exponent: compose {exponent(sizes, t_c):.2f}, model {exponent(sizes, t_m):.2f}, "
               f"diagnostics {exponent(sizes, t_d):.2f}")
 

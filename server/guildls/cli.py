@@ -98,21 +98,22 @@ def cmd_check(args) -> int:
                 if p.severity in failing:
                     errors += 1
                 if p.severity in shown:
-                    results.append(_diag_dict(f, p))
+                    results.append((f, p))
             if i + 1 < len(files):  # the last one is left to the process's end (main: os._exit)
                 gf.dispose()
     finally:
         if gc_was_enabled:
             gc.enable()
     if args.format == "json":
-        json.dump(results, sys.stdout, indent=2)
+        json.dump([_diag_dict(f, p) for f, p in results], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        for d in results:
-            print(f"{d['file']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']} [{d['code']}]")
+        # one write: a print per problem costs more than checking it (60,000 warnings)
+        sys.stdout.write("".join(f"{f}:{p.range.start_line + 1}:{p.range.start_col + 1}: {p.severity}: "
+                                 f"{p.message} [{p.code}]\n" for f, p in results))
         counts = {}
-        for d in results:
-            counts[d["severity"]] = counts.get(d["severity"], 0) + 1
+        for _f, p in results:
+            counts[p.severity] = counts.get(p.severity, 0) + 1
         summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()) or "no problems"
         print(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {summary}", file=sys.stderr)
     if unreadable:

@@ -1,5 +1,5 @@
 """The three ways a text becomes nodes give the same node trees, problems and values:
-the event builder (texts without '*': nodes built from libyaml's events), the
+the event builder (documents without aliases: nodes built from libyaml's events), the
 alias-free converter (PyYAML's compose, then one conversion) and the general converter
 (aliases shared, expansion counted); and the plain-value shortcut of ``Node.py`` gives
 what the general walk gives. Over the corpus, the generated bench files, and samples of
@@ -48,6 +48,9 @@ SAMPLES = [
     # anchors without aliases, repeated anchors, several documents, syntax errors
     "a: &x [1, &y 2]\nb: &z {c: &w d}\nc: !!str &q v\nd: &r !!str v\n",
     "a: &x 1\nb: &x 2\n", "- &a x\n- &a y\n", "a: 1\n---\nb: 2\n",
+    # '*' that is not an alias, aliases after a while, undefined and repeated anchors
+    "a: 1\nselect: data/.*\\.csv\nb: '*.pt'\nc: [x*y, '*']\n", "a: &x 1\nb: [*x, '*']\n",
+    "a: *nope\n", "a: &x 1\nb: &x 2\nc: *x\n", "a: [1, 2\nb: *x\n",
     "a: 1\na: 2\na: 3\nb: [1, 2\nc: 3\n", "a: b: c\n", "a:\n  - b\n  -c\n d: e\n",
     "%YAML 1.1\n---\na: 1\n", "  a: 1\n  b: 2\n",
     # integers past Python's digit limit
@@ -95,22 +98,31 @@ def test_event_builder_and_alias_free_converter_match_the_general_code(text):
                 assert n.py() == n.py(set())  # the shortcut vs the general walk
 
 
-def test_the_builder_is_what_composes_alias_free_texts(monkeypatch):
+def test_the_builder_is_what_composes_documents_without_aliases(monkeypatch):
     calls = []
-    real = nodes._EventBuilder.build
-    monkeypatch.setattr(nodes._EventBuilder, "build", lambda self: (calls.append(1), real(self))[1])
-    nodes.compose("a: 1\n")
-    assert calls == [1]
-    calls.clear()
-    nodes.compose("a: &x 1\nb: *x\n")
+    real = nodes._Converter.convert
+    monkeypatch.setattr(nodes._Converter, "convert", lambda self, y: (calls.append(1), real(self, y))[1])
+    nodes.compose("a: 1\nselect: data/.*\\.csv\nb: '*.pt'\nc: [x*y, '*']\n")  # '*' but no alias
     assert calls == []
+    nodes.compose("a: &x 1\nb: [*x, '*']\n")
+    assert calls
 
 
-def test_plain_scalars_are_typed_once_per_text(monkeypatch):
+def test_plain_scalars_are_typed_once_per_text_and_when_read(monkeypatch):
     nodes._PLAIN_MEMO.clear()
     calls = []
-    real = nodes._EventBuilder._plain
-    monkeypatch.setattr(nodes._EventBuilder, "_plain", lambda self, ev: (calls.append(ev.value), real(self, ev))[1])
-    root = nodes.compose("a: 1\nb: 1\nc: [1, 1, x, 'x']\nd: 0x" + "F" * 4000 + "\ne: 0x" + "F" * 4000 + "\n").root
-    assert sorted(calls) == sorted(["a", "b", "c", "d", "e", "1", "x"] + ["0x" + "F" * 4000] * 2)
-    assert [type(v.value) for _, v in root.value[:2]] == [int, int]
+    real = nodes._typed_plain
+    monkeypatch.setattr(nodes, "_typed_plain", lambda text, *a: (calls.append(text), real(text, *a))[1])
+    big = "0x" + "F" * 4000
+    c = nodes.compose(f"a: 1\nb: 1\nc: [1, 1, x, 'x', yes]\nd: {big}\ne: {big}\n")
+    # keys and 'x' start with no implicit rule's character: strings without typing; a
+    # too large integer is typed at once (its problem is reported), each time
+    assert calls == [big, big] and len(c.syntax_errors) == 2
+    a, b = c.root.value[0][1], c.root.value[1][1]
+    assert b.tag == "tag:yaml.org,2002:int" and calls == [big, big, "1"]
+    assert (a.value, b.value) == (1, 1) and calls == [big, big, "1"]
+    items = c.root.value[2][1].value
+    assert [n.value for n in items] == [1, 1, "x", "x", True] and calls == [big, big, "1", "yes"]
+    assert [n.tag.split(":")[-1] for n in items] == ["int", "int", "str", "str", "bool"]
+    with pytest.raises(AttributeError):
+        items[0].nothing

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from .. import schema as gschema
 from ..model import ERROR, HINT, WARNING, Guildfile, Problem
-from ..model.nodes import MAP, SCALAR, SEQ, Node
+from ..model.nodes import MAP, SCALAR, SEQ, Node, Range
 from .memo import freeze
 from .suggest import did_you_mean, suggest
 
@@ -85,6 +85,7 @@ class _Walker:
         if node.kind != MAP or not node.local:
             return
         sec = gschema.section(section_name)
+        attrs = sec.attrs
         title = None
         for k, v in node.value:
             if k.kind != SCALAR:
@@ -92,17 +93,21 @@ class _Walker:
             key = k.value
             if key in skip or not isinstance(key, str):
                 continue
-            attr = sec.get(key)
+            attr = attrs.get(key)
             if attr is None:
                 if key in sec.ignored:
                     self.add("ignored-attribute", HINT, f"'{key}' is ignored by Guild here: {sec.ignored[key]}", k)
                     continue
                 # never suggest a key the mapping already has: that would make a duplicate
-                sugs = [x for x in suggest(key, sec.names) if x not in node]
+                sugs = suggest(key, sec.names)
+                if sugs:
+                    sugs = [x for x in sugs if x not in node]
                 if title is None:
                     title = (where or sec.title or section_name).lower()
-                self.add("unknown-attribute", WARNING, f"unknown {title} attribute '{key}'" + did_you_mean(sugs),
-                         k, {"suggestions": sugs})
+                # (many unknown keys are possible: the problem is made here, not by add)
+                self.out.append(Problem("unknown-attribute", WARNING,
+                                        f"unknown {title} attribute '{key}'" + did_you_mean(sugs),
+                                        Range(k.sl, k.sc, k.el, k.ec), {"suggestions": sugs}))
                 continue
             self.value(attr, v, key)
 

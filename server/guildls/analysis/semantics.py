@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from typing import Dict, List, Optional, Tuple
 
 from ..model import INFO, WARNING, Flag, Guildfile, Model, Operation, Problem, Step
@@ -104,7 +105,6 @@ def check(gf: Guildfile) -> List[Problem]:
     """All semantic problems of the document (deduplicated, stable order)."""
     # An operation inherited by several models is checked once per model; a problem
     # counts only when every context that checked the node agrees (no false positives).
-    checked: Dict[int, int] = {}
     found: Dict[Tuple, List] = {}
     refs_by_op: Optional[Dict[int, list]] = None  # made on the first operation checked
     index = _Index(gf)
@@ -119,27 +119,35 @@ def check(gf: Guildfile) -> List[Problem]:
         last = memo.state.get("semantics-operations") or {}
         records = {}
     workflows: List[Tuple[Model, Operation]] = []
+    nids: List[int] = []  # the node of each check (agreement between models, below)
     for model in gf.models.values():
         mname = model.name
+        plain = (model.open, world, ())  # what a remembered result of an operation without steps needs
         for op in model.operations.values():
             rk = (id(op), mname)
             rec = last.get(rk)
-            static = rec[1] if rec is not None and rec[0] is op else _static(op)
+            if rec is not None and rec[0] is not op:
+                rec = None
+            static = rec[1] if rec is not None else _static(op)
             if static[0]:
                 workflows.append((model, op))
-            node = op.node
-            if not op.key.local and not node.local:
+            if not static[3]:
                 continue
+            node = op.node
             problems = dyn = None
             targets: tuple = ()
-            if records is not None and static[2] and "_script_flags_open" not in op.__dict__:
+            if records is not None and static[2] and getattr(op, "_script_flags_open", None) is None:
                 if static[1]:
-                    targets = tuple(resolve_step_target(gf, model, spec) for spec in static[1])
-                if not any(t is not None and _script_read(t) for t, _status in targets):
-                    dyn = (model.open, world, tuple((id(t), status) for t, status in targets))
-                    if rec is not None and rec[0] is op and rec[2] == dyn:
-                        problems = rec[3]
-                        memo.hits += 1
+                    targets = _resolve_targets(gf, model, static[1])
+                    if not any(t is not None and _script_read(t) for t, _status in targets):
+                        # the targets by identity (the record keeps them alive: their ids stay theirs)
+                        dyn = (model.open, world, tuple((id(t), status) for t, status in targets))
+                else:
+                    dyn = plain
+                if dyn is not None and rec is not None and rec[2] == dyn:
+                    problems = rec[3]
+                    memo.hits += 1
+                    records[rk] = rec
             if problems is None:
                 if refs_by_op is None:
                     refs_by_op = {}
@@ -148,11 +156,10 @@ def check(gf: Guildfile) -> List[Problem]:
                 ctx = _Ctx(gf, index)
                 _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
                 problems = ctx.out
-            if dyn is not None:
-                # the record keeps the operation and the targets alive: their ids stay theirs
-                records[rk] = (op, static, dyn, problems, targets)
+                if dyn is not None:
+                    records[rk] = (op, static, dyn, problems, targets)
             nid = id(node)
-            checked[nid] = checked.get(nid, 0) + 1
+            nids.append(nid)
             for p in problems:
                 # the message may name the model; agreement is on the problem and its place
                 k = (nid, p.code, p.range)
@@ -161,6 +168,7 @@ def check(gf: Guildfile) -> List[Problem]:
                     found[k] = [p, 1]
                 else:
                     entry[1] += 1
+    checked = Counter(nids)
     if records is not None:
         memo.state["semantics-operations"] = records
     out = []
@@ -178,7 +186,8 @@ def check(gf: Guildfile) -> List[Problem]:
 
 
 def _static(op: Operation) -> tuple:
-    """-> (is a workflow, the step targets to resolve, results may be remembered).
+    """-> (is a workflow, the step targets to resolve, results may be remembered, is checked
+    here: its key or its node is the document's own).
 
     The semantic problems of an operation are remembered (``check``) for the Operation
     object itself: the loader reuses one only for the same node at the same line (see
@@ -189,8 +198,26 @@ def _static(op: Operation) -> tuple:
     taken in by `$include` or read from a script are checked each time. A check added to
     `_check_operation` that reads anything else of the document must be added there."""
     wf = bool(op.steps) and not op.main and not op.exec
-    specs = tuple(st.opspec for st in op.steps if st.opspec and "${" not in st.opspec) if wf else ()
-    return wf, specs, op.origin is None and op.flags_node is op.node.get("flags")
+    specs = tuple((st.opspec, _plain_target(st.opspec)) for st in op.steps
+                  if st.opspec and "${" not in st.opspec) if wf else ()
+    return (wf, specs, op.origin is None and op.flags_node is op.node.get("flags"),
+            op.key.local or op.node.local)
+
+
+def _plain_target(opspec: str) -> bool:
+    """Is `opspec` an operation of the step's own model when it names one (see
+    resolve_step_target: no model or package reference, no built-in optimizer)?"""
+    return "/" not in opspec and ":" not in opspec and opspec not in BUILTIN_TARGETS
+
+
+def _resolve_targets(gf: Guildfile, model: Model, specs) -> tuple:
+    """``resolve_step_target`` of each (opspec, plain) of `specs`, as (target, status)."""
+    get = model.operations.get
+    out = []
+    for spec, plain in specs:
+        target = get(spec) if plain else None
+        out.append((target, "ok") if target is not None else resolve_step_target(gf, model, spec))
+    return tuple(out)
 
 
 def _script_read(op: Operation) -> bool:
@@ -198,7 +225,7 @@ def _script_read(op: Operation) -> bool:
     script may change while the guild file does not: such results are not remembered.
     (The reading marks the operation with `_script_flags_open`; it is the only place
     flags of origin "script" come from.)"""
-    return "_script_flags_open" in op.__dict__
+    return getattr(op, "_script_flags_open", None) is not None
 
 
 # ---------------------------------------------------------------------------------

@@ -490,19 +490,25 @@ class _PlainConverter(_Converter):
         return self._collection(ynode)
 
 
-# A text without aliases is built straight from libyaml's events: what ``yaml.compose``
-# and the converter give, without PyYAML's node graph in between and without its Python
-# callbacks for every node (tag resolution, path resolvers), which together cost about
-# twice the parse itself. Plain scalars are typed once per distinct text.
+# A document without aliases is built straight from libyaml's events: what
+# ``yaml.compose`` and the converter give, without PyYAML's node graph in between and
+# without its Python callbacks for every node (tag resolution, path resolvers), which
+# together cost about twice the parse itself. Plain scalars are typed once per distinct
+# text, most of them when first read.
 _PLAIN_MEMO: dict = {}
 _PLAIN_MEMO_MAX = 50_000
+# first characters some implicit rule looks at: any other plain text is a string
+_RESOLVED_FIRST = frozenset(c for c in GuildLoader.yaml_implicit_resolvers if c)
+_EAGER_FIRST = frozenset("<=!&*")  # rules without a constructor: typing says so at once
+_LAZY_MAX = 100
 # Deeper documents are composed and converted as texts with aliases are: what they give
 # (a parse error further on, the converter out of stack) stays what it was.
 MAX_NESTING = 100
 
 
-class _NestedTooDeep(Exception):
-    pass
+class _NotForTheBuilder(Exception):
+    """An alias, or nesting past MAX_NESTING: the document is composed by PyYAML and
+    converted instead (the builder raised nothing compose would not have raised first)."""
 
 
 class _EventBuilder:
@@ -533,34 +539,36 @@ class _EventBuilder:
 
     def node(self, ev, depth: int) -> Node:
         cls = ev.__class__
+        if cls is AliasEvent:
+            raise _NotForTheBuilder()  # aliases are shared and counted by the converter
         sm = ev.start_mark
         if ev.anchor is not None:
             self._anchor(ev.anchor, sm)
         tag = ev.tag
         if cls is ScalarEvent:
             em = ev.end_mark
-            if tag is None or tag == "!":
-                if ev.implicit[0]:
-                    text = ev.value
-                    typed = _PLAIN_MEMO.get(text)
-                    if typed is None:
-                        typed = self._plain(ev)
-                    tag, value = typed
-                else:
-                    tag = _STR_TAG
-                    value = ev.value
-            else:
-                value = _construct(tag, yaml.ScalarNode(tag, ev.value, sm, em, ev.style), self.errors)
             sl = sm.line
             sc = sm.column
             if self.props and sl < len(self.lines):
                 sc = _value_column(self.lines[sl], sl, sc, em.line, em.column)
+            if tag is None or tag == "!":
+                text = ev.value
+                if not ev.implicit[0] or (text and text[0] not in _RESOLVED_FIRST):
+                    tag = _STR_TAG  # quoted, a block, or text no implicit rule can match
+                    value = text
+                else:
+                    typed = _PLAIN_MEMO.get(text)
+                    if typed is None:
+                        if len(text) <= _LAZY_MAX and text[:1] not in _EAGER_FIRST:
+                            return _LazyScalar(text, sl, sc, em.line, em.column, ev.style, self.src)
+                        typed = _typed_plain(text, sm, em, ev.style, self.errors)
+                    tag, value = typed
+            else:
+                value = _construct(tag, yaml.ScalarNode(tag, ev.value, sm, em, ev.style), self.errors)
             return Node(SCALAR, value, sl, sc, em.line, em.column, ev.style, tag, self.src)
-        if cls is AliasEvent:  # pragma: no cover - texts with '*' take the converter
-            raise ValueError("aliases are composed by the converter")
         depth += 1
         if depth > MAX_NESTING:
-            raise _NestedTooDeep()
+            raise _NotForTheBuilder()
         get = self.get
         node = self.node
         is_seq = cls is SequenceStartEvent
@@ -582,6 +590,8 @@ class _EventBuilder:
             merges = None
             e = get()
             while e.__class__ is not MappingEndEvent:
+                if e.__class__ is AliasEvent:
+                    raise _NotForTheBuilder()
                 if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
                                            and e.tag in (None, "!") and e.implicit[0]):
                     if merges is None:
@@ -607,23 +617,6 @@ class _EventBuilder:
         n.el = em.line
         n.ec = em.column
         return n
-
-    def _plain(self, ev):
-        """(tag, value) of a plain scalar without a tag, memoized by its text when typing
-        it found no problem."""
-        text = ev.value
-        tag = _resolver().resolve(yaml.ScalarNode, text, ev.implicit)
-        before = len(self.errors)
-        if tag == _STR_TAG:
-            value = text
-        else:
-            value = _construct(tag, yaml.ScalarNode(tag, text, ev.start_mark, ev.end_mark, ev.style), self.errors)
-        typed = (tag, value)
-        if len(self.errors) == before:
-            if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
-                _PLAIN_MEMO.clear()
-            _PLAIN_MEMO[text] = typed
-        return typed
 
     def _merge(self, key_ev, depth: int, merges: list) -> None:
         """A merge key (``<<``) and its value: the mappings to merge go to ``merges``
@@ -662,10 +655,51 @@ class _EventBuilder:
 _RESOLVER = []
 
 
-def _resolver():
+def _typed_plain(text: str, sm, em, style, errors: List[SyntaxProblem]) -> Tuple[str, object]:
+    """(tag, value) of a plain scalar without a tag, memoized by its text when typing it
+    found no problem."""
     if not _RESOLVER:
         _RESOLVER.append(GuildLoader(""))
-    return _RESOLVER[0]
+    tag = _RESOLVER[0].resolve(yaml.ScalarNode, text, (True, False))
+    before = len(errors)
+    value = text if tag == _STR_TAG else _construct(tag, yaml.ScalarNode(tag, text, sm, em, style), errors)
+    typed = (tag, value)
+    if len(errors) == before:
+        if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
+            _PLAIN_MEMO.clear()
+        _PLAIN_MEMO[text] = typed
+    return typed
+
+
+class _LazyScalar(Node):
+    """A plain scalar typed when its value or tag is first read (most values of a large
+    mapping of unknown keys never are). Only texts whose typing cannot find a problem are
+    left for later: short ones (no integer past Python's digit limit) that no rule without
+    a constructor (``<<``, ``=``) can match."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text, sl, sc, el, ec, style, src):
+        self.kind = SCALAR
+        self._text = text
+        self.sl = sl
+        self.sc = sc
+        self.el = el
+        self.ec = ec
+        self.style = style
+        self.src = src
+        self._index = None
+        self.orig = None
+
+    def __getattr__(self, name):
+        # only called for the two unset slots (value, tag) until they are set
+        if name != "value" and name != "tag":
+            raise AttributeError(name)
+        typed = _PLAIN_MEMO.get(self._text)
+        if typed is None:
+            typed = _typed_plain(self._text, None, None, self.style, [])
+        self.tag, self.value = typed
+        return self.value if name == "value" else self.tag
 
 
 def _syntax_problem(err: yaml.YAMLError, lines: List[str]) -> SyntaxProblem:
@@ -783,11 +817,11 @@ def _compose(text: str, lines: List[str], src, max_retries: int) -> Composed:
     partial = False
     for _attempt in range(max_retries + 1):
         try:
-            if _EventParser is not None and "*" not in current:
+            if _EventParser is not None:
                 builder = _EventBuilder(current, src, lines, "&" in current or "!" in current)
                 try:
                     root = builder.build()
-                except _NestedTooDeep:
+                except _NotForTheBuilder:
                     pass
                 else:
                     if root is None:
