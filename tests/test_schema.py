@@ -538,7 +538,7 @@ def test_fast_path_matches_jsonschema():
 
     values = [None, True, False, 0, 1, 1.0, 1.5, -3, "x", "", [], ["a"], [1], ["a", 1], {},
               {"a": 1}, [[1]], [None], "int", "float", "string", "args", "copy", [{"value": 1}],
-              [{"nope": 1}], [["a"], 1], [True, None], {"value": 1}]
+              [{"nope": 1}], [["a"], 1], [True, None], {"value": 1}, 2.0, -0.0, 10 ** 30, [1.0, 2]]
     fast = answered = 0
     for name in S.sections():
         for attr in S.section(name).attrs.values():

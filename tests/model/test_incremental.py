@@ -278,3 +278,22 @@ def test_edits_while_the_scripts_change(small_chunks, tmp_path):
             lines[i] = lines[i] + rng.choice(["", " ", "  # c"])
             text = "\n".join(lines)
         _same_at(text, cache, path)
+
+
+def test_memo_entries_live_for_the_current_and_the_previous_version():
+    cache = ChunkCache()
+    a, b = object(), object()
+    cache.new_version()
+    cache.remember(("k",), a, 1)
+    assert cache.recall(("k",), a) == 1 and cache.recall(("k",), b) is None  # this very object only
+    cache.new_version()  # made in the last version: still there
+    cache.remember(("j",), b, 2)
+    assert cache.recall(("j",), b) == 2
+    cache.new_version()  # "k" was not used by the last version: dropped; "j" was made there: kept
+    assert cache.recall(("k",), a) is None
+    assert cache.recall(("j",), b) == 2
+    cache.new_version()  # used by the last version: kept
+    assert cache.recall(("j",), b) == 2
+    cache.new_version()
+    cache.new_version()
+    assert cache.recall(("j",), b) is None and not cache._memo

@@ -348,3 +348,15 @@ def test_script_flags_are_read_once_per_file_version(tmp_path, monkeypatch):
     gf = load(text, path)
     assert sorted(gf.models[""].operations["op0"].flags) == ["learning-rate"]
     assert reads == [str(script)] * 2
+
+
+def test_encoded_scalars_are_remembered_without_mixing_equal_values():
+    from guildls.model import flagvals
+
+    values = [0.0, -0.0, 1, 1.0, "1", True, 1e-05, 1.5, 0.1 + 0.2, "a b", "", "yes", "1e-3", 10 ** 20,
+              float("inf"), float("-inf"), float("nan"), "x: y", "'q'", [1, "a"], {"a": 1}, None]
+    for _ in range(2):  # the second time from the memo
+        for v in values:
+            assert flagvals.encode_yaml(v) == flagvals._encode_yaml(v, False), v
+            assert flagvals.encode_yaml(v, True) == flagvals._encode_yaml(v, True), v
+    assert flagvals.encode_yaml(-0.0) != flagvals.encode_yaml(0.0)

@@ -440,10 +440,10 @@ def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
         return None
     if value is None or _is_batch(value, text):
         return None
-    raw = text if text not in (None, "") else fv.encode_flag_val(value)
     a = flag.attrs
     if not any(k in a for k in _CHECKED_ATTRS):
         return None  # nothing Guild would check
+    raw = text if text not in (None, "") else fv.encode_flag_val(value)
     frozen = [freeze(a.get(k)) for k in _CHECKED_ATTRS]
     if any(f is None for f in frozen):  # too large or exotic to key on: no memo
         return fv.value_problem(raw, a, flag.name)

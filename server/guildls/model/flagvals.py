@@ -40,6 +40,25 @@ class FlagValueError(Exception):
 
 
 def encode_yaml(val: Any, default_flow_style: bool = False) -> str:
+    cls = val.__class__
+    if cls is str or cls is int or cls is float:
+        # a YAML dump per flag value of every step is costly: scalars once per text
+        # (repr keeps -0.0 apart from 0.0 and 1 from '1')
+        key = (cls, repr(val))
+        encoded = _ENCODED.get(key)
+        if encoded is None:
+            encoded = _encode_yaml(val, default_flow_style)
+            if len(_ENCODED) >= 10_000:
+                _ENCODED.clear()
+            _ENCODED[key] = encoded
+        return encoded
+    return _encode_yaml(val, default_flow_style)
+
+
+_ENCODED: dict = {}
+
+
+def _encode_yaml(val: Any, default_flow_style: bool) -> str:
     encoded = safe_dump(val, default_flow_style=default_flow_style, indent=2, width=1 << 30)
     stripped = encoded.strip()
     if stripped.endswith("\n..."):

@@ -200,7 +200,7 @@ class Node:
         if self.kind != MAP:
             return default
         try:
-            pair = self._key_index().get(key)
+            pair = (self._index or self._key_index()).get(key)
         except TypeError:  # an unhashable key (a list or mapping used as key)
             return default
         return pair[1] if pair else default
@@ -209,13 +209,13 @@ class Node:
         if self.kind != MAP:
             return None
         try:
-            return self._key_index().get(key)
+            return (self._index or self._key_index()).get(key)
         except TypeError:
             return None
 
     def __contains__(self, key) -> bool:
         try:
-            return self.kind == MAP and key in self._key_index()
+            return self.kind == MAP and key in (self._index or self._key_index())
         except TypeError:
             return False
 

@@ -272,6 +272,14 @@ def _is_type(value, t: str) -> bool:
     return False
 
 
+def _exact_classes(types) -> frozenset:
+    """The classes whose every value is of one of the JSON ``types`` (a value of another
+    class may still be, e.g. an integral float for "integer": ask _is_type)."""
+    classes = {"string": (str,), "boolean": (bool,), "null": (type(None),), "integer": (int,),
+               "number": (int, float), "array": (list,), "object": (dict,)}
+    return frozenset(c for t in types for c in classes.get(t, ()))
+
+
 def _fast_check(s: dict):
     """A plain-Python predicate for the simplest schemas, else None.
 
@@ -312,8 +320,11 @@ def _fast_check(s: dict):
         has_items = "items" in keys
         item_check = _fast_check(s["items"]) if has_items else None
 
+        exact = _exact_classes(types)
+
         def check(value, types=tuple(types)):
-            if not any(_is_type(value, t) for t in types):
+            # values read from YAML have exactly these classes: a set lookup answers
+            if value.__class__ not in exact and not any(_is_type(value, t) for t in types):
                 return False
             if has_items and isinstance(value, list) and value:
                 if item_check is None:
