@@ -556,11 +556,26 @@ def test_fast_path_matches_jsonschema():
     assert fast > 100 and answered > 2000
 
 
-def test_is_valid_is_fast_on_many_scalars():
-    import time
-
+def test_is_valid_is_fast_on_many_scalars(monkeypatch):
+    """Many scalar checks cost at most one schema validation per distinct value: the fast
+    type test or the memo answers the rest. Counted, not timed (a busy machine is not slow
+    code; speed is measured in bench/)."""
     attr = S.section("flag").get("default")
-    start = time.perf_counter()
+    checker = attr.is_valid
+    validations = []
+    real = S._validator_for_pointer
+
+    def counting(pointer):
+        v = real(pointer)
+
+        class Counting:
+            def is_valid(self, value):
+                validations.append(value)
+                return v.is_valid(value)
+        return Counting()
+    monkeypatch.setattr(S, "_validator_for_pointer", counting)
+    monkeypatch.setattr(checker, "_validator", None)  # built again, counted
+    monkeypatch.setattr(checker, "_memo", {})
     for i in range(100_000):
-        attr.is_valid(i % 1000)
-    assert time.perf_counter() - start < 2.0
+        assert checker(i % 1000) is True
+    assert len(validations) <= 1000, len(validations)

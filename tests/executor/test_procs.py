@@ -184,12 +184,27 @@ def test_runner_windows_branch_stop_reaches_the_step(project, windows_here):
                     on_output=lambda rid, s, t: "started" in t and started.set())
     box = {}
     t = threading.Thread(target=lambda: box.setdefault("res", runner.run()))
+    # stop() starts a kill timer (SIGKILL / taskkill after kill_grace) on a thread of its own:
+    # it must end inside this test, on the emulated Windows branch, not after it. It runs once
+    # the runner has reaped the step: on Linux Popen.poll() answers None while another thread
+    # waits on the process, and the timer would then try taskkill on a step already gone.
+    timer_done = threading.Event()
+    real_kill_later = runner._kill_later
+
+    def kill_later(ps):
+        try:
+            t.join(30)
+            real_kill_later(ps)
+        finally:
+            timer_done.set()
+    runner._kill_later = kill_later
     t.start()
     assert started.wait(30)
     runner.stop()
     t.join(30)
     assert not t.is_alive()
     assert box["res"].status == "terminated" and box["res"].exit_code == -15
+    assert timer_done.wait(30), "the runner's kill timer did not end"
 
 
 # -- links on Windows without the symlink privilege (guildls/fslinks.py) ------------------

@@ -1,5 +1,6 @@
 """Helpers shared by the LSP tests."""
 
+import asyncio
 import sys
 
 import pytest_lsp
@@ -28,3 +29,41 @@ def _plain(obj):
     if hasattr(obj, "__dict__") and not isinstance(obj, (str, int, float, bool)):
         return _plain(vars(obj))
     return obj
+
+
+def record_publishes(client: LanguageClient) -> list:
+    """Every textDocument/publishDiagnostics the client receives from now on, in order (its
+    params: uri, version, diagnostics). pytest-lsp's wait_for_notification resolves one waiter
+    per notification: a second publish read in the same chunk (a busy machine) is seen by
+    nobody waiting, so waits on a version read this log instead. Installed once per client."""
+    log = getattr(client, "_guildls_publishes", None)
+    if log is None:
+        log = client._guildls_publishes = []
+        features = client.protocol.fm.features
+        inner = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+        def recording(params):
+            log.append(params)
+            return inner(params)
+        features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = recording
+    return log
+
+
+async def wait_published(client: LanguageClient, uri: str, version=None, timeout: float = 120.0):
+    """The diagnostics of the newest publish for ``uri`` (of ``version``, if given) recorded by
+    record_publishes, waiting for it up to ``timeout`` seconds (a hang guard: generous, CI
+    machines may be busy)."""
+    log = record_publishes(client)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        for p in reversed(log):
+            if p.uri == uri and (version is None or p.version == version):
+                return list(p.diagnostics)
+        remaining = deadline - loop.time()
+        assert remaining > 0, f"no diagnostics for {uri} version {version}: {[(p.uri, p.version) for p in log]}"
+        try:  # a wake-up only: the log is what counts
+            await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS),
+                                   min(remaining, 1.0))
+        except asyncio.TimeoutError:
+            pass

@@ -28,7 +28,7 @@ async def published(client: LanguageClient, text: str):
         text_document=types.TextDocumentItem(uri=URI, language_id="yaml", version=1, text=text)))
     while True:
         params = await asyncio.wait_for(
-            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 10)
+            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 60)
         if params.uri == URI:
             return params.diagnostics
 

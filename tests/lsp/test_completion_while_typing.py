@@ -11,18 +11,17 @@ from pytest_lsp import LanguageClient
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
 from gen import guildfile  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # pytest runs with --import-mode=importlib
+from lsp_util import record_publishes, wait_published  # noqa: E402
+
 URI = "file:///tmp/guildls-test/typing/guild.yml"
 
 
 def published(client, version, timeout=120):
-    """A task that ends when the diagnostics of ``version`` are published (start it before
-    the change: a notification is only seen by a waiter already listening)."""
-    async def wait():
-        while True:
-            p = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-            if p.uri == URI and p.version == version:
-                return
-    return asyncio.ensure_future(asyncio.wait_for(wait(), timeout))
+    """A task that ends when the diagnostics of ``version`` are published (every publish is
+    recorded, lsp_util.record_publishes: none is missed between two waits)."""
+    record_publishes(client)
+    return asyncio.ensure_future(wait_published(client, URI, version, timeout))
 
 
 async def test_completion_after_keystroke_uses_current_text(client: LanguageClient):
@@ -30,7 +29,7 @@ async def test_completion_after_keystroke_uses_current_text(client: LanguageClie
     assert text.count("\n") > 3000
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=URI, language_id="yaml", version=1, text=text)))
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await published(client, 1)
     n = text.count("\n")
     # type a new workflow at the end, ending in "- op1 " (a step whose flags we want)
     typed = "wfnew:\n  steps:\n    - op1 "

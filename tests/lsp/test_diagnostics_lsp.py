@@ -1,35 +1,28 @@
 """Diagnostics through the real protocol: open, change (break and fix), save, close."""
 
 import asyncio
+import os
+import sys
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # pytest runs with --import-mode=importlib
+from lsp_util import record_publishes, wait_published  # noqa: E402
 
 URI = "file:///tmp/guildls-test/guild.yml"
 GOOD = "train:\n  main: train\n  flags: {lr: 0.1}\nwf:\n  steps: [train lr=0.2]\n"
 
 
-async def wait_diags(client: LanguageClient, uri: str, version=None, timeout=120.0):
-    """Wait until diagnostics for `uri` (and `version`, if given) are published (a hang guard:
-    generous, as CI machines may be busy; speed is measured in bench/)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        got = client.diagnostics.get(uri)
-        if got is not None and (version is None or client._guild_versions.get(uri) == version):
-            return list(got)
-        remaining = deadline - asyncio.get_running_loop().time()
-        assert remaining > 0, f"no diagnostics for {uri} version {version}"
-        params = await asyncio.wait_for(
-            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), remaining)
-        if params.uri == uri:
-            client._guild_versions[uri] = params.version
-            if version is None or params.version == version:
-                return list(params.diagnostics)
+# wait_diags(client, uri, version=None): the diagnostics once published (a hang guard:
+# generous, as CI machines may be busy; speed is measured in bench/)
+wait_diags = wait_published
 
 
 def track(client):
-    if not hasattr(client, "_guild_versions"):
-        client._guild_versions = {}
+    """Record the client's publishes from now on; forget what was published for URI."""
+    log = record_publishes(client)
+    log[:] = [p for p in log if p.uri != URI]
     client.diagnostics.pop(URI, None)
 
 
@@ -81,7 +74,7 @@ async def test_rapid_changes_publish_only_the_latest_version(client: LanguageCli
     diags = await wait_diags(client, URI, 11)
     assert [d.message.split("'")[1] for d in diags] == ["nope11"]
     # nothing for the intermediate versions was published after the debounce
-    seen = client._guild_versions.get(URI)
+    seen = [p.version for p in record_publishes(client) if p.uri == URI][-1]
     assert seen == 11
 
 

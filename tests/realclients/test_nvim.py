@@ -17,9 +17,12 @@ from realclients_util import (REPO, apt_install, check_server, line_of, make_wor
 def probe(tmp_path: Path, out: Path, gy: Path, line: int, col: int, **env) -> dict:
     tools = shared_tools()
     cmd = f"{venv_python()} -m guildls serve"
-    e = dict(os.environ, PROBE_LANGUAGE_ID="guild", PROBE_ROOT=str(gy.parent), PROBE_KEEP_LOG="1", **env)
+    # each step waits for its answer up to PROBE_TIMEOUT_MS (the harness's 15 s default is short
+    # for a server starting on a busy machine); nvim_probe.sh ends Neovim after 6 of them + 20 s
+    e = dict(os.environ, PROBE_LANGUAGE_ID="guild", PROBE_ROOT=str(gy.parent), PROBE_KEEP_LOG="1",
+             PROBE_TIMEOUT_MS="60000", **env)
     r = subprocess.run([str(tools / "nvim_probe.sh"), cmd, str(gy), str(line), str(col), str(out)],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=e, cwd=str(REPO), timeout=300)
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=e, cwd=str(REPO), timeout=420)
     say(f"nvim_probe {out.name}: {r.stdout.strip()}")
     assert out.exists(), r.stdout
     return json.loads(out.read_text())

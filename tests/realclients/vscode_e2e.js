@@ -110,17 +110,35 @@ async function main() {
     await page.waitForSelector(tab, { timeout: a.timeout });
   };
   const gotoLine = async (line1) => {
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
-    await page.keyboard.type(`:${line1}`);
-    await page.keyboard.press('Enter');
-    // the cursor is there once the status bar says so
-    await page.locator('#status\\.editor\\.selection', { hasText: new RegExp(`Ln ${line1},`) }).first()
-      .waitFor({ timeout: a.timeout }).catch(() => {});
+    // the cursor is there once the status bar says so; an Enter that Quick Open took before
+    // it listed the line moves nothing: try again until it shows, as a person would
+    const there = page.locator('#status\\.editor\\.selection', { hasText: new RegExp(`Ln ${line1},`) }).first();
+    const moved = await until(async () => {
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+P');
+      await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
+      await page.keyboard.type(`:${line1}`);
+      await page.keyboard.press('Enter');
+      return there.waitFor({ timeout: 10000 }).then(() => true);
+    }, a.timeout);
+    if (!moved) throw new Error(`the cursor never reached line ${line1} (the status bar never said Ln ${line1})`);
   };
   // poll a condition the user would see (a notification's text, the status bar) until it holds
   const until = (fn, ms) => pollUntil(page, fn, ms, 200);
+  // every text a progress notification (one with a Cancel button) shows from now on, as the
+  // page draws it: a quick run changes it faster than any polling reads it
+  const recordProgressTexts = () => page.evaluate(() => {
+    const seen = (window.__progressTexts = []);
+    const note = () => {
+      for (const t of document.querySelectorAll('.notifications-toasts .notification-toast')) {
+        if (![...t.querySelectorAll('.monaco-button')].some((b) => b.textContent.trim() === 'Cancel')) continue;
+        const s = (t.innerText || '').replace(/\s+/g, ' ').trim();
+        if (s && !seen.includes(s)) seen.push(s);
+      }
+    };
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  const recordedProgressTexts = () => page.evaluate(() => window.__progressTexts || []).catch(() => []);
   const runCommand = async (title) => {
     await page.keyboard.press('F1');
     await page.waitForSelector('.quick-input-widget input', { timeout: a.timeout });
@@ -186,6 +204,9 @@ async function main() {
       const mode = async () => squeeze(await page.locator('#status\\.editor\\.mode').innerText({ timeout: 2000 }).catch(() => ''));
       await until(async () => (await mode()) === 'YAML', a.timeout);
       res.steps.other_yaml_mode = await mode();
+      // squiggles are counted once the editor draws other.yml (guild.yml's may linger a frame)
+      await page.locator('#workbench\\.parts\\.editor .monaco-editor .view-lines', { hasText: 'not-a-guild-file' }).first()
+        .waitFor({ timeout: a.timeout }).catch(() => res.errors.push('the editor never drew other.yml'));
       res.steps.other_yaml_squiggles = await squiggle.count();
       await shot('other-yaml.png');
     } else {
@@ -238,7 +259,9 @@ async function main() {
     await shot('01-diagnostic-and-codelens.png');
     await page.keyboard.press('Control+Shift+M');
     const markers = page.locator('.markers-panel .monaco-list-row');
-    await markers.first().waitFor({ timeout: a.timeout }).catch((e) => res.errors.push('problems panel: ' + e.message.split('\n')[0]));
+    // the planted problem's row (rows read "... [Ln N, Col M]"); the panel may draw others first
+    await markers.filter({ hasText: `[Ln ${a['planted-line'] + 1},` }).first().waitFor({ timeout: a.timeout })
+      .catch((e) => res.errors.push('problems panel: ' + e.message.split('\n')[0]));
     res.steps.problems = (await markers.allInnerTexts().catch(() => [])).map(squeeze);
     await shot('02-problems.png');
     await page.keyboard.press('Control+Shift+M');
@@ -248,10 +271,11 @@ async function main() {
     const lensTarget = (await lens.first().innerText()).trim();
     res.steps.clicked_lens = lensTarget;
     outputSeen.length = 0;
+    await recordProgressTexts();
     await lens.first().click();
     mark('run_clicked');
     const progress = toasts.filter({ has: page.locator('.monaco-button', { hasText: /^Cancel$/ }) });
-    const gotProgress = await progress.first().waitFor({ timeout: 20000 }).then(() => true, () => false);
+    const gotProgress = await progress.first().waitFor({ timeout: a.timeout }).then(() => true, () => false);
     if (gotProgress) {
       mark('progress_notification');
       res.steps.status_bar_running = await statusTexts();
@@ -265,6 +289,7 @@ async function main() {
         return true;
       }, a.timeout);
       if (!res.screenshots.some((p) => p.endsWith('04-run-progress.png'))) await shot('04-run-progress.png');
+      for (const t of await recordedProgressTexts()) if (!res.steps.progress_texts.includes(t)) res.steps.progress_texts.push(t);
     } else {
       res.errors.push('no progress notification with a Cancel button after clicking the lens');
       await shot('04-run-progress.png');
@@ -319,8 +344,12 @@ async function main() {
       await runCommand('Guild: Run Workflow');
       const p2 = toasts.filter({ has: page.locator('.monaco-button', { hasText: /^Cancel$/ }) }).first();
       if (await p2.waitFor({ timeout: a.timeout }).then(() => true, () => false)) {
-        await waitOutput(/slow: tick/, a.timeout);
-        res.steps.status_bar_slow = await statusTexts();
+        if (!await waitOutput(/slow: tick/, a.timeout)) res.errors.push('the slow run never printed a tick');
+        // the status bar names the running operation (it may follow the output)
+        res.steps.status_bar_slow = await until(async () => {
+          const t = await statusTexts();
+          return t.some((s) => /Guild: slow/.test(s)) ? t : null;
+        }, a.timeout) || await statusTexts();
         await shot('06-slow-run.png');
         await p2.locator('.monaco-button', { hasText: /^Cancel$/ }).first().click();
         mark('cancel_clicked');
@@ -352,6 +381,9 @@ async function main() {
       await lens.first().waitFor({ timeout: a.timeout })
         .catch((e) => res.errors.push('after reload: ' + e.message.split('\n')[0]));
       mark(`reload_${n}_code_lens`);
+      // and the diagnostics (the extension logs its cold start when they arrive)
+      await squiggle.first().waitFor({ state: 'attached', timeout: a.timeout })
+        .catch((e) => res.errors.push('no diagnostics after reload: ' + e.message.split('\n')[0]));
       // the status bar item is back once the server answers
       res.steps.status_bar_after_reload = await until(async () => {
         const t = await statusTexts();

@@ -77,7 +77,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   await lensIn(wf, 'Show graph').click();
   let graph = await webviewFrame(page, 'graph', T);
   if (!graph) throw new Error('"Show graph" opened no graph view');
-  await until(page, async () => (await graph.locator('.node').count()) >= 3, T);
+  await until(page, async () => (await graph.locator('.node.kind-step').count()) >= 3, T);
   steps.graph_nodes = await graph.locator('.node').evaluateAll((els) => els.map((e) => ({
     id: e.getAttribute('data-id'), cls: e.getAttribute('class'), text: e.querySelector('.label') && e.querySelector('.label').textContent,
   })));
@@ -138,8 +138,13 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   await gotoLine(a['train-line'] + 2);
   await runCommand('Guild: Run with Flags');
   const input = page.locator('.quick-input-widget input.input');
+  // the box's flags line (NAME=VALUE words), not the palette's text it replaces
+  const flagsLine = async () => {
+    const v = await input.inputValue();
+    return /\w=\S/.test(v) && !v.startsWith('>') ? v : undefined;
+  };
   await input.waitFor({ timeout: T });
-  steps.train_flags_prefill = await until(page, async () => (await input.inputValue()) || undefined, T);
+  steps.train_flags_prefill = await until(page, flagsLine, T);
   await input.fill('epochs=abc lr=0.1');
   const message = page.locator('.quick-input-widget .quick-input-message');
   steps.bad_flag_message = squeeze(await until(page, async () => {
@@ -165,7 +170,7 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
     return input.waitFor({ timeout: 5000 }).then(() => true);
   }, T);
   if (!boxOpen) throw new Error('the "Run with flags…" lens opened no input box');
-  steps.workflow_flags_prefill = await until(page, async () => (await input.inputValue()) || undefined, T);
+  steps.workflow_flags_prefill = await until(page, flagsLine, T);
   await input.fill('epochs=3');
   await until(page, async () => !(await message.innerText().catch(() => '')).match(/error|invalid|must/i), T);
   await page.keyboard.press('Enter');
@@ -197,14 +202,19 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
   await shot('runs-05-compare.png');
   //    sort by epochs: the click sorts the rows
   await compare.locator('thead th[data-col="flag:epochs"]').click();
-  steps.compare_sorted_epochs = await compare.locator('tbody td[data-col="flag:epochs"]').allInnerTexts();
+  const epochCells = () => compare.locator('tbody td[data-col="flag:epochs"]').allInnerTexts();
+  steps.compare_sorted_epochs = await until(page, async () => {
+    const v = await epochCells();
+    return JSON.stringify(v) === '["2","3"]' ? v : undefined;
+  }, T) || await epochCells();
 
   // 6. a label that looks like HTML shows as text in the tree and the table
   const LABEL = '<img src=x onerror=alert(1)>';
   await showRunsView();
   await clickRow(wfRows.nth(0));
   await runCommand('Guild: Label Run');
-  await input.waitFor({ timeout: T });
+  // the label box (its title), not the palette still closing
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: /label run/ }).first().waitFor({ timeout: T });
   await input.fill(LABEL);
   await page.keyboard.press('Enter');
   const labelled = await until(page, async () => {
@@ -230,7 +240,10 @@ async function runsScenario({ page, a, res, shot, lens, gotoLine, runCommand, sq
       series: [...e.querySelectorAll('.u-legend .u-series')].slice(1).map((s) => s.textContent.trim()),
       canvas: !!e.querySelector('canvas'),
     })));
-    return c.length && c.every((x) => x.canvas && x.series.length) ? c : undefined;
+    // every chart drawn, and the loss chart with both runs' lines
+    const loss = c.find((x) => x.key === 'loss');
+    return c.length && c.every((x) => x.canvas && x.series.length) && loss && loss.series.length >= 2
+      && loss.points.length >= 2 ? c : undefined;
   }, T);
   steps.plots = charts || null;
   //    hover the first chart: the legend shows the values under the cursor

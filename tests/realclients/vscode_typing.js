@@ -86,8 +86,10 @@ async function main() {
     await open('guild.yml');
     await page.locator(`${editor} .view-lines`).first().click();
     await page.locator('#status\\.editor\\.mode', { hasText: 'Guild' }).waitFor({ timeout: a.timeout });
-    res.steps.indentation_status = await page.locator('.statusbar-item', { hasText: /Spaces|Tab Size/ }).first()
-      .innerText({ timeout: a.timeout }).then(plain, () => '');
+    // the indentation item follows the language mode: read it once it shows Guild's 2 spaces
+    const indentation = page.locator('.statusbar-item', { hasText: /Spaces|Tab Size/ }).first();
+    await page.locator('.statusbar-item', { hasText: 'Spaces: 2' }).first().waitFor({ timeout: a.timeout }).catch(() => {});
+    res.steps.indentation_status = await indentation.innerText({ timeout: a.timeout }).then(plain, () => '');
 
     // 1. a top-level key, then Enter: indented by 2
     await type('train:');

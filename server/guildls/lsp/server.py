@@ -22,7 +22,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..analysis.diagnostics import diagnose
+from ..analysis.diagnostics import diagnose, limit
 from ..model import Guildfile, Problem, load
 from ..model.chunks import ChunkCache
 from . import document, runs_commands
@@ -39,6 +39,8 @@ SEVERITY = {
 }
 
 DEFAULT_DEBOUNCE = 0.15
+# diagnostics published per document (VS Code shows at most 1,000 per file; `check` lists all)
+DEFAULT_MAX_DIAGNOSTICS = 5000
 # Above this many lines a parse takes tens of milliseconds or more (see bench/), so
 # completion while typing uses the last parsed version (see guild_model_for_completion).
 LARGE_DOCUMENT_LINES = 3000
@@ -72,6 +74,7 @@ class GuildServer(LanguageServer):
         self._chunks: Dict[str, ChunkCache] = {}
         self._pending: Dict[str, asyncio.Task] = {}
         self.debounce = DEFAULT_DEBOUNCE
+        self.max_diagnostics = DEFAULT_MAX_DIAGNOSTICS
         self._builds = 0
         self.client_name = ""
         self.severity_setting: Dict[str, str] = {}
@@ -203,6 +206,18 @@ class GuildServer(LanguageServer):
         for err in errors:
             self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"guildls: {err}"))
 
+    def set_max_diagnostics(self, value, where: str) -> bool:
+        """The `maxDiagnostics` setting: a whole number (below 1: no limit). A bad value is
+        said in the log (never a popup) and the limit in force stays."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            self.window_log_message(types.LogMessageParams(
+                types.MessageType.Warning,
+                f"guildls: {where}: expected a whole number, got {json.dumps(value)[:80]}; "
+                f"keeping {self.max_diagnostics}"))
+            return False
+        self.max_diagnostics = int(value)
+        return True
+
     def forget(self, uri: str):
         cached = self._models.pop(uri, None)
         old = cached[1] if cached is not None else None
@@ -253,7 +268,7 @@ class GuildServer(LanguageServer):
             doc = self.workspace.get_text_document(uri)
         except Exception:  # pragma: no cover
             return
-        problems = self.guild_diagnostics(uri)
+        problems = limit(self.guild_diagnostics(uri), self.max_diagnostics)
         gf = self.guild_model(uri)
         cols = Columns(gf.lines if gf is not None else [], encoding_of(self))
         texts, self._diag_texts[uri] = diagnostic_texts(problems, cols, self._diag_texts.get(uri),
@@ -370,6 +385,8 @@ def create_server() -> GuildServer:
             ls.debounce = max(0.0, float(opts["debounce"]) / 1000.0)
         if isinstance(opts, dict) and "severity" in opts:
             ls.set_severity_setting(opts["severity"], "setting guildls.severity")
+        if isinstance(opts, dict) and "maxDiagnostics" in opts:
+            ls.set_max_diagnostics(opts["maxDiagnostics"], "initialization option maxDiagnostics")
         poll = opts.get("runsPollInterval") if isinstance(opts, dict) else None
         ls.guild_start_runs_watch(ls, float(poll) / 1000.0 if isinstance(poll, (int, float))
                                   and not isinstance(poll, bool) else runs_commands.DEFAULT_POLL_INTERVAL)
@@ -412,6 +429,10 @@ def create_server() -> GuildServer:
         if isinstance(sec, dict) and "severity" in sec:
             ls.set_severity_setting(sec["severity"], "setting guildls.severity")
             ls.files_changed([])
+        if isinstance(sec, dict) and "maxDiagnostics" in sec:
+            if ls.set_max_diagnostics(sec["maxDiagnostics"], "setting guildls.maxDiagnostics"):
+                for uri in list(ls._models):
+                    ls.schedule_publish(uri)
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: GuildServer, params: types.DidChangeWatchedFilesParams):
