@@ -160,8 +160,12 @@ async function doStartClient(): Promise<void> {
     ],
     outputChannel: log,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
-    // guildls.severity: per-code severity overrides (the server also reads [tool.guildls] in pyproject.toml)
-    initializationOptions: { severity: vscode.workspace.getConfiguration('guildls', resource).get('severity') ?? {} },
+    // guildls.severity: per-code severity overrides (the server also reads [tool.guildls] in pyproject.toml);
+    // guildls.maxDiagnostics: diagnostics per file (VS Code shows 1,000 at most)
+    initializationOptions: {
+      severity: vscode.workspace.getConfiguration('guildls', resource).get('severity') ?? {},
+      maxDiagnostics: vscode.workspace.getConfiguration('guildls', resource).get('maxDiagnostics') ?? 1000,
+    },
     synchronize: { fileEvents: guildFileWatcher(), configurationSection: 'guildls' },
     middleware: {
       executeCommand: async (command, cmdArgs, next) => {

@@ -504,3 +504,14 @@ def test_dask_setting_reaches_the_server(code_server, vsix, out_root, tmp_path):
             or "needs Dask distributed, which is not installed: pip install 'guildls[dask]'" in out), out
     assert re.search(r"^■ sweep error \(exit code 1\)", out, re.M), out
     assert steps["stop_lens_after_run"] == 0, "a 'Stop (running)' lens stayed after the run ended"
+
+
+def test_problems_past_what_vscode_shows(code_server, vsix, out_root, tmp_path):
+    """A guild file with 1,500 more problems than VS Code shows: the server sends 1,000
+    (the `guildls.maxDiagnostics` default), the last one saying how many more there are,
+    so the Problems view says it rather than VS Code's own cut (which would count 1,001)."""
+    flood = "flood:\n  exec: python -c pass\n" + "".join(f"  a{i}: 1\n" for i in range(1500))
+    steps = run_scenario("cap", vsix, out_root, tmp_path, {}, extra_yaml=flood)
+    counts = steps["problem_counts"]  # errors, warnings, infos as the status bar shows them
+    assert sum(counts) == 1000 and len(counts) == 3 and counts[2] >= 1, counts
+    assert re.search(r"[\d,]+ more problems are not shown: at most 1,000 diagnostics", steps["note_row"]), steps["note_row"]

@@ -13,7 +13,7 @@
 //          --file guild.yml --out DIR [--lens "Run workflow"] [--timeout 60000]
 //          [--run-timeout 180000] [--planted-line N] [--slow-line N] [--workflow-line N]
 //          [--cancel 1] [--reload 3]
-//          [--scenario main|untrusted|nopython|runs|dask]
+//          [--scenario main|untrusted|nopython|runs|dask|cap]
 // --scenario untrusted: the folder is not trusted (Restricted Mode): the server still
 //   analyses (a squiggle), the language status hover names the interpreter and says
 //   the workspace's is not used, and a click on "Run workflow" must be refused with a
@@ -26,6 +26,9 @@
 //   Workflow on a batch workflow (--workflow-line) reaches the server with that address, and the
 //   run's output channel says why the cluster cannot be used (no guildls[dask] in the bundled
 //   server, or the scheduler unreachable).
+// --scenario cap: guild.yml has over 1,000 problems: the Problems status item counts exactly
+//   1,000 (guildls.maxDiagnostics) and the Problems view lists guildls's "N more problems are
+//   not shown" note.
 // --planted-line: 0-based line of the planted error (an unknown attribute);
 // --workflow-line: 0-based line of the workflow operation (revealed before the lens is looked for);
 // --slow-line: 0-based line of an operation that runs until stopped (cancel test).
@@ -166,6 +169,23 @@ async function main() {
       await until(async () => (await stopLens.count()) === 0, a.timeout);
       res.steps.stop_lens_after_run = await stopLens.count();
       await shot('dask-unreachable.png');
+    } else if (name === 'cap') {
+      // guild.yml has 1,500 more problems than VS Code shows (1,000 per file): the server
+      // sends 999 of them (errors first) and, last, its own note of how many more there are
+      const counts = async () => (squeeze(await page.locator('#status\\.problems').innerText({ timeout: 2000 })
+        .catch(() => '')).match(/\d+/g) || []).map(Number);
+      res.steps.problem_counts = await until(async () => {
+        const n = await counts();
+        return n.reduce((x, y) => x + y, 0) >= 1000 ? n : null;
+      }, a.timeout) || await counts();
+      await page.keyboard.press('Control+Shift+M');
+      const filter = page.locator('.markers-panel-action-filter input, .viewpane-filter input').first();
+      await filter.waitFor({ timeout: a.timeout });
+      await filter.fill('more problems are not shown');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'more problems are not shown' }).first();
+      res.steps.note_row = await row.waitFor({ timeout: a.timeout })
+        .then(async () => squeeze(await row.innerText()), () => '');
+      await shot('cap-problems.png');
     } else if (name === 'untrusted') {
       res.steps.restricted_mode = await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first()
         .waitFor({ timeout: a.timeout }).then(() => true, () => false);
@@ -242,7 +262,7 @@ async function main() {
       await runsScenario({ page, a, res, shot, toasts, lens, gotoLine, runCommand, squeeze, plain });
       throw null;
     }
-    if (a.scenario === 'untrusted' || a.scenario === 'nopython' || a.scenario === 'dask') {
+    if (['untrusted', 'nopython', 'dask', 'cap'].includes(a.scenario)) {
       await scenario(a.scenario);
       throw null; // done: skip the main flow
     }

@@ -62,23 +62,25 @@ def _diagnose(gf: Guildfile) -> List[Problem]:
 
 
 def limit(problems: List[Problem], cap: Optional[int]) -> List[Problem]:
-    """At most ``cap`` of ``problems`` (sorted as ``diagnose`` sorts them), errors kept first,
-    plus one information problem, where the first left-out problem is, saying how many more
-    there are. An editor shows no more than this anyway (VS Code: 1,000 per file), and a
+    """At most ``cap`` diagnostics: when ``problems`` (sorted as ``diagnose`` sorts them) are
+    more, ``cap - 1`` of them, errors kept first, then one information problem, where the
+    first left-out problem is, saying how many more there are. An editor shows no more than
+    this anyway (VS Code: 1,000 per file, and past that its own note replaces ours), and a
     hostile document with 60,000 problems spent longer encoding and sending them than
     checking. ``cap`` None or below 1: everything."""
     if cap is None or cap < 1 or len(problems) <= cap:
         return problems
+    room = cap - 1
     errors = [p for p in problems if p.severity == "error"]
-    if len(errors) >= cap:
-        chosen = errors[:cap]
+    if len(errors) >= room:
+        chosen = errors[:room]
     else:
-        room = cap - len(errors)
+        room -= len(errors)
         chosen = [p for p in problems if p.severity == "error" or (room := room - 1) >= 0]
     kept = {id(p) for p in chosen}
     first_out = next(p for p in problems if id(p) not in kept)
-    more = len(problems) - cap
+    more = len(problems) - len(chosen)
     return chosen + [Problem(
         "too-many-problems", "information",
-        f"{more:,} more problems are not shown: at most {cap:,} are sent to the editor "
-        f"(setting maxDiagnostics); `guildls check` lists them all", first_out.range)]
+        f"{more:,} more problems are not shown: at most {cap:,} diagnostics are sent to the "
+        f"editor (setting maxDiagnostics); `guildls check` lists them all", first_out.range)]
