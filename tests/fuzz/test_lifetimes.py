@@ -29,6 +29,23 @@ time.sleep(600)
 
 
 
+def _wait_recorded(home, step):
+    """Until the executor has recorded the step's run as running (its LOCK names the step's
+    pid). The executor writes the LOCK after it has told the watchdog the step's group; the
+    step writes its pid file as soon as it starts, so a kill right after the pid file can land
+    before the watchdog knows the group (a busy machine widened that window to a failure)."""
+    def recorded():
+        for lock in (home / "runs").glob("*/.guild/LOCK"):
+            try:
+                if lock.read_text().strip() == str(step):
+                    return True
+            except OSError:
+                pass
+        return False
+
+    wait_until(recorded, 120, "the step's run to be recorded running")
+
+
 def _project(tmp_path):
     (tmp_path / "step.py").write_text(STEP)
     (tmp_path / "guild.yml").write_text("op:\n  main: step\nwf:\n  steps: [op]\n")
@@ -46,6 +63,7 @@ def test_kill_9_of_guildls_run_ends_the_step_tree(tmp_path):
     wait_until(pids_file.exists, 120, "the step to start")
     step, grandchild = map(int, pids_file.read_text().split())
     assert alive(step) and alive(grandchild)
+    _wait_recorded(home, step)
     p.kill()
     p.wait()
     wait_until(lambda: not alive(step) and not alive(grandchild), 120, "the step tree to end")
@@ -70,6 +88,7 @@ def _server_run(tmp_path):
     pids_file = tmp_path / "pids"
     wait_until(pids_file.exists, 120, "the step to start")
     step, grandchild = map(int, pids_file.read_text().split())
+    _wait_recorded(home, step)
     return c, step, grandchild
 
 
