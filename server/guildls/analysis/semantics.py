@@ -197,7 +197,7 @@ def _static(op: Operation) -> tuple:
     objects: reused, so built from unchanged nodes); all compared before a reuse. Flags
     taken in by `$include` or read from a script are checked each time. A check added to
     `_check_operation` that reads anything else of the document must be added there."""
-    wf = bool(op.steps) and not op.main and not op.exec
+    wf = op.is_workflow
     specs = tuple((st.opspec, _plain_target(st.opspec)) for st in op.steps
                   if st.opspec and "${" not in st.opspec) if wf else ()
     return (wf, specs, op.origin is None and op.flags_node is op.node.get("flags"),
@@ -234,7 +234,7 @@ def _check_operation(ctx: _Ctx, model: Model, op: Operation, refs=()):
     _check_env(ctx, op)
     _check_requires(ctx, model, op)
     runchecks.check_operation(ctx.gf, model, op, ctx.add)
-    if op.steps and not op.main and not op.exec:
+    if op.is_workflow:
         for st in op.steps:
             for p in st.problems:
                 if st.node.local:
@@ -617,12 +617,10 @@ def _dep_range(dep):
 _CYCLES = object()  # the memo entry of the step cycles (one per document version)
 
 
-def _check_cycles(gf: Guildfile, workflows=None, world=None) -> List[Problem]:
+def _check_cycles(gf: Guildfile, workflows, world) -> List[Problem]:
     """A workflow that reaches itself through its steps (directly or nested).
-    `workflows`: the (model, operation) of every workflow, in document order."""
-    if workflows is None:
-        workflows = [(model, op) for model in gf.models.values() for op in model.operations.values()
-                     if op.steps and not op.main and not op.exec]
+    `workflows`: the (model, operation) of every workflow, in document order; `world`: see
+    ``check`` (None when the document has no chunk memo)."""
     memo = gf.chunks if world is not None else None
     if memo is None:
         return _find_cycles(gf, workflows)
