@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from typing import Iterable, List, Optional
 
 from lsprotocol import types
@@ -80,22 +81,17 @@ def _share_defaults(result: types.CompletionList, uri: str, accepted: set) -> No
         return
     if not all(isinstance(it.text_edit, types.TextEdit) for it in items):
         return  # with a default range, an item's insertText would be ignored
-    counts: dict = {}
-    for it in items:
-        te = it.text_edit
-        if isinstance(te, types.TextEdit):
-            r = te.range
-            key = (r.start.line, r.start.character, r.end.line, r.end.character)
-            counts[key] = counts.get(key, 0) + 1
-    if not counts:
-        return
-    key, _n = max(counts.items(), key=lambda kv: kv[1])
+
+    def key(te: types.TextEdit) -> tuple:
+        r = te.range
+        return (r.start.line, r.start.character, r.end.line, r.end.character)
+
+    common = Counter(key(it.text_edit) for it in items).most_common(1)[0][0]
     defaults = types.CompletionItemDefaults(edit_range=types.Range(
-        start=types.Position(key[0], key[1]), end=types.Position(key[2], key[3])))
+        start=types.Position(common[0], common[1]), end=types.Position(common[2], common[3])))
     for it in items:
         te = it.text_edit
-        if isinstance(te, types.TextEdit) and (te.range.start.line, te.range.start.character,
-                                               te.range.end.line, te.range.end.character) == key:
+        if key(te) == common:
             it.text_edit = None
             if te.new_text != it.label:
                 it.text_edit_text = te.new_text

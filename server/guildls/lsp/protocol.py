@@ -58,11 +58,6 @@ class GuildProtocol(LanguageServerProtocol):
 
         return super()._execute_handler(msg_id, handler, done, args, kwargs)
 
-    def notify_json(self, method: str, params: dict) -> None:
-        """A notification whose params are JSON values already: sent as they are, without
-        the protocol types and their converter (see server.diagnostic_json)."""
-        self._send_data({"jsonrpc": "2.0", "method": method, "params": params})
-
     def notify_text(self, method: str, params_json: str) -> None:
         """A notification whose params are JSON text already (the diagnostics of a large
         document, mostly serialized for an earlier version: see server.publish). Written
