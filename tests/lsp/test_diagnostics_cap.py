@@ -54,6 +54,8 @@ async def test_cap_follows_the_setting(client: LanguageClient, tmp_path, diags_w
     # a bad value is refused in the log, not a popup, and the cap in force stays
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"guildls": {"maxDiagnostics": "lots"}}))
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"guildls": {"maxDiagnostics": float("inf")}}))
     # no cap below the document's count: everything, without the summary
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"guildls": {"maxDiagnostics": 100000}}))
@@ -61,6 +63,7 @@ async def test_cap_follows_the_setting(client: LanguageClient, tmp_path, diags_w
     assert all(d.code != "too-many-problems" for d in diags)
     assert not any("maxDiagnostics" in m.message for m in client.messages)  # no popup
     assert any("maxDiagnostics" in m.message and "lots" in m.message for m in client.log_messages)
+    assert any("maxDiagnostics" in m.message and "Infinity" in m.message for m in client.log_messages)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "guildls", "serve"]))

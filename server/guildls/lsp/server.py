@@ -209,7 +209,8 @@ class GuildServer(LanguageServer):
     def set_max_diagnostics(self, value, where: str) -> bool:
         """The `maxDiagnostics` setting: a whole number (below 1: no limit). A bad value is
         said in the log (never a popup) and the limit in force stays."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        whole = value.__class__ is int or (value.__class__ is float and value.is_integer())
+        if not whole:  # (a bool is no number here; infinity and NaN are no whole number)
             self.window_log_message(types.LogMessageParams(
                 types.MessageType.Warning,
                 f"guildls: {where}: expected a whole number, got {json.dumps(value)[:80]}; "
