@@ -1,6 +1,6 @@
 """Shared pytest-lsp fixture: guildls started over stdio as a real subprocess."""
 
-import asyncio
+import os
 import sys
 
 import pytest
@@ -8,6 +8,9 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # lsp_util (pytest runs with --import-mode=importlib)
+from lsp_util import until_published  # noqa: E402
 
 
 @pytest_lsp.fixture(
@@ -27,18 +30,12 @@ async def client(lsp_client: LanguageClient):
 
 async def _diags_when(client, uri, pred, timeout=30.0):
     """The diagnostics of ``uri`` once ``pred`` holds for them (waits for publications)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+    def matching():
         got = client.diagnostics.get(uri)
-        if got is not None and pred(list(got)):
-            return list(got)
-        remaining = deadline - loop.time()
-        assert remaining > 0, f"diagnostics never matched: {got}"
-        try:
-            await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), remaining)
-        except asyncio.TimeoutError:
-            pass
+        return list(got) if got is not None and pred(list(got)) else None
+
+    return await until_published(client, matching, timeout,
+                                 lambda: f"diagnostics never matched: {client.diagnostics.get(uri)}")
 
 
 @pytest.fixture

@@ -54,15 +54,31 @@ async def wait_published(client: LanguageClient, uri: str, version=None, timeout
     record_publishes, waiting for it up to ``timeout`` seconds (a hang guard: generous, CI
     machines may be busy)."""
     log = record_publishes(client)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+
+    def newest():
         for p in reversed(log):
             if p.uri == uri and (version is None or p.version == version):
                 return list(p.diagnostics)
+        return None
+
+    return await until_published(
+        client, newest, timeout, lambda: f"no diagnostics for {uri} version {version}: {[(p.uri, p.version) for p in log]}")
+
+
+async def until_published(client: LanguageClient, check, timeout: float, why):
+    """``check()``'s first value that is not None, checked again after each publishDiagnostics
+    the client receives (and at least every second: pytest-lsp wakes one waiter per
+    notification, so a wake-up can be missed; the state checked is what counts). Fails with
+    ``why()`` after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        v = check()
+        if v is not None:
+            return v
         remaining = deadline - loop.time()
-        assert remaining > 0, f"no diagnostics for {uri} version {version}: {[(p.uri, p.version) for p in log]}"
-        try:  # a wake-up only: the log is what counts
+        assert remaining > 0, why()
+        try:  # a wake-up only
             await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS),
                                    min(remaining, 1.0))
         except asyncio.TimeoutError:
