@@ -1,7 +1,10 @@
 """Flags read from `main` scripts, through the real protocol: completion, hover,
 go-to-definition into the script, checks, and re-checks when the script changes."""
 
+import os
+import shutil
 import sys
+import time
 
 import pytest_lsp
 from lsprotocol import types
@@ -93,3 +96,56 @@ async def test_script_changes_are_checked_again(client: LanguageClient, tmp_path
         types.FileEvent(uri=(tmp_path / "train.py").as_uri(), type=types.FileChangeType.Changed)]))
     diags = await diags_when(client, uri, lambda d: not any(x.code == "unknown-flag" for x in d))
     assert [d.code for d in diags] == ["invalid-flag-value"]
+
+
+async def test_scripts_made_and_removed_between_edits_of_a_large_file(client: LanguageClient, tmp_path, diags_when):
+    # A document large enough to be parsed incrementally, in a directory whose listing the
+    # server keeps between edits (an old mtime, as most project directories have): a script
+    # created, removed, or turned into a package between two edits is seen by the next edit.
+    filler = "".join(f"op{i}:\n  main: op_{i}\n  flags:\n    x: {i}\n" for i in range(120))
+    text = GUILD + filler
+    stamp = [time.time_ns() - 10**15]
+
+    def settle():
+        for d in (tmp_path, tmp_path / "train"):
+            if d.is_dir():
+                stamp[0] += 1_000_000_007
+                os.utime(d, ns=(stamp[0], stamp[0]))
+
+    (tmp_path / "guild.yml").write_text(text)
+    settle()
+    uri = (tmp_path / "guild.yml").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="guild", version=1, text=text)))
+    await diags_when(client, uri, lambda d: d == [])  # no script: the flags of `train` are open
+    version = [1]
+    assert text.split("\n")[10] == "    x: 0"  # the line each edit changes (x: 2, x: 3...)
+
+    def edit():
+        version[0] += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version[0]),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(10, 7), types.Position(10, 8)), text=str(version[0]))]))
+
+    def flagged(d):
+        return sorted(x.code for x in d) == ["invalid-flag-value", "unknown-flag"]
+
+    for step in range(2):
+        (tmp_path / "train.py").write_text(TRAIN)
+        settle()
+        edit()
+        await diags_when(client, uri, flagged)
+        (tmp_path / "train.py").unlink()
+        settle()
+        edit()
+        await diags_when(client, uri, lambda d: d == [])
+        (tmp_path / "train").mkdir()
+        (tmp_path / "train" / "__main__.py").write_text(TRAIN)
+        settle()
+        edit()
+        await diags_when(client, uri, flagged)
+        shutil.rmtree(tmp_path / "train")
+        settle()
+        edit()
+        await diags_when(client, uri, lambda d: d == [])

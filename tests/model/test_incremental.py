@@ -8,11 +8,12 @@ scratch; nodes, problems and diagnostics must be identical at every step.
 import csv
 import os
 import random
+import time
 
 import pytest
 
 from guildls.analysis.diagnostics import diagnose
-from guildls.model import chunks, load
+from guildls.model import chunks, load, scriptflags
 from guildls.model.chunks import ChunkCache
 from guildls.model.nodes import MAP, SCALAR, SEQ
 
@@ -245,7 +246,12 @@ def test_random_edits_of_workflows_and_step_cycles(small_chunks):
 
 def _same_at(text, cache, path):
     inc = load(text, path, cache)
-    full = load(text, path)
+    kept = scriptflags._dir_cache, scriptflags._found
+    scriptflags._dir_cache, scriptflags._found = {}, {}  # the full load lists the directories again
+    try:
+        full = load(text, path)
+    finally:
+        scriptflags._dir_cache, scriptflags._found = kept
     assert _model(inc) == _model(full)
     assert _problems(diagnose(inc)) == _problems(diagnose(full))
 
@@ -256,22 +262,28 @@ def test_edits_while_the_scripts_change(small_chunks, tmp_path):
     path = str(tmp_path / "guild.yml")
     text = ("train:\n  main: train --e ${epochs}\n  flags-import: all\n  flags:\n    lr: 0.1\n"
             "wf:\n  steps:\n    - train lr=1 epochs=2\n    - other\n"
-            "other:\n  main: other\n  flags:\n    x: 1\n")
+            "other:\n  main: other\n  flags-import: [epochs]\n  flags:\n    x: 1\n")
     cache = ChunkCache()
     _same_at(text, cache, path)
     scripts = ["import argparse\np = argparse.ArgumentParser()\np.add_argument('--epochs', type=int)\n"
                "p.parse_args()\n", "epochs = 3\n", "import argparse\np = argparse.ArgumentParser()\n"
                "p.add_argument('--lr', type=float)\np.parse_args()\n", None]
     rng = random.Random(4)
-    for step in range(24):
-        script = rng.choice(scripts)
+    stamp = time.time_ns() - 10**15
+    for step in range(60):
         for name in ("train.py", "other.py"):
+            script = rng.choice(scripts)
             f = tmp_path / name
             if script is None:
                 if f.exists():
                     f.unlink()
             elif rng.random() < 0.7:
                 f.write_text(script + f"# {step}\n")
+        if rng.random() < 0.7:
+            # an old mtime, distinct each time: the directory's listing is kept for the
+            # next load (scriptflags.SourceFinder), which must still see what changed
+            stamp += 1_000_000_007
+            os.utime(tmp_path, ns=(stamp, stamp))
         if rng.random() < 0.5:
             lines = text.split("\n")
             i = rng.randrange(len(lines))

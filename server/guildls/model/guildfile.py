@@ -1532,8 +1532,8 @@ def import_script_flags(gf: Guildfile):
     operation's flag set, as Guild's import does; anything unreadable keeps it open."""
     from . import scriptflags as sf
 
-    sources: Dict[str, Optional[str]] = {}
-    project = gf.dir
+    sources: Dict[str, Optional[str]] = {}  # by module
+    finder = sf.SourceFinder(gf.dir)
     for model in list(gf.models.values()) + list(gf.configs.values()):
         if model.open:
             continue
@@ -1549,13 +1549,19 @@ def import_script_flags(gf: Guildfile):
                     del op.flags[name]
                 for f in op.flags.values():
                     f.source = None
-            main = op.main
-            key = main if main else "\0" + op.name  # no main: Guild runs the module named like the op
-            if key not in sources:
+            known = op.__dict__.get("_script_module")
+            if known is None:
+                # what it reads is the operation's node (the same for a reused operation)
+                main = op.main
                 module, _args = sf.split_main(op)
-                ok = module and not module.startswith("guild.")
-                sources[key] = sf.module_source(project, module) if ok else None
-            path = sources[key]
+                known = op.__dict__["_script_module"] = (
+                    main, module if module and not module.startswith("guild.") else None)
+            main, module = known
+            if module is None:
+                continue
+            path = sources.get(module, False)
+            if path is False:
+                path = sources[module] = finder.find(module)
             if path is None:  # no script at hand (most of the time: cheap)
                 continue
             if op.exec or (not main and op.steps):

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 import os
 import shlex
+import stat
+import time
 from typing import Any, Dict, Optional, Tuple
 
 _ARG_TYPES = {"str": "string", "float": "float", "int": "int", "bool": "boolean"}
@@ -58,6 +60,156 @@ def module_source(project_dir: Optional[str], module: str) -> Optional[str]:
         if os.path.isfile(cand):
             return cand
     return None
+
+
+_FILE, _DIR, _OTHER = 1, 2, 3  # kinds of directory entries (_OTHER: a symbolic link, or unknown)
+_dir_cache: Dict[str, Tuple[tuple, Dict[str, Any]]] = {}
+_EMPTY: Dict[str, Any] = {"\0lower": frozenset()}
+_DIR_CACHE_MAX = 256
+# SourceFinder.find's results by (project directory, module), with the listings they read
+_found: Dict[Tuple[str, str], Tuple[tuple, Optional[str]]] = {}
+_FOUND_MAX = 50_000
+# A listing is kept for the next pass only when its directory had not changed for this long
+# when it was read: a change within the file system's timestamp granularity after the
+# reading would leave the directory's mtime as it was (as git's "racily clean" entries).
+_SETTLED_NS = 2_000_000_000
+
+
+class SourceFinder:
+    """``module_source`` for the many operations of one guild file, in one pass: each
+    directory is listed (``os.scandir``) instead of two ``stat`` calls per operation, at
+    most once per pass, and its listing (and what was found in it) is reused by the next
+    pass while the directory's own ``stat`` (mtimes, inode, device) is unchanged. Symbolic
+    links, names only a case-insensitive or normalizing file system could match, and
+    module specs that are not plain relative names are checked with ``os.path.isfile`` as
+    ``module_source`` does."""
+
+    def __init__(self, project_dir: Optional[str]):
+        self.project_dir = project_dir
+        self._seen: Dict[str, Optional[Dict[str, int]]] = {}  # this pass's listings
+        self._asked = False
+
+    def find(self, module: str) -> Optional[str]:
+        project = self.project_dir
+        if not project or not module:
+            return None
+        hit = _found.get((project, module))
+        if hit is not None:
+            deps, result = hit
+            listing = self._listing
+            if all(listing(p) is entries for p, entries in deps):
+                return result  # the same listings (objects) as when it was found
+        deps: list = []
+        self._asked = False
+        result = self._find(module, deps)
+        if not self._asked and all(e is _EMPTY or _dir_cache.get(p, (0, None))[1] is e for p, e in deps):
+            if len(_found) >= _FOUND_MAX:
+                _found.clear()
+            _found[(project, module)] = (tuple(deps), result)
+        return result
+
+    def _find(self, module: str, deps: list) -> Optional[str]:
+        """The file, appending to `deps` each (directory, listing) it read; sets
+        `_asked` when the file system had to be asked directly (the result is not kept)."""
+        project = self.project_dir
+        d, _, mod = module.rpartition("/")
+        rel = mod.replace(".", os.sep)
+        parts = (d.split("/") if d else []) + rel.split("/")
+        if os.sep != "/" or any(p in ("", ".", "..") or not p.isascii() for p in parts):
+            self._asked = True
+            return module_source(project, module)
+        base = os.path.join(project, d) if d else project
+        path = project
+        entries = self._listing(path)
+        deps.append((path, entries))
+        for p in parts[:-1]:
+            kind = self._kind(entries, p)
+            if kind == _OTHER:
+                self._asked = True
+                return module_source(project, module)
+            if kind != _DIR:
+                return None  # neither candidate can exist
+            path = os.path.join(path, p)
+            entries = self._listing(path)
+            deps.append((path, entries))
+        last = parts[-1]
+        kind = self._kind(entries, last + ".py")
+        if kind == _FILE:
+            return os.path.join(base, rel + ".py")
+        if kind == _OTHER:
+            self._asked = True
+            cand = os.path.join(base, rel + ".py")
+            if os.path.isfile(cand):
+                return cand
+        kind = self._kind(entries, last)
+        if kind == _DIR:
+            path = os.path.join(path, last)
+            entries = self._listing(path)
+            deps.append((path, entries))
+            kind = self._kind(entries, "__main__.py")
+        elif kind != _OTHER:
+            return None  # no such directory
+        if kind == _FILE:
+            return os.path.join(base, rel, "__main__.py")
+        if kind == _OTHER:
+            self._asked = True
+            cand = os.path.join(base, rel, "__main__.py")
+            if os.path.isfile(cand):
+                return cand
+        return None
+
+    @staticmethod
+    def _kind(entries: Optional[Dict[str, int]], name: str) -> Optional[int]:
+        if entries is None:
+            return _OTHER  # not listable: ask the file system itself
+        kind = entries.get(name)
+        if kind is None and name.lower() in entries["\0lower"]:
+            return _OTHER  # another case of the same name (a case-insensitive file system?)
+        return kind
+
+    def _listing(self, path: str) -> Optional[Dict[str, int]]:
+        if path in self._seen:
+            return self._seen[path]
+        self._seen[path] = entries = _list_dir(path)
+        return entries
+
+
+def _list_dir(path: str) -> Optional[Dict[str, int]]:
+    """{name: kind} of a directory's entries (plus "\\0lower": their lower-case names),
+    an empty listing when it does not exist or is no directory, None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return _EMPTY
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return _EMPTY
+    sig = (st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns)
+    hit = _dir_cache.get(path)
+    if hit is not None and hit[0] == sig:
+        return hit[1]
+    entries: Dict[str, Any] = {}
+    try:
+        with os.scandir(path) as it:
+            for e in it:
+                if e.is_symlink():
+                    kind = _OTHER
+                elif e.is_dir(follow_symlinks=False):
+                    kind = _DIR
+                elif e.is_file(follow_symlinks=False):
+                    kind = _FILE
+                else:
+                    continue  # a socket, a fifo, a device: no script
+                entries[e.name] = kind
+    except OSError:
+        return None
+    entries["\0lower"] = {n.lower() for n in entries}
+    if time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+        if len(_dir_cache) >= _DIR_CACHE_MAX:
+            _dir_cache.clear()
+        _dir_cache[path] = (sig, entries)
+    return entries
 
 
 def _unreadable() -> dict:
