@@ -244,6 +244,55 @@ def test_random_edits_of_workflows_and_step_cycles(small_chunks):
             _same(text, cache)
 
 
+MODEL_WORKFLOWS = """\
+- model: m1
+  operations:
+    a:
+      main: m
+    w1:
+      steps:
+        - m2:w2
+        - w3
+    w3:
+      steps:
+        - w1
+        - a
+- model: m2
+  operations:
+    w2:
+      steps:
+        - m1:w1
+        - m:w3
+        - w4
+    w4:
+      steps:
+        - m2:w2
+"""
+MODEL_WORKFLOW_EDITS = ["        - w1", "        - m1:w3", "        - m2:w4", "        - m:w1", "        - w2",
+                        "        - m1:a", "        - zz:w1", "    w1:", "    w2:", "    w4:", "    a:",
+                        "      main: m", "      steps:", "- model: m2", "- model: m1", "- model: m3",
+                        "  operations:", "        - :w1", ""]
+
+
+def test_random_edits_of_workflows_across_models(small_chunks):
+    # steps naming operations of other models (`model:op`, partial model names): what each
+    # step resolves to is kept while the names of every model and operation are the same
+    rng = random.Random(12)
+    for trial in range(8):
+        text = MODEL_WORKFLOWS
+        cache = ChunkCache()
+        _same(text, cache)
+        for _ in range(40):
+            lines = text.split("\n")
+            i = rng.randrange(len(lines))
+            if rng.random() < 0.6:
+                lines[i] = rng.choice(MODEL_WORKFLOW_EDITS)
+            else:
+                lines.insert(i, rng.choice(MODEL_WORKFLOW_EDITS))
+            text = "\n".join(lines)
+            _same(text, cache)
+
+
 def _same_at(text, cache, path):
     inc = load(text, path, cache)
     kept = scriptflags._dir_cache, scriptflags._found

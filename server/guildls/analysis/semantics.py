@@ -639,17 +639,17 @@ def _check_cycles(gf: Guildfile, workflows, world) -> List[Problem]:
 
 def _find_cycles(gf: Guildfile, workflows) -> List[Problem]:
     edges: Dict[int, List[Tuple[Operation, Step]]] = {}
+    # the depth-first searches start from the workflows in document order, and follow
+    # the steps that run a workflow: only workflows have steps, so only they make a cycle
+    ops: Dict[int, Operation] = {id(op): op for _model, op in workflows}
     for model, op in workflows:
         lst = edges.setdefault(id(op), [])
         for st in op.steps:
             if not st.opspec:
                 continue
-            target, status = resolve_step_target(gf, model, st.opspec)
-            if target is not None:
+            target = resolve_step_target(gf, model, st.opspec)[0]
+            if target is not None and id(target) in ops:
                 lst.append((target, st))
-    # the depth-first searches start from the workflows in document order (only
-    # workflows have steps to follow)
-    ops: Dict[int, Operation] = {id(op): op for _model, op in workflows}
     out: List[Problem] = []
     reported = set()
     state: Dict[int, int] = {}  # 1 = on the current path, 2 = done
