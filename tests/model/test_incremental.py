@@ -225,23 +225,28 @@ WORKFLOW_EDITS = ["    - w1", "    - w2", "    - w3", "    - a", "    - b", "   
                   "  steps:", "w1:", "c:", "  flags: {y: 1}", "    - a y=1", "    - run: w3", ""]
 
 
-def test_random_edits_of_workflows_and_step_cycles(small_chunks):
-    # the cycles and the step checks are remembered per workflow: renamed operations,
-    # workflows becoming plain operations and back, cycles made and broken
-    rng = random.Random(9)
-    for trial in range(6):
-        text = WORKFLOWS * 1
+def _random_line_edits(seed, trials, start, replacements):
+    """`trials` sequences of 40 lines replaced or inserted, cache vs full parse at each step."""
+    rng = random.Random(seed)
+    for trial in range(trials):
+        text = start
         cache = ChunkCache()
         _same(text, cache)
         for _ in range(40):
             lines = text.split("\n")
             i = rng.randrange(len(lines))
             if rng.random() < 0.6:
-                lines[i] = rng.choice(WORKFLOW_EDITS)
+                lines[i] = rng.choice(replacements)
             else:
-                lines.insert(i, rng.choice(WORKFLOW_EDITS))
+                lines.insert(i, rng.choice(replacements))
             text = "\n".join(lines)
             _same(text, cache)
+
+
+def test_random_edits_of_workflows_and_step_cycles(small_chunks):
+    # the cycles and the step checks are remembered per workflow: renamed operations,
+    # workflows becoming plain operations and back, cycles made and broken
+    _random_line_edits(9, 6, WORKFLOWS, WORKFLOW_EDITS)
 
 
 MODEL_WORKFLOWS = """\
@@ -275,22 +280,9 @@ MODEL_WORKFLOW_EDITS = ["        - w1", "        - m1:w3", "        - m2:w4", " 
 
 
 def test_random_edits_of_workflows_across_models(small_chunks):
-    # steps naming operations of other models (`model:op`, partial model names): what each
-    # step resolves to is kept while the names of every model and operation are the same
-    rng = random.Random(12)
-    for trial in range(8):
-        text = MODEL_WORKFLOWS
-        cache = ChunkCache()
-        _same(text, cache)
-        for _ in range(40):
-            lines = text.split("\n")
-            i = rng.randrange(len(lines))
-            if rng.random() < 0.6:
-                lines[i] = rng.choice(MODEL_WORKFLOW_EDITS)
-            else:
-                lines.insert(i, rng.choice(MODEL_WORKFLOW_EDITS))
-            text = "\n".join(lines)
-            _same(text, cache)
+    # steps naming operations of other models (`model:op`, partial model names), what each
+    # step resolves to, renamed models and operations, cycles across models
+    _random_line_edits(12, 8, MODEL_WORKFLOWS, MODEL_WORKFLOW_EDITS)
 
 
 def _same_at(text, cache, path):
