@@ -1,7 +1,7 @@
 """Where a one-line edit's time goes inside the server: didChange -> publishDiagnostics.
 
 Usage: python bench/edit_profile.py [--ops 5000] [--gen realistic|flat|both] [--edits 5]
-                                    [--profile FILE.prof] [--top 30]
+                                    [--profile FILE.prof] [--top 30] [--kind value|newline]
 
 The server (``create_server()``) runs in this process: JSON-RPC messages are decoded and
 handled by its own protocol object, the way they are over stdio, with the debounce off
@@ -85,7 +85,15 @@ def change(ls, version, line, old, new):
                                       "end": {"line": line, "character": len(old)}}, "text": new}]})
 
 
-def run(gen, n, edits, profile, top):
+def newline(ls, version, line, col):
+    """Enter typed at the end of `line`: a new empty line below it."""
+    pos = {"line": line, "character": col}
+    send(ls, "textDocument/didChange", {
+        "textDocument": {"uri": URI, "version": version},
+        "contentChanges": [{"range": {"start": pos, "end": pos}, "text": "\n"}]})
+
+
+def run(gen, n, edits, profile, top, kind="value"):
     text = GENERATORS[gen](n)
     line, new = edit_line(text)
     old = text.split("\n")[line]
@@ -102,7 +110,10 @@ def run(gen, n, edits, profile, top):
         c0, w0 = time.process_time(), time.perf_counter()
         if prof:
             prof.enable()
-        change(ls, i + 2, line, cur, other)
+        if kind == "newline":  # Enter again and again: each edit moves every line below it
+            newline(ls, i + 2, line, len(old))
+        else:
+            change(ls, i + 2, line, cur, other)
         if prof:
             prof.disable()
         cpu.append((time.process_time() - c0) * 1000)
@@ -110,7 +121,7 @@ def run(gen, n, edits, profile, top):
         assert sink.published == before + 1, "no publishDiagnostics for the edit"
         cur, other = other, cur
     chunks = ls._chunks.get(URI)
-    print(f"{gen:>9} {n:>6} ops, {len(text.splitlines())} lines, {n_diags} diagnostics: "
+    print(f"{gen:>9} {n:>6} ops{' newline' if kind == 'newline' else ''}, {len(text.splitlines())} lines, {n_diags} diagnostics: "
           f"open cpu {open_cpu:7.1f} ms (wall {open_wall:7.1f}); edit cpu median {statistics.median(cpu):6.1f} ms "
           f"(first {cpu[0]:6.1f}, min {min(cpu):6.1f}, wall median {statistics.median(wall):6.1f}) = "
           f"{statistics.median(cpu) / open_cpu * 100:.1f}% of the open; "
@@ -131,11 +142,14 @@ def main():
     ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--profile", default=None, help="cProfile the edits; FILE prefix for the stats, '-' for none")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--kind", default="value", choices=["value", "newline"],
+                    help="value: a flag default changes (and back); newline: Enter at the end of that "
+                         "line, each edit (every operation below moves down one line)")
     args = ap.parse_args()
     gens = list(GENERATORS) if args.gen == "both" else [args.gen]
     for n in (int(s) for s in args.ops.split(",")):
         for g in gens:
-            run(g, n, args.edits, args.profile, args.top)
+            run(g, n, args.edits, args.profile, args.top, args.kind)
             gc.collect()
 
 
