@@ -228,20 +228,12 @@ class Node:
         if self.kind == SCALAR:
             return self.value
         if _seen is None:
-            # a collection of scalars only (flag attributes, a list of choices): nothing
-            # can recur, so no bookkeeping
-            items = self.value
-            if self.kind == SEQ:
-                if all(n.kind == SCALAR for n in items):
-                    return [n.value for n in items]
-            elif all(k.kind == SCALAR and v.kind == SCALAR for k, v in items):
-                out = {}
-                for k, v in items:
-                    try:
-                        out[k.value] = v.value
-                    except TypeError:
-                        out[repr(k.value)] = v.value
-                return out
+            # a list of scalars, or a mapping of scalars and lists of scalars (flag
+            # attributes with their choices, a requires item): nothing can recur, so no
+            # bookkeeping
+            plain = _plain_list(self.value) if self.kind == SEQ else _plain_mapping(self.value)
+            if plain is not None:
+                return plain
             _seen = set()
         if id(self) in _seen:
             return None
@@ -272,6 +264,36 @@ class Node:
     def __repr__(self):  # pragma: no cover - debugging aid
         kind = {MAP: "map", SEQ: "seq", SCALAR: "scalar"}[self.kind]
         return f"<Node {kind} {self.sl}:{self.sc}-{self.el}:{self.ec} {self.value!r:.40}>"
+
+
+def _plain_list(items) -> Optional[list]:
+    """The values of a sequence's items when all are scalars, else None."""
+    for n in items:
+        if n.kind != SCALAR:
+            return None
+    return [n.value for n in items]
+
+
+def _plain_mapping(pairs) -> Optional[dict]:
+    """``Node.py`` of a mapping whose keys are scalars and whose values are scalars or
+    lists of scalars, else None."""
+    out = {}
+    for k, v in pairs:
+        if k.kind != SCALAR:
+            return None
+        if v.kind == SCALAR:
+            val = v.value
+        elif v.kind == SEQ:
+            val = _plain_list(v.value)
+            if val is None:
+                return None
+        else:
+            return None
+        try:
+            out[k.value] = val
+        except TypeError:
+            out[repr(k.value)] = val
+    return out
 
 
 def derived(node: Node, value, kind=SCALAR) -> Node:
@@ -600,18 +622,12 @@ class _EventBuilder:
         merges = None
         e = get()
         while e.__class__ is not end:
-            if key is None and is_map:
-                if e.__class__ is AliasEvent:
-                    raise _NotForTheBuilder()
-                if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
-                                           and e.tag in (None, "!") and e.implicit[0]):
-                    if merges is None:
-                        merges = []
-                    self._merge(e, depth, merges)
-                    e = get()
-                    continue
             if e.__class__ is ScalarEvent and e.anchor is None and e.tag is None:
                 text = e.value
+                if text == "<<" and key is None and is_map and e.implicit[0]:
+                    merges = self._merge(e, depth, merges)
+                    e = get()
+                    continue
                 if not e.implicit[0] or (text and text[0] not in resolved):
                     child = new(Node)
                     child.value = text  # quoted, a block, or text no implicit rule can match
@@ -639,6 +655,14 @@ class _EventBuilder:
                 child._index = None
                 child.orig = None
             else:
+                if key is None and is_map:
+                    if e.__class__ is AliasEvent:
+                        raise _NotForTheBuilder()
+                    if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
+                                               and e.tag in (None, "!") and e.implicit[0]):
+                        merges = self._merge(e, depth, merges)
+                        e = get()
+                        continue
                 child = self.node(e, depth)
             if is_seq:
                 items.append(child)
@@ -667,13 +691,14 @@ class _EventBuilder:
             n._index = index
         return n
 
-    def _merge(self, key_ev, depth: int, merges: list) -> None:
+    def _merge(self, key_ev, depth: int, merges: Optional[list]) -> list:
         """A merge key (``<<``) and its value: the mappings to merge go to ``merges``
-        ([sources, errors, duplicates]). The converter never converts the key, and
-        converts the value (or each item of a sequence) after the mapping's own pairs:
-        problems found in them are kept apart and added after the mapping's."""
-        if not merges:
-            merges.extend(([], [], []))
+        ([sources, errors, duplicates], made at the mapping's first merge key), returned.
+        The converter never converts the key, and converts the value (or each item of a
+        sequence) after the mapping's own pairs: problems found in them are kept apart and
+        added after the mapping's."""
+        if merges is None:
+            merges = [[], [], []]
         sources, errors, duplicates = merges
         own = self.errors, self.duplicates
         try:
@@ -692,6 +717,7 @@ class _EventBuilder:
                 sources.append(self.node(ev, depth))
         finally:
             self.errors, self.duplicates = own
+        return merges
 
     def _anchor(self, name: str, mark) -> None:
         first = self.anchors.get(name)
