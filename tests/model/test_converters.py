@@ -13,7 +13,10 @@ import pytest
 from guildls.model import nodes
 from guildls.model.nodes import MAP, SEQ
 
-from .test_incremental import BENCH, CORPUS_TEXTS, _dump
+from guildls.analysis.diagnostics import diagnose
+from guildls.model import load
+
+from .test_incremental import BENCH, CORPUS_TEXTS, _dump, _model, _problems
 
 sys.path.insert(0, BENCH)
 from gen import GENERATORS  # noqa: E402
@@ -129,6 +132,17 @@ def test_the_key_index_the_builder_makes_is_the_one_get_would_make(text):
                 assert list(built.items()) == list(_fresh_index(n).items())
                 for k, pair in built.items():
                     assert n.get(k) is pair[1] and n.get_pair(k) is pair and k in n
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=[f"text{i}" for i in range(len(TEXTS))])
+def test_models_and_diagnostics_from_the_builder_are_those_from_the_converter(text, monkeypatch):
+    """End to end: the builder's shortcuts (key indexes, lazy scalars, nodes made in the
+    loop) give the same model and the same diagnostics as PyYAML's compose + converter."""
+    gf = load(text)
+    built = (_model(gf), _problems(diagnose(gf)))
+    monkeypatch.setattr(nodes, "_EventParser", None)
+    gf = load(text)
+    assert built == (_model(gf), _problems(diagnose(gf)))
 
 def test_the_builder_is_what_composes_documents_without_aliases(monkeypatch):
     calls = []
