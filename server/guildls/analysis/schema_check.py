@@ -82,7 +82,7 @@ class _Walker:
     # ---------------------------------------------------------------------------------
     def mapping(self, node: Node, section_name: str, skip=(), where: str = ""):
         """Check the keys and values of one mapping against a schema section."""
-        if node.kind != MAP or not node.local:
+        if node.kind != MAP or node.src is not None:  # (not node.local, without a call)
             return
         sec = gschema.section(section_name)
         attrs = sec.attrs

@@ -473,7 +473,10 @@ class _Loader:
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
         lines = split_lines(self.text)
-        composed = compose_chunked(self.text, self.chunks, src=self.src)
+        if self.chunks is None:
+            composed = compose(self.text, self.src, lines=lines)
+        else:
+            composed = compose_chunked(self.text, self.chunks, src=self.src)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         gf.chunks = self.chunks
         for sp in composed.syntax_errors:

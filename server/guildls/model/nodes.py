@@ -875,13 +875,14 @@ def _python_loader_error(text: str):
     return None
 
 
-def compose(text: str, src=None, max_retries: int = 8) -> Composed:
-    """Compose ``text`` into positioned nodes; never raises."""
+def compose(text: str, src=None, max_retries: int = 8, lines: Optional[List[str]] = None) -> Composed:
+    """Compose ``text`` into positioned nodes; never raises. ``lines``: ``split_lines(text)``
+    when the caller has them already."""
     # YAML's marks count lines as YAML breaks them (also on NEL, LS, PS): positions are
     # worked out on its lines and moved onto the editor's at the end (see model.lines)
     ymap = YamlLines.needed(text)
     if ymap is None:
-        return _compose(text, split_lines(text), src, max_retries)
+        return _compose(text, split_lines(text) if lines is None else lines, src, max_retries)
     c = _compose(text, ymap.lines, src, max_retries)
     return Composed(c.root, _to_editor_lines(ymap, c.root, c.syntax_errors, c.duplicates), c.duplicates, c.partial)
 
