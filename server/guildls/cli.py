@@ -51,6 +51,7 @@ def imports_settled() -> None:
 def cmd_check(args) -> int:
     from .analysis.diagnostics import diagnose
     from .model import load_path
+    from .model.collector import collector_paused
     from .model.projectconfig import settings_for
 
     imports_settled()
@@ -73,9 +74,7 @@ def cmd_check(args) -> int:
     reported = set()
     # no cyclic collection while files are checked: each model is freed by its dispose()
     # (a collection would rescan every model it meets, ~20% of the checking time)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for i, f in enumerate(files):
             try:
                 gf = load_path(f)
@@ -101,9 +100,6 @@ def cmd_check(args) -> int:
                     results.append((f, p))
             if i + 1 < len(files):  # the last one is left to the process's end (main: os._exit)
                 gf.dispose()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     if args.format == "json":
         json.dump([_diag_dict(f, p) for f, p in results], sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -13,7 +13,10 @@ import pytest
 from guildls.model import nodes
 from guildls.model.nodes import MAP, SEQ
 
-from .test_incremental import BENCH, CORPUS_TEXTS, _dump
+from guildls.analysis.diagnostics import diagnose
+from guildls.model import load
+
+from .test_incremental import BENCH, CORPUS_TEXTS, _dump, _model, _problems
 
 sys.path.insert(0, BENCH)
 from gen import GENERATORS  # noqa: E402
@@ -97,6 +100,49 @@ def test_event_builder_and_alias_free_converter_match_the_general_code(text):
             if n.kind in (MAP, SEQ):
                 assert n.py() == n.py(set())  # the shortcut vs the general walk
 
+
+
+def _fresh_index(node):
+    """What ``Node._key_index`` computes for a mapping from its pairs."""
+    idx = {}
+    for k, v in node.value:
+        try:
+            idx[k.value if k.kind == nodes.SCALAR else None] = (k, v)
+        except TypeError:
+            pass
+    return idx
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=[f"text{i}" for i in range(len(TEXTS))])
+def test_the_key_index_the_builder_makes_is_the_one_get_would_make(text):
+    """The builder indexes a mapping's keys while it reads them (when they are distinct
+    strings): the index must be what ``get`` would have built from the pairs, and every
+    node it makes without ``__init__`` has every slot set."""
+    _, root = _composed(text, "events")
+    if root is None:
+        return
+    for n in nodes.walk(root):
+        assert n._index is None or n.kind == MAP
+        assert n.orig is None and n.src is None and n.kind in (MAP, SEQ, nodes.SCALAR)
+        (n.sl, n.sc, n.el, n.ec, n.style, n.tag, n.value)
+        if n.kind == MAP:
+            built = n._index
+            assert n._key_index() == _fresh_index(n)
+            if built is not None:
+                assert list(built.items()) == list(_fresh_index(n).items())
+                for k, pair in built.items():
+                    assert n.get(k) is pair[1] and n.get_pair(k) is pair and k in n
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=[f"text{i}" for i in range(len(TEXTS))])
+def test_models_and_diagnostics_from_the_builder_are_those_from_the_converter(text, monkeypatch):
+    """End to end: the builder's shortcuts (key indexes, lazy scalars, nodes made in the
+    loop) give the same model and the same diagnostics as PyYAML's compose + converter."""
+    gf = load(text)
+    built = (_model(gf), _problems(diagnose(gf)))
+    monkeypatch.setattr(nodes, "_EventParser", None)
+    gf = load(text)
+    assert built == (_model(gf), _problems(diagnose(gf)))
 
 def test_the_builder_is_what_composes_documents_without_aliases(monkeypatch):
     calls = []

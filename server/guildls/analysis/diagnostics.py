@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-import gc
 from typing import List, Mapping, Optional
 
 from ..model import Guildfile, Problem
+from ..model.collector import collector_paused
 from . import schema_check, semantics, suggest, suppress
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
@@ -18,16 +18,11 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 def diagnose(gf: Guildfile, severity: Optional[Mapping[str, str]] = None) -> List[Problem]:
     """All problems of the document, without those its ``# guildls: disable`` comments
     silence, with ``severity`` overrides applied (code -> severity or "off")."""
-    # no cyclic collection until the end: besides the many short-lived objects (see
-    # _diagnose), a model just loaded (with the collector off) is all young, and the first
+    # no cyclic collection until the end: besides the many short-lived objects the checks
+    # make, a model just loaded (with the collector off) is all young, and the first
     # collection would rescan it, in the middle of the checks
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return suppress.apply(gf, _diagnose(gf), severity)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _diagnose(gf: Guildfile) -> List[Problem]:
@@ -39,16 +34,12 @@ def _diagnose(gf: Guildfile) -> List[Problem]:
         # reads as null, an operation seems missing). Guild, too, reports only this.
         return syntax
     if gf.root is not None:
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # many short-lived acyclic objects; see model.load
         suggest.release()  # a whole did-you-mean budget for this document
         try:
             out.extend(schema_check.check(gf))
             out.extend(semantics.check(gf))
         finally:
             suggest.release()
-            if gc_was_enabled:
-                gc.enable()
     seen = set()
     uniq = []
     for p in out:

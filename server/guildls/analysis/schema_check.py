@@ -82,7 +82,7 @@ class _Walker:
     # ---------------------------------------------------------------------------------
     def mapping(self, node: Node, section_name: str, skip=(), where: str = ""):
         """Check the keys and values of one mapping against a schema section."""
-        if node.kind != MAP or not node.local:
+        if node.kind != MAP or node.src is not None:  # (not node.local, without a call)
             return
         sec = gschema.section(section_name)
         attrs = sec.attrs
@@ -112,17 +112,20 @@ class _Walker:
             self.value(attr, v, key)
 
     def value(self, attr, v: Node, key: str):
-        if not v.local:
+        if v.src is not None:  # not the document's own
             return
-        py = v.py() if v.kind != SCALAR else v.value
-        if v.kind == SCALAR and isinstance(py, str) and ("{{" in py):
+        scalar = v.kind == SCALAR
+        py = v.value if scalar else v.py()
+        if scalar and isinstance(py, str) and ("{{" in py):
             return  # params are substituted before Guild reads the value
         try:
-            ok = _is_valid(attr, py)
+            # (a scalar: what _is_valid would do)
+            ok = attr.is_valid(py) if scalar else _is_valid(attr, py)
         except Exception:  # unhashable or exotic values: let jsonschema decide slowly
             ok = True
         if ok:
-            self.descend(attr, v)
+            if not scalar:  # nothing to check below a scalar
+                self.descend(attr, v)
             return
         try:
             msg = attr.load_error(py, **self.context)

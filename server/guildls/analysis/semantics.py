@@ -345,9 +345,10 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
         # parent flags named `<opspec>:<flag>` or `<step name>:<flag>` are passed to the step
         prefixes = {p for p in (st.opspec, target.fullname, st.name) if p}
         for f in target.flags.values():
-            if any(op.find_flag(f"{p}:{f.name}") is not None for p in prefixes):
+            # the cheap tests first: few flags are required
+            if not f.required or f.default not in (None, "") or f.name in assigned or f.alias in assigned:
                 continue
-            if f.required and f.default in (None, "") and f.name not in assigned and (f.alias not in assigned):
+            if not any(op.find_flag(f"{p}:{f.name}") is not None for p in prefixes):
                 ctx.add("missing-required-flag", WARNING,
                         f"operation '{target.fullname}' requires flag '{f.name}' and this step does not set it",
                         rng)

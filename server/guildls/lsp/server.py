@@ -25,6 +25,7 @@ from .. import __version__
 from ..analysis.diagnostics import diagnose, limit
 from ..model import Guildfile, Problem, load
 from ..model.chunks import ChunkCache
+from ..model.collector import collector_paused
 from . import document, runs_commands
 from .positions import Columns, encoding_of
 from .protocol import GuildProtocol, report_quietly
@@ -44,21 +45,6 @@ DEFAULT_MAX_DIAGNOSTICS = 5000
 # Above this many lines a parse takes tens of milliseconds or more (see bench/), so
 # completion while typing uses the last parsed version (see guild_model_for_completion).
 LARGE_DOCUMENT_LINES = 3000
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """No cyclic collection while a model or its diagnostics are built: the objects made
-    are long-lived and frozen right after (gc.freeze); a collection on the way (the first
-    allocation once ``load`` turns the collector back on) would scan them all first,
-    10-25% of a build's time."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class GuildServer(LanguageServer):
@@ -109,7 +95,7 @@ class GuildServer(LanguageServer):
         chunks = self._chunks.get(uri)
         if chunks is None:
             chunks = self._chunks[uri] = ChunkCache()
-        with _collector_paused():  # the new model is frozen (_after_build) without a scan first
+        with collector_paused():  # the new model is frozen (_after_build) without a scan first
             gf = load(doc.source, path, chunks)
             old = cached[1] if cached is not None else None
             cached = None
@@ -174,7 +160,7 @@ class GuildServer(LanguageServer):
         if version is not None and cached is not None and cached[0] == version:
             return cached[1]
         try:
-            with _collector_paused():
+            with collector_paused():
                 problems = diagnose(gf, self.severity_for(gf.path))
                 gc.freeze()  # kept with the model (see _after_build)
         except Exception as e:  # never let an analysis bug kill the server

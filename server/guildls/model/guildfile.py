@@ -10,7 +10,6 @@ the error.
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import packages, runspec
 from .chunks import ChunkCache, compose_chunked
+from .collector import collector_paused
 from .files import MAX_FILE_BYTES, FileRefused, read_bytes, read_text, too_large_message
 from .lines import split_lines
 from .nodes import MAP, SCALAR, SEQ, Node, Range, compose, derived, is_date, safe_load
@@ -473,7 +473,10 @@ class _Loader:
     # -----------------------------------------------------------------------------
     def load(self) -> Guildfile:
         lines = split_lines(self.text)
-        composed = compose_chunked(self.text, self.chunks, src=self.src)
+        if self.chunks is None:
+            composed = compose(self.text, self.src, lines=lines)
+        else:
+            composed = compose_chunked(self.text, self.chunks, src=self.src)
         gf = self.gf = Guildfile(self.path, self.text, lines, composed.root, partial=composed.partial)
         gf.chunks = self.chunks
         for sp in composed.syntax_errors:
@@ -1505,24 +1508,21 @@ def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = N
         gf.problems.append(Problem("file-too-large", ERROR, too_large_message(len(text.encode("utf-8", "replace"))),
                                    Range(0, 0, 0, 0)))
         return gf
-    loader = _Loader(text, path)
-    loader.chunks = chunks
-    # The model is a large acyclic graph of small objects built in one go: the cyclic
-    # garbage collector would only rescan it again and again while it grows.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        gf = loader.load()
-        if path:
-            import_script_flags(gf)
-        return gf
-    except RecursionError:
-        gf = Guildfile(path, text, split_lines(text), None, format="invalid")
-        gf.problems.append(Problem("yaml-syntax", ERROR, "document is nested too deeply", Range(0, 0, 0, 1)))
-        return gf
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    # The model is a large graph of small objects built in one go: the cyclic garbage
+    # collector would only rescan it again and again while it grows (paused from the
+    # first allocation: the loader itself could start a collection of what came before)
+    with collector_paused():
+        loader = _Loader(text, path)
+        loader.chunks = chunks
+        try:
+            gf = loader.load()
+            if path:
+                import_script_flags(gf)
+            return gf
+        except RecursionError:
+            gf = Guildfile(path, text, split_lines(text), None, format="invalid")
+            gf.problems.append(Problem("yaml-syntax", ERROR, "document is nested too deeply", Range(0, 0, 0, 1)))
+            return gf
 
 
 def import_script_flags(gf: Guildfile):

@@ -228,20 +228,12 @@ class Node:
         if self.kind == SCALAR:
             return self.value
         if _seen is None:
-            # a collection of scalars only (flag attributes, a list of choices): nothing
-            # can recur, so no bookkeeping
-            items = self.value
-            if self.kind == SEQ:
-                if all(n.kind == SCALAR for n in items):
-                    return [n.value for n in items]
-            elif all(k.kind == SCALAR and v.kind == SCALAR for k, v in items):
-                out = {}
-                for k, v in items:
-                    try:
-                        out[k.value] = v.value
-                    except TypeError:
-                        out[repr(k.value)] = v.value
-                return out
+            # a list of scalars, or a mapping of scalars and lists of scalars (flag
+            # attributes with their choices, a requires item): nothing can recur, so no
+            # bookkeeping
+            plain = _plain_list(self.value) if self.kind == SEQ else _plain_mapping(self.value)
+            if plain is not None:
+                return plain
             _seen = set()
         if id(self) in _seen:
             return None
@@ -272,6 +264,36 @@ class Node:
     def __repr__(self):  # pragma: no cover - debugging aid
         kind = {MAP: "map", SEQ: "seq", SCALAR: "scalar"}[self.kind]
         return f"<Node {kind} {self.sl}:{self.sc}-{self.el}:{self.ec} {self.value!r:.40}>"
+
+
+def _plain_list(items) -> Optional[list]:
+    """The values of a sequence's items when all are scalars, else None."""
+    for n in items:
+        if n.kind != SCALAR:
+            return None
+    return [n.value for n in items]
+
+
+def _plain_mapping(pairs) -> Optional[dict]:
+    """``Node.py`` of a mapping whose keys are scalars and whose values are scalars or
+    lists of scalars, else None."""
+    out = {}
+    for k, v in pairs:
+        if k.kind != SCALAR:
+            return None
+        if v.kind == SCALAR:
+            val = v.value
+        elif v.kind == SEQ:
+            val = _plain_list(v.value)
+            if val is None:
+                return None
+        else:
+            return None
+        try:
+            out[k.value] = val
+        except TypeError:
+            out[repr(k.value)] = val
+    return out
 
 
 def derived(node: Node, value, kind=SCALAR) -> Node:
@@ -506,6 +528,9 @@ _LAZY_MAX = 100
 MAX_NESTING = 100
 
 
+_new_node = object.__new__  # a Node whose slots the builder fills (no __init__ call)
+
+
 class _NotForTheBuilder(Exception):
     """An alias, or nesting past MAX_NESTING: the document is composed by PyYAML and
     converted instead (the builder raised nothing compose would not have raised first)."""
@@ -569,62 +594,111 @@ class _EventBuilder:
         depth += 1
         if depth > MAX_NESTING:
             raise _NotForTheBuilder()
-        get = self.get
-        node = self.node
         is_seq = cls is SequenceStartEvent
         if tag is None or tag == "!":
             tag = _SEQ_TAG if is_seq else _MAP_TAG
         elif tag != _MAP_TAG and tag != _SEQ_TAG and tag not in _scalar_ctors:
             self.errors.append(_unknown_tag(tag, sm))
-        if is_seq:
-            items = []
-            n = Node(SEQ, items, sm.line, sm.column, 0, 0, ev.flow_style, tag, self.src)
-            e = get()
-            while e.__class__ is not SequenceEndEvent:
-                items.append(node(e, depth))
-                e = get()
-        else:
-            pairs = []
-            n = Node(MAP, pairs, sm.line, sm.column, 0, 0, ev.flow_style, tag, self.src)
-            seen = {}
-            merges = None
-            e = get()
-            while e.__class__ is not MappingEndEvent:
-                if e.__class__ is AliasEvent:
-                    raise _NotForTheBuilder()
-                if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
-                                           and e.tag in (None, "!") and e.implicit[0]):
-                    if merges is None:
-                        merges = []
-                    self._merge(e, depth, merges)
+        return self._collection(ev, is_seq, tag, sm, depth)
+
+    def _collection(self, ev, is_seq: bool, tag: str, sm, depth: int) -> Node:
+        """A sequence or mapping and what is in it. Its most common child, a scalar with
+        neither tag nor anchor, is made here in the loop, without a Python call per node
+        (what ``node`` does for it, less the column fix that only tags and anchors need).
+        A mapping whose keys are distinct strings gets its key index (see ``Node.get``)
+        from its pairs as they come."""
+        get = self.get
+        src = self.src
+        memo = _PLAIN_MEMO
+        resolved = _RESOLVED_FIRST
+        new = _new_node
+        is_map = not is_seq
+        items = []
+        n = Node(SEQ if is_seq else MAP, items, sm.line, sm.column, 0, 0, ev.flow_style, tag, src)
+        end = SequenceEndEvent if is_seq else MappingEndEvent
+        key = None  # a mapping's key, waiting for its value
+        index = {}  # key -> pair, while the keys are distinct strings
+        seen = None  # key -> key node (see _add_pair), from the first key that is not
+        merges = None
+        e = get()
+        while e.__class__ is not end:
+            if e.__class__ is ScalarEvent and e.anchor is None and e.tag is None:
+                text = e.value
+                if text == "<<" and key is None and is_map and e.implicit[0]:
+                    merges = self._merge(e, depth, merges)
                     e = get()
                     continue
-                k = node(e, depth)
-                v = node(get(), depth)
-                kv = k.value
-                if kv.__class__ is str and k.kind == SCALAR and kv not in seen:
-                    seen[kv] = k
-                    pairs.append((k, v))
+                if not e.implicit[0] or (text and text[0] not in resolved):
+                    child = new(Node)
+                    child.value = text  # quoted, a block, or text no implicit rule can match
+                    child.tag = _STR_TAG
                 else:
-                    _add_pair(pairs, seen, k, v, self.errors, self.duplicates)
-                e = get()
-            if merges is not None:
-                sources, errors, duplicates = merges
-                self.errors.extend(errors)
-                self.duplicates.extend(duplicates)
-                n.value = _merged(pairs, sources)
+                    typed = memo.get(text)
+                    if typed is None and (key is not None or is_seq) and len(text) <= _LAZY_MAX \
+                            and text[:1] not in _EAGER_FIRST:
+                        child = new(_LazyScalar)  # a value: typed when read (a key is read at once)
+                        child._text = text
+                    else:
+                        if typed is None:
+                            typed = _typed_plain(text, e.start_mark, e.end_mark, e.style, self.errors)
+                        child = new(Node)
+                        child.tag, child.value = typed
+                child.kind = SCALAR
+                m = e.start_mark
+                child.sl = m.line
+                child.sc = m.column
+                m = e.end_mark
+                child.el = m.line
+                child.ec = m.column
+                child.style = e.style
+                child.src = src
+                child._index = None
+                child.orig = None
+            else:
+                if key is None and is_map:
+                    if e.__class__ is AliasEvent:
+                        raise _NotForTheBuilder()
+                    if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
+                                               and e.tag in (None, "!") and e.implicit[0]):
+                        merges = self._merge(e, depth, merges)
+                        e = get()
+                        continue
+                child = self.node(e, depth)
+            if is_seq:
+                items.append(child)
+            elif key is None:
+                key = child
+            else:
+                kv = key.value
+                if seen is None and kv.__class__ is str and key.kind == SCALAR and kv not in index:
+                    index[kv] = pair = (key, child)
+                    items.append(pair)
+                else:
+                    if seen is None:
+                        seen = {k: pair[0] for k, pair in index.items()}
+                    _add_pair(items, seen, key, child, self.errors, self.duplicates)
+                key = None
+            e = get()
         em = e.end_mark
         n.el = em.line
         n.ec = em.column
+        if merges is not None:
+            sources, errors, duplicates = merges
+            self.errors.extend(errors)
+            self.duplicates.extend(duplicates)
+            n.value = _merged(items, sources)
+        elif is_map and seen is None:
+            n._index = index
         return n
 
-    def _merge(self, key_ev, depth: int, merges: list) -> None:
+    def _merge(self, key_ev, depth: int, merges: Optional[list]) -> list:
         """A merge key (``<<``) and its value: the mappings to merge go to ``merges``
-        ([sources, errors, duplicates]). The converter never converts the key, and
-        converts the value (or each item of a sequence) after the mapping's own pairs:
-        problems found in them are kept apart and added after the mapping's."""
-        if not merges:
-            merges.extend(([], [], []))
+        ([sources, errors, duplicates], made at the mapping's first merge key), returned.
+        The converter never converts the key, and converts the value (or each item of a
+        sequence) after the mapping's own pairs: problems found in them are kept apart and
+        added after the mapping's."""
+        if merges is None:
+            merges = [[], [], []]
         sources, errors, duplicates = merges
         own = self.errors, self.duplicates
         try:
@@ -643,6 +717,7 @@ class _EventBuilder:
                 sources.append(self.node(ev, depth))
         finally:
             self.errors, self.duplicates = own
+        return merges
 
     def _anchor(self, name: str, mark) -> None:
         first = self.anchors.get(name)
@@ -800,13 +875,14 @@ def _python_loader_error(text: str):
     return None
 
 
-def compose(text: str, src=None, max_retries: int = 8) -> Composed:
-    """Compose ``text`` into positioned nodes; never raises."""
+def compose(text: str, src=None, max_retries: int = 8, lines: Optional[List[str]] = None) -> Composed:
+    """Compose ``text`` into positioned nodes; never raises. ``lines``: ``split_lines(text)``
+    when the caller has them already."""
     # YAML's marks count lines as YAML breaks them (also on NEL, LS, PS): positions are
     # worked out on its lines and moved onto the editor's at the end (see model.lines)
     ymap = YamlLines.needed(text)
     if ymap is None:
-        return _compose(text, split_lines(text), src, max_retries)
+        return _compose(text, split_lines(text) if lines is None else lines, src, max_retries)
     c = _compose(text, ymap.lines, src, max_retries)
     return Composed(c.root, _to_editor_lines(ymap, c.root, c.syntax_errors, c.duplicates), c.duplicates, c.partial)
 
