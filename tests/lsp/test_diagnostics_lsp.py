@@ -118,3 +118,46 @@ async def test_ranges_are_utf16_on_lines_with_astral_characters(client: Language
     starts = sorted((d.range.start.character, d.range.end.character) for d in diags)
     # code points: the emoji is at 11-12 and nope at 15-19; in UTF-16 the emoji takes 2 units
     assert starts == [(11, 13), (16, 20)]
+
+
+def _faulty(n):
+    """Operations and workflows with problems of every check, one pair per i."""
+    return "".join(f"op{i}:\n  main: train --u ${{undef{i}}}\n  bogus-attr: {i}\n  flags:\n    lr: 0.1\n"
+                   f"    opt: {{choices: [a, b], default: c}}\n  requires:\n    - operation: nosuch{i}\n"
+                   f"wf{i}:\n  steps:\n    - op{i} lr=abc zz=1\n    - run: wf{i}\n    - run: nosuch{i}\n"
+                   for i in range(n))
+
+
+def _plain(diags):
+    return [(d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character,
+             d.code, d.message, repr(d.data)) for d in diags]
+
+
+async def test_lines_inserted_and_removed_above_problems_move_them(client: LanguageClient):
+    # Enter and Backspace in a large document: the problems remembered for the operations
+    # below move with their lines (model/chunks.py) and are published where a fresh open
+    # of the same text puts them
+    track(client)
+    text = _faulty(40)
+    assert text.count("\n") > 500  # parsed in chunks
+    open_doc(client, text)
+    await wait_diags(client, URI, 1)
+    lines = text.split("\n")
+    edits = [("enter", 2), ("backspace", 2), ("enter", 200), ("lines", 5), ("backspace", 5), ("enter", 300)]
+    for version, (kind, line) in enumerate(edits, start=2):
+        end = types.Position(line, len(lines[line]))
+        if kind == "enter":
+            change(client, version, edit=(types.Range(start=end, end=end), "\n"))
+            lines.insert(line + 1, "")
+        elif kind == "lines":
+            change(client, version, edit=(types.Range(start=end, end=end), "\n# c\n\n  # d"))
+            lines[line + 1:line + 1] = ["# c", "", "  # d"]
+        else:
+            change(client, version, edit=(types.Range(start=end, end=types.Position(line + 1, len(lines[line + 1]))), ""))
+            del lines[line + 1]
+        got = await wait_diags(client, URI, version)
+        fresh = f"file:///tmp/guildls-test/fresh{version}.yml"
+        open_doc(client, "\n".join(lines), uri=fresh)
+        want = await wait_diags(client, fresh, 1)
+        assert len(want) > 150
+        assert _plain(got) == _plain(want), (kind, line)

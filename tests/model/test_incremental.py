@@ -6,6 +6,7 @@ scratch; nodes, problems and diagnostics must be identical at every step.
 """
 
 import csv
+import dataclasses
 import os
 import random
 import time
@@ -15,7 +16,7 @@ import pytest
 from guildls.analysis.diagnostics import diagnose
 from guildls.model import chunks, load, scriptflags
 from guildls.model.chunks import ChunkCache
-from guildls.model.nodes import MAP, SCALAR, SEQ
+from guildls.model.nodes import MAP, SCALAR, SEQ, Node, Range
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "corpus", "real"))
@@ -73,11 +74,45 @@ def _model(gf):
     return out, refs, gf.format
 
 
+def _positions(gf):
+    """Every position held anywhere in the model (ranges, and the places of the nodes the
+    model's objects point at), by path: what a remembered object that moved with its lines
+    must hold like a fresh one (a field added later that holds lines is covered too)."""
+    out = []
+    seen = set()
+
+    def visit(obj, path):
+        if isinstance(obj, Range):
+            out.append((path, tuple(obj)))
+        elif isinstance(obj, Node):
+            out.append((path, (obj.sl, obj.sc, obj.el, obj.ec)))
+        elif isinstance(obj, (list, tuple)):
+            for i, x in enumerate(obj):
+                visit(x, path + (i,))
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                visit(v, path + (repr(k),))
+        elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            if id(obj) in seen:  # back references (a step's operation, an operation's model)
+                return
+            seen.add(id(obj))
+            for f in dataclasses.fields(obj):
+                visit(getattr(obj, f.name), path + (f.name,))
+
+    for kind, ms in (("model", gf.models), ("config", gf.configs)):
+        for name, m in ms.items():
+            visit(m, (kind, name))
+    visit(gf.problems, ("problems",))
+    visit(gf.refs, ("refs",))
+    return out
+
+
 def _same(text, cache):
     inc = load(text, None, cache)
     full = load(text, None)
     assert _dump(inc.root) == _dump(full.root)
     assert _model(inc) == _model(full)
+    assert _positions(inc) == _positions(full)
     assert _problems(inc.problems) == _problems(full.problems)
     assert _problems(diagnose(inc)) == _problems(diagnose(full))
     return inc
@@ -166,11 +201,76 @@ def test_edits_in_a_large_file_reuse_the_other_operations():
     lines.insert(0, "# header")
     _same("\n".join(lines), cache)
     assert cache.composed == 0 and cache.reused == 300
+    assert cache.hits > 400  # and what the checks remembered moved with them
     # random edits all over: still the same as a full parse
     text = "\n".join(lines)
     for _ in range(40):
         text = _random_edit(rng, text)
         _same(text, cache)
+
+
+LINE_INSERTS = ["", "# c", "  ", "    # c", "  # note"]
+
+
+def _faulty(n):
+    """Operations and workflows with problems of every pass: schema, references, steps
+    (flag assignments), dependencies, cycles."""
+    return "".join(f"""op{i}:
+  main: train --e ${{epochs}} --u ${{undef{i}}}
+  bogus-attr: {i}
+  flags:
+    lr: {{default: 0.1, type: float, min: 0, max: 1}}
+    epochs: 3
+    opt: {{choices: [a, b], default: c}}
+  requires:
+    - operation: nosuch{i}
+    - file: data.csv
+      bad-key: 1
+wf{i}:
+  flags: {{lr: 0.2}}
+  steps:
+    - op{i} lr=abc zz=1 epochs=${{lr}}
+    - run: nosuch{i}
+      flags: {{q: 1}}
+    - run: wf{i}
+    - op{max(i - 1, 0)} opt=b
+""" for i in range(n // 2))
+
+
+@pytest.mark.parametrize("shape", ["flat", "realistic", "faulty"])
+def test_lines_inserted_and_deleted_move_what_was_remembered(shape):
+    # Enter, or a line removed, in a large file: every operation below moves, keeping what
+    # was built and checked for it (problems, references, steps and their flag assignments)
+    import sys
+
+    sys.path.insert(0, BENCH)
+    from gen import GENERATORS
+
+    text = _faulty(150) if shape == "faulty" else GENERATORS[shape](150)
+    cache = ChunkCache()
+    _same(text, cache)
+    rng = random.Random(21)
+    moved = 0
+    for step in range(40):
+        lines = text.split("\n")
+        i = rng.randrange(1, len(lines))
+        r = rng.random() * (0.85 if step < 30 else 1)  # lines duplicated or removed at the end
+        if r < 0.35:
+            lines.insert(i, rng.choice(LINE_INSERTS))
+        elif r < 0.6:
+            lines[i:i] = [rng.choice(LINE_INSERTS) for _ in range(rng.randrange(2, 6))]
+        elif r < 0.85:
+            blank = [j for j, line in enumerate(lines) if not line.strip() or line.strip().startswith("#")]
+            if blank:
+                del lines[rng.choice(blank)]  # Backspace on an empty line
+        elif r < 0.95:
+            lines.insert(i, lines[i])  # a line duplicated: a repeated key, or a broken entry
+        else:
+            del lines[i]  # the same: the checks say so, as in a full parse
+        text = "\n".join(lines)
+        _same(text, cache)
+        moved += cache.hits > 150 and cache.composed <= 1 and cache.reused > 100
+    assert moved >= 10  # remembered results were reused after the moves, many times
 
 
 def _chunk_starts_by_lines(text):
@@ -287,6 +387,7 @@ def test_random_edits_of_workflows_across_models(small_chunks):
 
 def _same_at(text, cache, path):
     inc = load(text, path, cache)
+    inc_positions = _positions(inc)
     kept = scriptflags._dir_cache, scriptflags._found
     scriptflags._dir_cache, scriptflags._found = {}, {}  # the full load lists the directories again
     try:
@@ -294,6 +395,7 @@ def _same_at(text, cache, path):
     finally:
         scriptflags._dir_cache, scriptflags._found = kept
     assert _model(inc) == _model(full)
+    assert inc_positions == _positions(full)
     assert _problems(diagnose(inc)) == _problems(diagnose(full))
 
 

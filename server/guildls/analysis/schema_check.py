@@ -252,19 +252,20 @@ class _Walker:
     def operation_memo(self, v: Node, defaults: Optional[Node] = None):
         """`operation(v)`, remembered per node in the document's cache: the check reads
         nothing but the node (and its item's operation-defaults and model name, in the same
-        top-level entry), and a node reused from the last version (same text, same line)
-        gives the same problems."""
+        top-level entry), and a node reused from the last version (same text) gives the
+        same problems, moved with it."""
         memo = self.gf.chunks
         if memo is None:
             return self.operation(v, defaults)
-        key = ("schema-operation", id(v), v.sl)
+        key = ("schema-operation", id(v))
         hit = memo.recall(key, v)
         if hit is not None:
             self.out.extend(hit)
             return
         n = len(self.out)
         self.operation(v, defaults)
-        memo.remember(key, v, self.out[n:])
+        found = self.out[n:]
+        memo.remember(key, v, found, found)  # the problems move with the node
 
     def step(self, st: Node):
         self.mapping(st, "step", skip=("flags", "expect"))

@@ -144,7 +144,7 @@ def check(gf: Guildfile) -> List[Problem]:
                         dyn = (model.open, world, tuple((id(t), status) for t, status in targets))
                 else:
                     dyn = plain
-                if dyn is not None and rec is not None and rec[2] == dyn:
+                if dyn is not None and rec is not None and rec[2] == dyn and memo.moved(rec[5], node):
                     problems = rec[3]
                     memo.hits += 1
                     records[rk] = rec
@@ -157,7 +157,7 @@ def check(gf: Guildfile) -> List[Problem]:
                 _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
                 problems = ctx.out
                 if dyn is not None:
-                    records[rk] = (op, static, dyn, problems, targets)
+                    records[rk] = (op, static, dyn, problems, targets, memo.anchor(node, problems, ("semantics", rk)))
             nid = id(node)
             nids.append(nid)
             for p in problems:
@@ -190,8 +190,9 @@ def _static(op: Operation) -> tuple:
     here: its key or its node is the document's own).
 
     The semantic problems of an operation are remembered (``check``) for the Operation
-    object itself: the loader reuses one only for the same node at the same line (see
-    model/chunks.py), so its own attributes, steps and references are the same. They also
+    object itself: the loader reuses one only for the same node (see model/chunks.py), so
+    its own attributes, steps and references are the same; when lines were inserted or
+    deleted above it, the problems move with the node (ChunkCache.anchor). They also
     depend on its model's openness, on the names of every model, operation and resource
     (the "world"), and for a workflow on the operations its steps resolve to (the same
     objects: reused, so built from unchanged nodes); all compared before a reuse. Flags
@@ -627,9 +628,9 @@ def _check_cycles(gf: Guildfile, workflows, world) -> List[Problem]:
         return _find_cycles(gf, workflows)
     # Only workflows take part in a cycle: the result depends on the names of every model
     # and operation (`world`, what the steps resolve to) and on the workflows themselves.
-    # The same Operation objects (reused by the loader for unchanged nodes at the same
-    # lines, kept alive by the entry) have the same steps, so the same cycles.
-    key = ("step-cycles", world, tuple(id(op) for _m, op in workflows))
+    # The same Operation objects (reused by the loader for unchanged nodes, kept alive by
+    # the entry) have the same steps, so the same cycles; at the same lines, the same places.
+    key = ("step-cycles", world, tuple((id(op), op.node.sl) for _m, op in workflows))
     hit = memo.recall(key, _CYCLES)
     if hit is not None:
         return list(hit[0])

@@ -330,8 +330,8 @@ def diagnostic_texts(problems: List[Problem], cols: Columns, last: Optional[dict
 
     A one-line edit in a large document gives the same Problem objects as the version
     before for everything it did not touch (the checks remember them per operation): their
-    text is taken from `last` when the lines holding their range are the same text and the
-    encoding the same (columns depend on nothing else). Serializing 2,000 diagnostics
+    text is taken from `last` when their range, the lines holding it and the encoding are
+    the same (columns depend on nothing else). Serializing 2,000 diagnostics
     again cost ~15 ms per edit. `default`: json.dumps's hook for odd values in `data`, as
     pygls's."""
     lines = cols.lines
@@ -346,11 +346,13 @@ def diagnostic_texts(problems: List[Problem], cols: Columns, last: Optional[dict
         a = lines[r.start_line] if 0 <= r.start_line < n else None
         b = lines[r.end_line] if 0 <= r.end_line < n else None
         e = old.get(id(p))
-        if e is not None and e[0] is p and e[1] == a and e[2] == b:
+        if e is not None and e[0] is p and e[4] == r and e[1] == a and e[2] == b:
             text = e[3]
         else:
             text = dumps(diagnostic_json(p, cols), default=default)
-            e = (p, a, b, text)  # the problem stays alive with its entry: its id stays its own
+            # the problem stays alive with its entry: its id stays its own. Its range is
+            # compared too: a remembered problem moves with its lines (model/chunks.py)
+            e = (p, a, b, text, r)
         new[id(p)] = e
         out.append(text)
     return out, new

@@ -18,23 +18,30 @@ directives, chunks of different kinds, or a chunk holding more or less than one 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Any, Dict, List, Optional, Tuple
 
 from .lines import YAML_ONLY_BREAKS as _YAML_ONLY_BREAKS
-from .nodes import MAP, SCALAR, Composed, Node, compose, each_node
+from .nodes import MAP, SCALAR, Composed, Node, Range, compose, each_node
 
 # Below this many lines a full compose costs less than the bookkeeping.
 MIN_LINES = 400
 
 
 class _Chunk:
-    __slots__ = ("root", "duplicates", "start", "kind", "key")
+    __slots__ = ("root", "duplicates", "start", "kind", "key", "nodes", "movable")
 
     def __init__(self, root: Node, duplicates, start: int):
         self.root = root  # the chunk's one-entry MAP or SEQ, lines already shifted by `start`
         self.duplicates = duplicates
         self.start = start
         self.kind = root.kind
+        self.nodes: Optional[List[Node]] = None  # every node, listed on the first move
+        # what the analysis remembered about the chunk's nodes and that holds lines of its
+        # own (problems, references, steps: objects with a ``shift_lines(delta)`` method),
+        # by memo key (a new entry under a key replaces the old one's, so this stays
+        # bounded by the keys of the chunk's nodes): moved with the nodes
+        self.movable: Optional[Dict[Any, list]] = None
         # a MAP entry's key when it can stand at the top level of a split document (a
         # hashable scalar that is no merge key), else None (compose the whole text)
         self.key = None
@@ -72,9 +79,46 @@ class ChunkCache:
         # example the semantic problems of each operation object); the pass itself checks
         # that what it reuses still applies
         self.state: Dict[str, Any] = {}
+        # this version's chunks in document order and their first lines (anchor())
+        self._order: List[_Chunk] = []
+        self._starts: List[int] = []
 
     def clear(self):
         self._chunks.clear()
+        self._order, self._starts = [], []
+
+    def anchor(self, node, movable=(), key=None) -> tuple:
+        """Where `node` is now: (its chunk or None, the chunk's first line, the node's first
+        line). `movable`: objects holding lines of `node`'s chunk (``shift_lines``), moved
+        with it from now on (under `key`: those given before under it no longer are).
+        See moved()."""
+        if not isinstance(node, Node):
+            return (None, 0, 0)
+        sl = node.sl
+        starts = self._starts
+        i = bisect_right(starts, sl) - 1
+        if i < 0 or not node.local:
+            return (None, 0, sl)
+        ch = self._order[i]
+        if movable:
+            end = starts[i + 1] if i + 1 < len(starts) else None
+            for o in movable:
+                r = getattr(o, "range", None)
+                if isinstance(r, Range) and (r.start_line < ch.start or (end is not None and r.end_line > end)):
+                    return (None, 0, sl)  # it holds lines of another entry: valid at this line only
+            if ch.movable is None:
+                ch.movable = {}
+            ch.movable[key] = list(movable)
+        return (ch, ch.start, sl)
+
+    @staticmethod
+    def moved(anchor: tuple, node) -> bool:
+        """Is `node` where anchor() saw it, or moved by exactly as many lines as its chunk
+        (so what was made movable then has moved with it)?"""
+        ch, start, sl = anchor
+        if ch is None:
+            return not isinstance(node, Node) or node.sl == sl
+        return node.sl - sl == ch.start - start
 
     def new_version(self):
         v = self._version
@@ -85,9 +129,17 @@ class ChunkCache:
         self.hits = 0
 
     def recall(self, key: tuple, node: Node):
-        """The result remembered for `key` and this very node, or None."""
+        """The result remembered for `key` and this very node, or None. A node that moved
+        (lines inserted or deleted above it) gives it only when what remember() was told
+        to move has moved with it."""
         e = self._memo.get(key)
         if e is not None and e[0] is node:
+            a = e[3]
+            if a[0] is None:
+                if a[2] != getattr(node, "sl", 0):
+                    return None
+            elif node.sl - a[2] != a[0].start - a[1]:
+                return None
             if e[2] != self._version:
                 e[2] = self._version
                 self._touched += 1
@@ -95,11 +147,14 @@ class ChunkCache:
             return e[1]
         return None
 
-    def remember(self, key: tuple, node: Node, value) -> None:
+    def remember(self, key: tuple, node: Node, value, movable=()) -> None:
+        """Remember `value` for `key` and `node`. `movable`: the objects of `value` holding
+        lines (``shift_lines``); without them a remembered value holds for the node only at
+        its line."""
         e = self._memo.get(key)
         if e is None or e[2] != self._version:
             self._touched += 1
-        self._memo[key] = [node, value, self._version]
+        self._memo[key] = [node, value, self._version, self.anchor(node, movable, key)]
 
     def token(self, name: str, value) -> int:
         """A number that changes when `value` differs from the one given last time under
@@ -140,10 +195,20 @@ def _chunk_starts(text: str) -> Optional[Tuple[List[int], List[int]]]:
     return starts, offsets
 
 
-def _shift(root: Node, duplicates, delta: int) -> None:
-    for n in each_node(root, duplicates):
+def _shift(ch: _Chunk, delta: int) -> None:
+    nodes = ch.nodes
+    if nodes is None:
+        nodes = ch.nodes = list(each_node(ch.root, ch.duplicates))
+    for n in nodes:
         n.sl += delta
         n.el += delta
+    if ch.movable:
+        done = set()  # an object remembered under several keys moves once
+        for objs in ch.movable.values():
+            for o in objs:
+                if id(o) not in done:
+                    done.add(id(o))
+                    o.shift_lines(delta)
 
 
 def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Composed:
@@ -151,6 +216,7 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     if cache is None:
         return compose(text, src)
     cache.new_version()
+    cache._order, cache._starts = [], []  # set again when this version is composed in chunks
     if "\r" in text or any(ch in text for ch in _YAML_ONLY_BREAKS):
         # lines as the editor and YAML count them differ from text.split("\n")
         cache.clear()
@@ -186,7 +252,7 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
         composed += 1
     for ch, start in zip(chs, starts):
         if ch.start != start:
-            _shift(ch.root, ch.duplicates, start - ch.start)
+            _shift(ch, start - ch.start)
             ch.start = start
     kinds = {ch.kind for ch in chs}
     if len(kinds) != 1:
@@ -204,6 +270,7 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     first, last = chs[0].root, chs[-1].root
     root = Node(kind, value, first.sl, first.sc, last.el, last.ec, first.style, first.tag, src)
     cache._chunks = new
+    cache._order, cache._starts = chs, starts
     cache.reused, cache.composed = len(chs) - composed, composed
     return Composed(root, [], duplicates, False)
 
@@ -227,6 +294,7 @@ def _compose_whole(text: str, starts: List[int], offsets: List[int], cache: Chun
             return full
         dups.setdefault(j, []).append((first, dup))
     new: Dict[str, _Chunk] = {}
+    order = []
     n = len(starts)
     ends = offsets[1:] + [len(text)]
     for i, start in enumerate(starts):
@@ -234,7 +302,9 @@ def _compose_whole(text: str, starts: List[int], offsets: List[int], cache: Chun
         ctext = text[offsets[i]:ends[i]]
         el, ec = (end, 0) if i < n - 1 else (root.el, root.ec)
         croot = Node(root.kind, [entries[i]], start, 0, el, ec, root.style, root.tag, src)
-        new[ctext] = _Chunk(croot, dups.get(i, []), start)
+        new[ctext] = ch = _Chunk(croot, dups.get(i, []), start)
+        order.append(ch)
     cache._chunks = new
+    cache._order, cache._starts = order, starts
     cache.reused, cache.composed = 0, n
     return full

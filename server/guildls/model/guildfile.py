@@ -39,6 +39,13 @@ _INCLUDE_REF_P2 = re.compile(r"([^:#]+)(?:#(.+))?")
 SOURCE_TYPES = ("config", "file", "module", "url", "operation", "dvcfile", "dvcstage")
 
 
+def _down(r: Optional[Range], delta: int) -> Optional[Range]:
+    return None if r is None else Range(r.start_line + delta, r.start_col, r.end_line + delta, r.end_col)
+
+
+# The objects below that hold lines have a ``shift_lines(delta)``: remembered for a top-level
+# entry of the document that moved (lines inserted or deleted above it, see chunks.py), they
+# move with its nodes instead of being made again.
 @dataclass
 class Problem:
     code: str
@@ -46,6 +53,13 @@ class Problem:
     message: str
     range: Range
     data: Any = None  # e.g. suggestions for quick fixes
+
+    def shift_lines(self, delta: int) -> None:
+        self.range = _down(self.range, delta)
+        if isinstance(self.data, dict):
+            for k, v in self.data.items():
+                if isinstance(v, Range):
+                    self.data[k] = _down(v, delta)
 
 
 @dataclass
@@ -56,6 +70,9 @@ class Ref:
     range: Range
     context: str  # 'step', 'step-flag', 'exec', 'main', 'env', 'label', 'requires'
     operation: "Operation"
+
+    def shift_lines(self, delta: int) -> None:
+        self.range = _down(self.range, delta)
 
 
 @dataclass
@@ -148,6 +165,10 @@ class FlagAssign:
     name_range: Range
     value_range: Range
 
+    def shift_lines(self, delta: int) -> None:
+        self.name_range = _down(self.name_range, delta)
+        self.value_range = _down(self.value_range, delta)
+
 
 @dataclass
 class Check:
@@ -185,6 +206,9 @@ class Step:
     @property
     def display_name(self) -> Optional[str]:
         return self.name if self.name else self.opspec
+
+    def shift_lines(self, delta: int) -> None:
+        self.opspec_range = _down(self.opspec_range, delta)  # its problems and assigns move alone
 
     @property
     def range(self) -> Range:
@@ -947,7 +971,7 @@ class _Loader:
         # The operation built from the same node of the previous version (same text at the
         # same line, see chunks.py) is the same operation: reuse it, with what building it
         # said. Only when it read nothing but its node and its model's name and openness.
-        mkey = ("build-operation", id(value), value.sl, id(key), key.sl, m.name, m.kind, m.open)
+        mkey = ("build-operation", id(value), id(key), m.name, m.kind, m.open)
         hit = memo.recall(mkey, value)
         gf = self.gf
         if hit is not None:
@@ -962,7 +986,8 @@ class _Loader:
         op = m.operations.get(key.value) if key.kind == SCALAR and isinstance(key.value, str) else None
         if (op is not None and op.node is value and op.key is key and op.origin is None and m.open == open0
                 and op.flags_node is value.get("flags")):
-            memo.remember(mkey, value, (op, gf.problems[p0:], gf.refs[r0:]))
+            problems, refs = gf.problems[p0:], gf.refs[r0:]
+            memo.remember(mkey, value, (op, problems, refs), movable_lines(op, problems, refs))
 
     def _build_operation_now(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
         if key.kind != SCALAR or not isinstance(key.value, str):
@@ -1496,6 +1521,20 @@ def _load_package(path: str, seen: Tuple[str, ...]) -> Optional["_Loader"]:
         _PACKAGE_CACHE.clear()
     _PACKAGE_CACHE[key] = sub
     return sub
+
+
+def movable_lines(op: Operation, problems=(), refs=()) -> list:
+    """Every object built with `op` that holds lines of its own (``shift_lines``): its
+    steps, their flag assignments and problems, and the given problems and references."""
+    out: list = list(problems)
+    out.extend(refs)
+    for st in op.steps or ():
+        out.append(st)
+        out.extend(st.problems)
+        out.extend(st.assigns)
+        if st.flags_map:
+            out.extend(st.flags_map)
+    return out
 
 
 def load(text: str, path: Optional[str] = None, chunks: Optional[ChunkCache] = None) -> Guildfile:
