@@ -1579,7 +1579,8 @@ def import_script_flags(gf: Guildfile):
         for op in model.operations.values():
             if op.node.kind != MAP:
                 continue
-            before = op.__dict__.pop("_script_flags_open", None)
+            own = op.__dict__
+            before = own.pop("_script_flags_open", None)
             if before is not None:
                 # an operation reused from the previous version of the document (chunks.py):
                 # undo what the last reading added, the script may have changed since
@@ -1588,12 +1589,12 @@ def import_script_flags(gf: Guildfile):
                     del op.flags[name]
                 for f in op.flags.values():
                     f.source = None
-            known = op.__dict__.get("_script_module")
+            known = own.get("_script_module")
             if known is None:
                 # what it reads is the operation's node (the same for a reused operation)
                 main = op.main
                 module, _args = sf.split_main(op)
-                known = op.__dict__["_script_module"] = (
+                known = own["_script_module"] = (
                     main, module if module and not module.startswith("guild.") else None)
             main, module = known
             if module is None:

@@ -96,8 +96,12 @@ class SourceFinder:
         hit = _found.get((project, module))
         if hit is not None:
             deps, result = hit
-            listing = self._listing
-            if all(listing(p) is entries for p, entries in deps):
+            seen = self._seen
+            for p, entries in deps:
+                e = seen[p] if p in seen else self._listing(p)
+                if e is not entries:
+                    break
+            else:
                 return result  # the same listings (objects) as when it was found
         deps: list = []
         self._asked = False
