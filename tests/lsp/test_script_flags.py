@@ -1,14 +1,13 @@
 """Flags read from `main` scripts, through the real protocol: completion, hover,
 go-to-definition into the script, checks, and re-checks when the script changes."""
 
-import os
 import shutil
 import sys
-import time
 
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+from settled import Settler  # tests/, on sys.path (tests/conftest.py)
 
 TRAIN = """\
 import argparse
@@ -104,13 +103,10 @@ async def test_scripts_made_and_removed_between_edits_of_a_large_file(client: La
     # created, removed, or turned into a package between two edits is seen by the next edit.
     filler = "".join(f"op{i}:\n  main: op_{i}\n  flags:\n    x: {i}\n" for i in range(120))
     text = GUILD + filler
-    stamp = [time.time_ns() - 10**15]
+    settler = Settler()
 
     def settle():
-        for d in (tmp_path, tmp_path / "train"):
-            if d.is_dir():
-                stamp[0] += 1_000_000_007
-                os.utime(d, ns=(stamp[0], stamp[0]))
+        settler(*(d for d in (tmp_path, tmp_path / "train") if d.is_dir()))
 
     (tmp_path / "guild.yml").write_text(text)
     settle()

@@ -9,7 +9,6 @@ import csv
 import dataclasses
 import os
 import random
-import time
 
 import pytest
 
@@ -17,6 +16,7 @@ from guildls.analysis.diagnostics import diagnose
 from guildls.model import chunks, load, scriptflags
 from guildls.model.chunks import ChunkCache
 from guildls.model.nodes import MAP, SCALAR, SEQ, Node, Range
+from settled import Settler  # tests/, on sys.path (tests/conftest.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "corpus", "real"))
@@ -412,7 +412,7 @@ def test_edits_while_the_scripts_change(small_chunks, tmp_path):
                "p.parse_args()\n", "epochs = 3\n", "import argparse\np = argparse.ArgumentParser()\n"
                "p.add_argument('--lr', type=float)\np.parse_args()\n", None]
     rng = random.Random(4)
-    stamp = time.time_ns() - 10**15
+    settle = Settler()
     for step in range(60):
         for name in ("train.py", "other.py"):
             script = rng.choice(scripts)
@@ -425,8 +425,7 @@ def test_edits_while_the_scripts_change(small_chunks, tmp_path):
         if rng.random() < 0.7:
             # an old mtime, distinct each time: the directory's listing is kept for the
             # next load (scriptflags.SourceFinder), which must still see what changed
-            stamp += 1_000_000_007
-            os.utime(tmp_path, ns=(stamp, stamp))
+            settle(tmp_path)
         if rng.random() < 0.5:
             lines = text.split("\n")
             i = rng.randrange(len(lines))

@@ -5,12 +5,12 @@ pass after pass, while scripts, packages and links appear, disappear and change 
 import os
 import random
 import shutil
-import time
 
 import pytest
 
 from guildls.model import scriptflags
 from guildls.model.scriptflags import SourceFinder, module_source
+from settled import Settler  # tests/, on sys.path (tests/conftest.py)
 
 MODULES = ["train", "Train", "TRAIN", "pkg.train", "pkg/train", "pkg", "pkg.sub.train", "sub/pkg.train",
            "sub/train", "sub/pkg/train", "link", "link.train", "dlink", "flink", "a.b", "a..b", ".train",
@@ -26,14 +26,6 @@ NAMES = ["train.py", "Train.py", "train", "__main__.py", "pkg", "sub", "a", "b.p
 def fresh_caches(monkeypatch):
     monkeypatch.setattr(scriptflags, "_dir_cache", {})
     monkeypatch.setattr(scriptflags, "_found", {})
-
-
-def _settle(root, stamp):
-    """Give every directory an old and distinct mtime: listed now, it is kept for the next
-    pass (a real project's directories are mostly older than the listing's margin)."""
-    for d, dirs, _files in os.walk(root):
-        stamp[0] += 1_000_000_007
-        os.utime(d, ns=(stamp[0], stamp[0]))
 
 
 def _mutate(rng, root):
@@ -71,13 +63,13 @@ def test_finder_finds_what_module_source_finds_pass_after_pass(tmp_path, fresh_c
     rng = random.Random(seed)
     root = str(tmp_path / "project")
     os.mkdir(root)
-    stamp = [time.time_ns() - 10**6 * 10**9]
+    settle = Settler()
     cached = 0
     for step in range(150):
         for _ in range(rng.randrange(3)):
             _mutate(rng, root)
         if rng.random() < 0.8:
-            _settle(root, stamp)  # else: just changed, not settled (listed, not kept)
+            settle.tree(root)  # else: just changed, not settled (listed, not kept)
         finder = SourceFinder(root)  # one per pass, as import_script_flags makes
         for module in rng.sample(MODULES, len(MODULES)) * 2:
             want = module_source(root, module)
@@ -88,18 +80,18 @@ def test_finder_finds_what_module_source_finds_pass_after_pass(tmp_path, fresh_c
 
 def test_a_script_created_or_deleted_in_a_settled_directory_is_seen(tmp_path, fresh_caches):
     root = str(tmp_path)
-    stamp = [time.time_ns() - 10**6 * 10**9]
-    _settle(root, stamp)
+    settle = Settler()
+    settle.tree(root)
     assert SourceFinder(root).find("train") is None
     assert root in scriptflags._dir_cache
     with open(os.path.join(root, "train.py"), "w") as f:
         f.write("")
     assert SourceFinder(root).find("train") == os.path.join(root, "train.py")
-    _settle(root, stamp)
+    settle.tree(root)
     assert SourceFinder(root).find("train") == os.path.join(root, "train.py")
     os.unlink(os.path.join(root, "train.py"))
     os.mkdir(os.path.join(root, "train"))
-    _settle(root, stamp)
+    settle.tree(root)
     assert SourceFinder(root).find("train") is None
     with open(os.path.join(root, "train", "__main__.py"), "w") as f:
         f.write("")
