@@ -134,11 +134,7 @@ class ChunkCache:
         to move has moved with it."""
         e = self._memo.get(key)
         if e is not None and e[0] is node:
-            a = e[3]
-            if a[0] is None:
-                if a[2] != getattr(node, "sl", 0):
-                    return None
-            elif node.sl - a[2] != a[0].start - a[1]:
+            if not self.moved(e[3], node):
                 return None
             if e[2] != self._version:
                 e[2] = self._version
