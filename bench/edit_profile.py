@@ -19,7 +19,6 @@ time) are printed.
 import argparse
 import cProfile
 import gc
-import json
 import os
 import pstats
 import statistics
