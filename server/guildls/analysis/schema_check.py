@@ -109,6 +109,8 @@ class _Walker:
                                         f"unknown {title} attribute '{key}'" + did_you_mean(sugs),
                                         Range(k.sl, k.sc, k.el, k.ec), {"suggestions": sugs}))
                 continue
+            if v.kind == SCALAR and v.value.__class__ in attr.scalar_ok:
+                continue  # valid whatever it is (what value() would find, without the calls)
             self.value(attr, v, key)
 
     def value(self, attr, v: Node, key: str):
