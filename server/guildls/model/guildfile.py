@@ -1096,7 +1096,7 @@ class _Loader:
                     op.requires.append(dep)
                 else:
                     dep = Dependency("inline", it, attrs=it.py())
-                    s = self._source(it, f"{op.model.name}:<inline>")
+                    s = self._source(it, f"{op.model.name}:<inline>", dep.attrs)
                     if s:
                         dep.sources = [s]
                     op.requires.append(dep)
@@ -1133,13 +1133,16 @@ class _Loader:
                     attrs["alias"] = alias
                 op.flags[name] = Flag(name, op, None, s.spec_node, attrs, origin="resource")
 
-    def _source(self, node: Node, resource: str = ":<inline>") -> Optional[Source]:
+    def _source(self, node: Node, resource: str = ":<inline>", data: Optional[dict] = None) -> Optional[Source]:
+        """`data`: ``node.py()``, when the caller has it (the source shares it, read-only)."""
         if node.kind == SCALAR and isinstance(node.value, str):
             return Source("file", node.value, {}, node, node)
         if node.kind != MAP:
             return None
+        if data is None:
+            data = node.py()
         # Guild counts a type attribute only when its value is truthy (`operation: ''` is none)
-        types = [t for t in SOURCE_TYPES if t in node and node.get(t).py()]
+        types = [t for t in SOURCE_TYPES if data.get(t)]
         if not types:
             self.error(f"invalid source {node.py()!r} in resource '{resource}': missing required attribute "
                        "(one of config, file, module, url, operation)", node, "invalid-source")
@@ -1150,8 +1153,7 @@ class _Loader:
             return Source("unknown", None, node.py(), node, None)
         self._check_rename(node.get("rename"))
         t = types[0]
-        sn = node.get(t)
-        return Source(t, sn.py(), node.py(), node, sn)
+        return Source(t, data[t], data, node, node.get(t))
 
     def _check_rename(self, rn: Optional[Node]):
         if rn is None or rn.is_null:
@@ -1211,10 +1213,11 @@ class _Loader:
             iso = node.get("isolate-runs")
             if iso is not None:
                 step.isolate_runs = bool(iso.value) if iso.kind == SCALAR else True
+            idx = node.index()
             for key, param in runspec.STEP_OPTION_KEYS.items():
-                v = node.get(key)
-                if v is not None:
-                    step.options[param] = v.py()
+                pair = idx.get(key)
+                if pair is not None:
+                    step.options[param] = pair[1].py()
             self._step_flags(step, node.get("flags"))
             self._step_expect(step, node.get("expect"))
         else:
