@@ -638,7 +638,10 @@ class _EventBuilder:
         src = self.src
         memo = _PLAIN_MEMO
         resolved = _RESOLVED_FIRST
+        eager = _EAGER_FIRST
+        lazy_max = _LAZY_MAX
         new = _new_node
+        node_cls, lazy_cls, scalar_ev, str_tag, scalar = Node, _LazyScalar, ScalarEvent, _STR_TAG, SCALAR
         is_map = not is_seq
         items = []
         n = Node(SEQ if is_seq else MAP, items, sm.line, sm.column, 0, 0, flow_style, tag, src)
@@ -648,8 +651,9 @@ class _EventBuilder:
         seen = None  # key -> key node (see _add_pair), from the first key that is not
         merges = None
         e = get()
-        while e.__class__ is not end:
-            if e.__class__ is ScalarEvent:
+        cls = e.__class__
+        while cls is not end:
+            if cls is scalar_ev:
                 anchor, tag_, implicit, text, m, em, style = e.args
             else:
                 anchor = tag_ = True
@@ -657,23 +661,24 @@ class _EventBuilder:
                 if text == "<<" and key is None and is_map and implicit[0]:
                     merges = self._merge(e, depth, merges)
                     e = get()
+                    cls = e.__class__
                     continue
                 if not implicit[0] or (text and text[0] not in resolved):
-                    child = new(Node)
+                    child = new(node_cls)
                     child.value = text  # quoted, a block, or text no implicit rule can match
-                    child.tag = _STR_TAG
+                    child.tag = str_tag
                 else:
                     typed = memo.get(text)
-                    if typed is None and (key is not None or is_seq) and len(text) <= _LAZY_MAX \
-                            and text[:1] not in _EAGER_FIRST:
-                        child = new(_LazyScalar)  # a value: typed when read (a key is read at once)
+                    if typed is None and (key is not None or is_seq) and len(text) <= lazy_max \
+                            and text[:1] not in eager:
+                        child = new(lazy_cls)  # a value: typed when read (a key is read at once)
                         child._text = text
                     else:
                         if typed is None:
                             typed = _typed_plain(text, m, em, style, self.errors)
-                        child = new(Node)
+                        child = new(node_cls)
                         child.tag, child.value = typed
-                child.kind = SCALAR
+                child.kind = scalar
                 child.sl = m.line
                 child.sc = m.column
                 child.el = em.line
@@ -684,12 +689,13 @@ class _EventBuilder:
                 child.orig = None
             else:
                 if key is None and is_map:
-                    if e.__class__ is AliasEvent:
+                    if cls is AliasEvent:
                         raise _NotForTheBuilder()
-                    if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
+                    if e.tag == _MERGE_TAG or (cls is scalar_ev and e.value == "<<"
                                                and e.tag in (None, "!") and e.implicit[0]):
                         merges = self._merge(e, depth, merges)
                         e = get()
+                        cls = e.__class__
                         continue
                 child = self.node(e, depth)
             if is_seq:
@@ -707,6 +713,7 @@ class _EventBuilder:
                     _add_pair(items, seen, key, child, self.errors, self.duplicates)
                 key = None
             e = get()
+            cls = e.__class__
         em = e.args[1]
         n.el = em.line
         n.ec = em.column
