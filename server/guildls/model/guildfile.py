@@ -1329,23 +1329,25 @@ class _Loader:
             self.gf.refs.append(Ref(mm.group(1), rng, context, op))
 
     def _collect_op_refs(self, op: Operation):
-        for attr, ctx in (("exec", "exec"), ("main", "main"), ("label", "label")):
-            n = op.node.get(attr)
-            if n is not None:
-                self._scan_refs(n, ctx, op)
-        env = op.node.get("env")
-        if env is not None and env.kind == MAP:
-            for _, v in env.items():
+        idx = op.node.index()
+        for attr in ("exec", "main", "label"):
+            pair = idx.get(attr)
+            if pair is not None:
+                self._scan_refs(pair[1], attr, op)
+        pair = idx.get("env")
+        if pair is not None and pair[1].kind == MAP:
+            for _, v in pair[1].items():
                 self._scan_refs(v, "env", op)
         if op.steps:
             for st in op.steps:
-                if st.node.kind == MAP:
-                    for key in ("label", "tags", "gpus"):
-                        v = st.node.get(key)
-                        if v is None:
-                            continue
-                        for n in (v.value if v.kind == SEQ else [v]):
-                            self._scan_refs(n, "step-option", op)
+                sidx = st.node.index()  # ({} for a step that is a string)
+                for key in ("label", "tags", "gpus"):
+                    pair = sidx.get(key)
+                    if pair is None:
+                        continue
+                    v = pair[1]
+                    for n in (v.value if v.kind == SEQ else [v]):
+                        self._scan_refs(n, "step-option", op)
 
 
 _OPEN = object()

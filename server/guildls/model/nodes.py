@@ -644,7 +644,16 @@ class _EventBuilder:
         node_cls, lazy_cls, scalar_ev, str_tag, scalar = Node, _LazyScalar, ScalarEvent, _STR_TAG, SCALAR
         is_map = not is_seq
         items = []
-        n = Node(SEQ if is_seq else MAP, items, sm.line, sm.column, 0, 0, flow_style, tag, src)
+        n = new(node_cls)  # (Node.__init__, less the call)
+        n.kind = SEQ if is_seq else MAP
+        n.value = items
+        n.sl = sm.line
+        n.sc = sm.column
+        n.style = flow_style
+        n.tag = tag
+        n.src = src
+        n._index = None
+        n.orig = None
         end = SequenceEndEvent if is_seq else MappingEndEvent
         key = None  # a mapping's key, waiting for its value
         index = {}  # key -> pair, while the keys are distinct strings
