@@ -1039,7 +1039,7 @@ class _Loader:
                     fname = k.value if isinstance(k.value, str) else str(k.value)
                     if v.kind == MAP:
                         attrs = v.py()
-                        ch = v.get("choices")
+                        ch = v.get("choices") if "choices" in attrs else None
                         if ch is not None and not ch.is_null and ch.kind != SEQ:
                             self.error(f"invalid flag choice data {ch.py()!r}: expected a list of values or mappings", ch)
                         elif ch is not None and ch.kind == SEQ:
@@ -1055,23 +1055,24 @@ class _Loader:
                         attrs = {"default": v.py()}
                     op.flags[fname] = Flag(fname, op, k, v, attrs)
         # which flags can't we know statically?
-        fi = node.get("flags-import")
+        idx = node.index()
+        fi = idx.get("flags-import")
+        fi = fi[1] if fi is not None else None
         fi_val = fi.py() if fi is not None else None
         if fi is not None:
             ok = fi_val in (True, False, "all") or (isinstance(fi_val, list))
             if not ok:
                 self.error(
                     f"invalid flags-import value {fi_val!r}: expected yes/all, no, or a list of flag names", fi)
-        main = op.main
-        exec_ = op.exec
-        steps = node.get("steps")
-        has_steps = steps is not None and steps.kind == SEQ and len(steps.value) > 0
-        is_python = not exec_ and (main or not has_steps) and not (main or "").startswith("guild.plugins")
-        dest = op.flags_dest
-        if is_python and (fi_val is True or fi_val == "all" or isinstance(fi_val, list)):
+        if "notebook" in idx or op.flags_dest.startswith("config:"):
             op.flags_open = True
-        if dest.startswith("config:") or node.get("notebook") is not None:
-            op.flags_open = True
+        elif fi_val is True or fi_val == "all" or isinstance(fi_val, list):
+            main = op.main
+            steps = idx.get("steps")
+            has_steps = steps is not None and steps[1].kind == SEQ and len(steps[1].value) > 0
+            is_python = not op.exec and (main or not has_steps) and not (main or "").startswith("guild.plugins")
+            if is_python:
+                op.flags_open = True
         if m.open:
             op.flags_open = True
 
