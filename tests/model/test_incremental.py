@@ -12,6 +12,7 @@ import random
 
 import pytest
 
+from guildls.analysis import semantics
 from guildls.analysis.diagnostics import diagnose
 from guildls.model import chunks, load, scriptflags
 from guildls.model.chunks import ChunkCache
@@ -455,3 +456,123 @@ def test_memo_entries_stay_while_used_and_the_table_stays_bounded():
     for _ in range(3):
         cache.new_version()
     assert cache.recall(("k", 3), nodes[3]) == 3  # a small table is not swept: still there
+
+
+# ---------------------------------------------------------------------------------
+# semantics.check keeps its last results by position (_Positions): with the same names
+# and no line moved, only the operations that changed, the workflows running them and
+# what is checked each time are checked again
+
+POSITIONS = """\
+a:
+  main: m
+  flags:
+    x: 1
+b:
+  main: m
+  flags:
+    y: 1
+w:
+  steps:
+    - a x=2
+    - run: b
+      flags:
+        y: 2
+    - v
+v:
+  steps:
+    - b
+u:
+  steps:
+    - w
+p:
+  main: m
+  requires:
+    - operation: a
+"""
+
+
+@pytest.fixture
+def again_calls(monkeypatch):
+    """How many checks took the last check's results by position."""
+    calls = []
+    real = semantics._again
+
+    def spy(*args):
+        out = real(*args)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(semantics, "_again", spy)
+    return calls
+
+
+def _codes_at(problems):
+    return sorted((p.range.start_line + 1, p.code) for p in problems)
+
+
+def test_positions_see_what_an_edit_elsewhere_changes(small_chunks, again_calls):
+    cache = ChunkCache()
+    lines = POSITIONS.split("\n")
+    gf = _same(POSITIONS, cache)
+    assert _codes_at(diagnose(gf)) == []
+
+    def edit(lineno, new):
+        lines[lineno - 1] = new
+        n = len(again_calls)
+        gf = _same("\n".join(lines), cache)
+        reused = len(again_calls) > n
+        return _codes_at(diagnose(gf)), reused
+
+    # a's flag renamed: the step of w that sets x (another operation) now sets an unknown flag
+    assert edit(4, "    z: 1") == ([(11, "unknown-flag")], True)
+    assert edit(4, "    x: 1") == ([], True)
+    # b's flag renamed: w's `flags:` mapping for b
+    assert edit(8, "    q: 1") == ([(14, "unknown-flag")], True)
+    assert edit(8, "    y: 1") == ([], True)
+    # a step of v now runs w: a cycle made by an edit outside w, then broken again
+    assert edit(18, "    - w") == ([(18, "step-cycle")], True)
+    assert edit(18, "    - b") == ([], True)
+    # a workflow calls itself, then not
+    assert edit(21, "    - u") == ([(21, "step-cycle")], True)
+    assert edit(21, "    - w") == ([], True)
+    # a renamed operation: the steps naming it break (other names: all checked again)
+    assert edit(5, "c:") == ([(12, "unknown-operation"), (18, "unknown-operation")], False)
+    assert edit(5, "b:") == ([], False)
+    # a becomes a workflow of itself and back (the same names: by position)
+    assert edit(2, "  steps: [a]") == ([(2, "step-cycle")], True)
+    assert edit(2, "  main: m") == ([], True)
+
+
+STEPS = ["    - a x=2", "    - a z=3", "    - a", "    - b", "    - v", "    - u", "    - w", "    - p", "    - zz"]
+# line (0-based) of POSITIONS -> what may replace it (each keeps the YAML valid)
+POSITION_EDITS = {
+    1: ["  main: m", "  steps: [a]", "  steps: [w]", "  description: d"],
+    3: ["    x: 1", "    z: 1", "    y: 1", "    x: {type: int}"],
+    5: ["  main: m", "  steps: [b]", "  steps: [v]"],
+    7: ["    y: 1", "    q: 1", "    x: 1"],
+    10: STEPS,
+    11: ["    - run: b", "    - run: a", "    - run: zz", "    - run: v"],
+    13: ["        y: 2", "        x: 2", "        q: 1"],
+    14: STEPS,
+    17: STEPS,
+    20: STEPS,
+    22: ["  main: m", "  steps: [a]", "  steps: [u]"],
+    24: ["    - operation: a", "    - operation: w", "    - operation: zz", "    - operation: b"],
+}
+
+
+def test_random_edits_that_keep_every_line_where_it_is(small_chunks, again_calls):
+    # lines replaced, never inserted, the names kept: most checks take the last results by
+    # position; each must still be what a full parse says
+    base = POSITIONS.split("\n")
+    rng = random.Random(5)
+    for _trial in range(6):
+        lines = list(base)
+        cache = ChunkCache()
+        _same(POSITIONS, cache)
+        for _ in range(40):
+            i = rng.choice(list(POSITION_EDITS))
+            lines[i] = rng.choice(POSITION_EDITS[i])
+            _same("\n".join(lines), cache)
+    assert len(again_calls) > 200

@@ -82,6 +82,10 @@ class ChunkCache:
         # this version's chunks in document order and their first lines (anchor())
         self._order: List[_Chunk] = []
         self._starts: List[int] = []
+        # how many times nodes of this cache have moved (lines inserted or deleted above
+        # them): a pass that keeps its last results by position (semantics.check) reuses
+        # them without asking moved() only while this number is the one it saw
+        self.shifts = 0
 
     def clear(self):
         self._chunks.clear()
@@ -244,12 +248,16 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
         if c.syntax_errors or c.partial or c.root is None or c.root.kind == SCALAR or len(c.root.value) != 1:
             cache.clear()
             return compose(text, src)
-        chs[i] = new[ctext] = _Chunk(c.root, list(c.duplicates), 0)
+        chs[i] = new[ctext] = ch = _Chunk(c.root, list(c.duplicates), 0)
+        if starts[i]:
+            _shift(ch, starts[i])  # new nodes to their lines (not a move: `shifts` stays)
+            ch.start = starts[i]
         composed += 1
     for ch, start in zip(chs, starts):
         if ch.start != start:
             _shift(ch, start - ch.start)
             ch.start = start
+            cache.shifts += 1
     kinds = {ch.kind for ch in chs}
     if len(kinds) != 1:
         cache.clear()

@@ -365,6 +365,9 @@ class Guildfile:
     partial: bool = False
     includes: List[str] = field(default_factory=list)
     chunks: Optional[ChunkCache] = None  # the document's cache (incremental parse, analysis memo)
+    # the operations whose flags this load read from their script (import_script_flags; the
+    # script may change while the guild file does not: their checks are never remembered)
+    script_read: List[Operation] = field(default_factory=list)
 
     @property
     def dir(self) -> str:
@@ -1573,6 +1576,7 @@ def import_script_flags(gf: Guildfile):
 
     sources: Dict[str, Optional[str]] = {}  # by module
     finder = sf.SourceFinder(gf.dir)
+    gf.script_read = []
     for model in list(gf.models.values()) + list(gf.configs.values()):
         if model.open:
             continue
@@ -1616,6 +1620,7 @@ def import_script_flags(gf: Guildfile):
             imported = sf.script_flags(info)
             lines = info["lines"]
             op.__dict__["_script_flags_open"] = (op.flags_open,)  # what building it decided
+            gf.script_read.append(op)
             for name, f in op.flags.items():
                 if f.origin == "guildfile" and name in lines:
                     f.source = (path, lines[name][0], lines[name][1])
