@@ -12,6 +12,7 @@ import random
 
 import pytest
 
+from guildls.analysis import schema_check, semantics
 from guildls.analysis.diagnostics import diagnose
 from guildls.model import chunks, load, scriptflags
 from guildls.model.chunks import ChunkCache
@@ -455,3 +456,256 @@ def test_memo_entries_stay_while_used_and_the_table_stays_bounded():
     for _ in range(3):
         cache.new_version()
     assert cache.recall(("k", 3), nodes[3]) == 3  # a small table is not swept: still there
+
+
+# ---------------------------------------------------------------------------------
+# semantics.check keeps its last results by position (_Positions): with the same names
+# and no line moved, only the operations that changed, the workflows running them and
+# what is checked each time are checked again
+
+POSITIONS = """\
+a:
+  main: m
+  flags:
+    x: 1
+b:
+  main: m
+  flags:
+    y: 1
+w:
+  steps:
+    - a x=2
+    - run: b
+      flags:
+        y: 2
+    - v
+v:
+  steps:
+    - b
+u:
+  steps:
+    - w
+p:
+  main: m
+  requires:
+    - operation: a
+"""
+
+
+@pytest.fixture
+def again_calls(monkeypatch):
+    """How many checks took the last check's results by position."""
+    calls = []
+    real = semantics._again
+
+    def spy(*args):
+        out = real(*args)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(semantics, "_again", spy)
+    return calls
+
+
+def _codes_at(problems):
+    return sorted((p.range.start_line + 1, p.code) for p in problems)
+
+
+def test_positions_see_what_an_edit_elsewhere_changes(small_chunks, again_calls):
+    cache = ChunkCache()
+    lines = POSITIONS.split("\n")
+    gf = _same(POSITIONS, cache)
+    assert _codes_at(diagnose(gf)) == []
+
+    def edit(lineno, new):
+        lines[lineno - 1] = new
+        n = len(again_calls)
+        gf = _same("\n".join(lines), cache)
+        reused = len(again_calls) > n
+        return _codes_at(diagnose(gf)), reused
+
+    # a's flag renamed: the step of w that sets x (another operation) now sets an unknown flag
+    assert edit(4, "    z: 1") == ([(11, "unknown-flag")], True)
+    assert edit(4, "    x: 1") == ([], True)
+    # b's flag renamed: w's `flags:` mapping for b
+    assert edit(8, "    q: 1") == ([(14, "unknown-flag")], True)
+    assert edit(8, "    y: 1") == ([], True)
+    # a step of v now runs w: a cycle made by an edit outside w, then broken again
+    assert edit(18, "    - w") == ([(18, "step-cycle")], True)
+    assert edit(18, "    - b") == ([], True)
+    # a workflow calls itself, then not
+    assert edit(21, "    - u") == ([(21, "step-cycle")], True)
+    assert edit(21, "    - w") == ([], True)
+    # a renamed operation: the steps naming it break (other names: all checked again)
+    assert edit(5, "c:") == ([(12, "unknown-operation"), (18, "unknown-operation")], False)
+    assert edit(5, "b:") == ([], False)
+    # a becomes a workflow of itself and back (the same names: by position)
+    assert edit(2, "  steps: [a]") == ([(2, "step-cycle")], True)
+    assert edit(2, "  main: m") == ([], True)
+
+
+STEPS = ["    - a x=2", "    - a z=3", "    - a", "    - b", "    - v", "    - u", "    - w", "    - p", "    - zz"]
+# line (0-based) of POSITIONS -> what may replace it (each keeps the YAML valid)
+POSITION_EDITS = {
+    1: ["  main: m", "  steps: [a]", "  steps: [w]", "  description: d"],
+    3: ["    x: 1", "    z: 1", "    y: 1", "    x: {type: int}"],
+    5: ["  main: m", "  steps: [b]", "  steps: [v]"],
+    7: ["    y: 1", "    q: 1", "    x: 1"],
+    10: STEPS,
+    11: ["    - run: b", "    - run: a", "    - run: zz", "    - run: v"],
+    13: ["        y: 2", "        x: 2", "        q: 1"],
+    14: STEPS,
+    17: STEPS,
+    20: STEPS,
+    22: ["  main: m", "  steps: [a]", "  steps: [u]"],
+    24: ["    - operation: a", "    - operation: w", "    - operation: zz", "    - operation: b"],
+}
+
+
+def _replaced(text, edits, seed, trials, insert_every=0):
+    """(cache, text) for `trials` sequences of 40 edits of `text`: a line replaced by one of
+    `edits` (line -> replacements), and with `insert_every`, an empty line inserted
+    somewhere every that many steps. Each sequence starts from `text` with a new cache."""
+    base = text.split("\n")
+    rng = random.Random(seed)
+    for _trial in range(trials):
+        lines = list(base)
+        cache = ChunkCache()
+        _same(text, cache)
+        for step in range(40):
+            i = rng.choice(list(edits))
+            lines[i] = rng.choice(edits[i])
+            shown = list(lines)
+            if insert_every and step % insert_every == insert_every - 1:
+                shown.insert(rng.randrange(len(shown)), "")
+            yield cache, "\n".join(shown)
+
+
+def test_random_edits_that_keep_every_line_where_it_is(small_chunks, again_calls):
+    # lines replaced, never inserted, the names kept: most checks take the last results by
+    # position; each must still be what a full parse says
+    for cache, text in _replaced(POSITIONS, POSITION_EDITS, 5, 6):
+        _same(text, cache)
+    assert len(again_calls) > 200
+
+
+def test_common_ends_match_a_loop_over_the_items():
+    def loop(new, old):
+        n = min(len(new), len(old))
+        a = 0
+        while a < n and new[a] is old[a]:
+            a += 1
+        b = 0
+        while b < n - a and new[-1 - b] is old[-1 - b]:
+            b += 1
+        return a, b
+
+    rng = random.Random(3)
+    objs = [object() for _ in range(20)]
+    for _ in range(5000):
+        old = [rng.choice(objs[:5]) for _ in range(rng.randrange(12))]
+        new = list(old)
+        for _ in range(rng.randrange(3)):
+            i = rng.randrange(len(new) + 1)
+            r = rng.random()
+            if r < 0.3:
+                new.insert(i, rng.choice(objs))
+            elif new:
+                i = min(i, len(new) - 1)
+                if r < 0.6:
+                    del new[i]
+                else:
+                    new[i] = rng.choice(objs)
+        assert chunks.common_ends(new, old) == loop(new, old)
+
+
+OPENING = """\
+a:
+  main: m
+  flags:
+    x: 1
+b:
+  flags:
+    $include: pkg/m:op
+  main: m
+c:
+  main: m
+  flags:
+    y: 1
+w:
+  steps:
+    - c y=2
+    - a x=3
+d:
+  flags:
+    $include: a
+  main: m
+"""
+OPENING_EDITS = {
+    3: ["    x: 1", "    x: 2", "    z: 1"],
+    6: ["    $include: pkg/m:op", "    $include: a", "    $include: c", "    q: 1"],
+    11: ["    y: 1", "    y: 2", "    x: 1"],
+    14: ["    - c y=2", "    - c x=2", "    - a x=3", "    - b"],
+    18: ["    $include: a", "    $include: c", "    $include: pkg/x:y"],
+}
+
+
+def test_operations_built_by_position_when_one_opens_the_model(small_chunks):
+    # b's flags include a package's (Guild cannot know them: the model becomes open while
+    # its operations are built); d's include another operation's: built each time. Lines
+    # replaced, then lines inserted above and Enter pressed inside: same as a full parse
+    for cache, text in _replaced(OPENING, OPENING_EDITS, 8, 5, insert_every=10):
+        _same(text, cache)
+
+
+MODELS = """\
+- model: m1
+  operations:
+    a:
+      main: m
+      flags:
+        x: 1
+      colour: red
+    $include: c1
+    b:
+      main: m
+      description: 3
+- config: c1
+  operations:
+    i:
+      main: m
+      sourcecode: 5
+- model: m2
+  operation-defaults:
+    label: x
+  operations:
+    c:
+      main: m
+      steps: 4
+    d:
+      exec: 5
+      flags:
+        y: {type: nope}
+"""
+MODEL_EDITS = {
+    6: ["      colour: red", "      label: red", "      tags: red"],
+    7: ["    $include: c1", "    e: {main: m}", "    e: {main: m, nope: 1}"],
+    10: ["      description: 3", "      description: ok", "      nope: 2"],
+    15: ["      sourcecode: 5", "      sourcecode: no", "      label: 7"],
+    18: ["    label: x", "    lable: x", "    label: [1]"],
+    22: ["      steps: 4", "      steps: []", "      label: [1]"],
+    26: ["        y: {type: nope}", "        y: {type: int}", "        y: {default: [1, {a: 2}]}"],
+}
+
+
+def test_schema_problems_taken_by_position_across_models(small_chunks, monkeypatch):
+    # schema problems of operations in several models (and a config, `$include` among
+    # operations, operation-defaults): lines replaced, and sometimes a line inserted, at
+    # every step the same as a full parse; most steps take other models' checks by position
+    taken = []
+    real = schema_check._Walker._take
+    monkeypatch.setattr(schema_check._Walker, "_take", lambda self, *a: taken.append(1) or real(self, *a))
+    for cache, text in _replaced(MODELS, MODEL_EDITS, 11, 5, insert_every=8):
+        gf = _same(text, cache)
+        assert any(p.code != "yaml-syntax" for p in diagnose(gf))
+    assert len(taken) > 200

@@ -8,10 +8,13 @@ typed value is an error with Guild's own message where Guild rejects it at load
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import itemgetter
 from typing import List, Optional
 
 from .. import schema as gschema
 from ..model import ERROR, HINT, WARNING, Guildfile, Problem
+from ..model.chunks import common_ends
 from ..model.nodes import MAP, SCALAR, SEQ, Node, Range
 from .memo import freeze
 from .suggest import did_you_mean, suggest
@@ -64,6 +67,10 @@ class _OpRepr:
             for k, v in self.defaults.py().items():
                 data.setdefault(k, v)
         return repr(data)
+
+
+# the entry of a `$include` among operations (not checked) in _Walker.operations
+_SKIPPED: list = [None, (), 0, None]
 
 
 class _Walker:
@@ -260,16 +267,52 @@ class _Walker:
         same problems, moved with it."""
         memo = self.gf.chunks
         if memo is None:
-            return self.operation(v, defaults)
+            self.operation(v, defaults)
+            return None
         key = ("schema-operation", id(v))
-        hit = memo.recall(key, v)
-        if hit is not None:
-            self.out.extend(hit)
-            return
+        e = memo.recall_entry(key, v)
+        if e is not None:
+            self.out.extend(e[1])
+            return e
         n = len(self.out)
         self.operation(v, defaults)
         found = self.out[n:]
-        memo.remember(key, v, found, found)  # the problems move with the node
+        return memo.remember(key, v, found, found)  # the problems move with the node
+
+    def operations(self, pairs, defaults: Optional[Node], skey: tuple):
+        """`operation_memo` of the value of each (key, value) of `pairs` (but `$include`),
+        taking again by position the problems of the pairs the last version checked
+        (`skey`: which mapping of operations) before and after the part that changed (the
+        same tuple objects: the composer reuses an unchanged entry's pair, model/chunks.py),
+        a run at a time: what recall() would give for those nodes, when no line moved
+        since (`shifts`)."""
+        memo = self.gf.chunks
+        if memo is None:
+            for k, v in pairs:
+                if k.value != "$include":
+                    self.operation(v, defaults)
+            return
+        states = memo.state.setdefault("schema-positions", {})
+        prev = states.pop(skey, None)
+        a = b = 0
+        if prev is not None and prev[0] == memo.shifts:
+            a, b = common_ends(pairs, prev[1])
+        entries: list = []
+        if a:
+            self._take(prev[2], 0, a, entries)
+        for k, v in pairs[a:len(pairs) - b]:
+            entries.append(self.operation_memo(v, defaults) if k.value != "$include" else _SKIPPED)
+        if b:
+            n = len(prev[2])
+            self._take(prev[2], n - b, n, entries)
+        if None not in entries:
+            states[skey] = (memo.shifts, list(pairs), entries)
+
+    def _take(self, entries: list, lo: int, hi: int, into: list):
+        run = entries[lo:hi]
+        self.out.extend(chain.from_iterable(map(itemgetter(1), run)))
+        self.gf.chunks.touch(run)
+        into += run
 
     def step(self, st: Node):
         self.mapping(st, "step", skip=("flags", "expect"))
@@ -286,10 +329,10 @@ class _Walker:
         if root is None or not root.local:
             return self.out
         if gf.format == "operations":
-            old = [k for k, v in root.value if k.kind == SCALAR and k.value in _OLD_FORMAT_KEYS and
-                   (k.value != "model" or v.kind == SCALAR) and (k.value != "operations" or v.kind == MAP)]
             oldish = "operations" in root or ("model" in root and root.get("model").kind == SCALAR)
             if oldish:
+                old = [k for k, v in root.value if k.kind == SCALAR and k.value in _OLD_FORMAT_KEYS and
+                       (k.value != "model" or v.kind == SCALAR) and (k.value != "operations" or v.kind == MAP)]
                 k = next(k for k, _ in root.value if k.kind == SCALAR and k.value in ("operations", "model"))
                 self.add("old-format", WARNING,
                          "this file is a mapping, so Guild reads every top-level key as an operation name "
@@ -299,8 +342,7 @@ class _Walker:
                     if k.kind != SCALAR or k.value not in _OLD_FORMAT_KEYS:
                         self.operation(v)
                 return self.out
-            for _, v in root.value:
-                self.operation_memo(v)
+            self.operations(root.value, None, ("", "model"))
         elif gf.format == "full":
             for item in root.value:
                 if item.kind != MAP:
@@ -318,9 +360,7 @@ class _Walker:
                 ops = item.get("operations")
                 od = item.get("operation-defaults")
                 if ops is not None and ops.kind == MAP:
-                    for k, v in ops.value:
-                        if k.value != "$include":
-                            self.operation_memo(v, od)
+                    self.operations(ops.value, od, (types[0], self.model_name))
                 res = item.get("resources")
                 if res is not None and res.kind == MAP:
                     self.mapping_of(res, "resource", "resources")

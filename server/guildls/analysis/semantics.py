@@ -103,74 +103,51 @@ class _Ctx:
 
 def check(gf: Guildfile) -> List[Problem]:
     """All semantic problems of the document (deduplicated, stable order)."""
+    run = _Run(gf)
+    memo = run.memo
+    # every (model, operation) in document order: a "position" below
+    cur = [(model, op) for model in gf.models.values() for op in model.operations.values()]
+    ops = [op for _m, op in cur]
+    prev = memo.state.get("semantics-positions") if memo is not None else None
+    cycles = None
+    if (prev is not None and prev.world == run.world and prev.shifts == memo.shifts
+            and prev.path == gf.path and len(prev.ops) == len(ops)):
+        res, volatile, deps, added, cycles = _again(run, prev, cur, ops)
+    else:
+        res = [run.one(model, op) for model, op in cur]
+        volatile = [i for i, r in enumerate(res) if r[3] is None]
+        deps: Dict[int, List[int]] = {}
+        added = 0
+        for i, r in enumerate(res):
+            for t, _status in r[3] or ():
+                deps.setdefault(id(t), []).append(i)
+                added += 1
+    workflows = [cur[i] for i, r in enumerate(res) if r[0]]
+    if cycles is None:
+        cycles = _check_cycles(gf, workflows, run.world)
+    if memo is not None:
+        memo.state["semantics-operations"] = run.records
+        if added <= 2 * len(ops) + 64:  # else start afresh (stale dependencies pile up)
+            memo.state["semantics-positions"] = _Positions(run.world, memo.shifts, gf.path, ops, res, volatile,
+                                                           deps, added, cycles)
+        else:
+            memo.state.pop("semantics-positions", None)
     # An operation inherited by several models is checked once per model; a problem
     # counts only when every context that checked the node agrees (no false positives).
+    checked = Counter(r[1] for r in res if r[1] is not None)
     found: Dict[Tuple, List] = {}
-    refs_by_op: Optional[Dict[int, list]] = None  # made on the first operation checked
-    index = _Index(gf)
-    memo = gf.chunks
-    world = None
-    last: Dict[tuple, tuple] = {}
-    records: Optional[Dict[tuple, tuple]] = None
-    if memo is not None:
-        # what the checks of one operation read from the rest of the document
-        world = memo.token("semantics-world", tuple(
-            (m.name, m.open, tuple(m.operations), tuple(m.resources)) for m in gf.models.values()))
-        last = memo.state.get("semantics-operations") or {}
-        records = {}
-    workflows: List[Tuple[Model, Operation]] = []
-    nids: List[int] = []  # the node of each check (agreement between models, below)
-    for model in gf.models.values():
-        mname = model.name
-        plain = (model.open, world, ())  # what a remembered result of an operation without steps needs
-        for op in model.operations.values():
-            rk = (id(op), mname)
-            rec = last.get(rk)
-            if rec is not None and rec[0] is not op:
-                rec = None
-            static = rec[1] if rec is not None else _static(op)
-            if static[0]:
-                workflows.append((model, op))
-            if not static[3]:
-                continue
-            node = op.node
-            problems = dyn = None
-            targets: tuple = ()
-            if records is not None and static[2] and getattr(op, "_script_flags_open", None) is None:
-                if static[1]:
-                    targets = _resolve_targets(gf, model, static[1])
-                    if not any(t is not None and _script_read(t) for t, _status in targets):
-                        # the targets by identity (the record keeps them alive: their ids stay theirs)
-                        dyn = (model.open, world, tuple((id(t), status) for t, status in targets))
-                else:
-                    dyn = plain
-                if dyn is not None and rec is not None and rec[2] == dyn and memo.moved(rec[5], node):
-                    problems = rec[3]
-                    memo.hits += 1
-                    records[rk] = rec
-            if problems is None:
-                if refs_by_op is None:
-                    refs_by_op = {}
-                    for ref in gf.refs:
-                        refs_by_op.setdefault(id(ref.operation), []).append(ref)
-                ctx = _Ctx(gf, index)
-                _check_operation(ctx, model, op, refs_by_op.get(id(op), ()))
-                problems = ctx.out
-                if dyn is not None:
-                    records[rk] = (op, static, dyn, problems, targets, memo.anchor(node, problems, ("semantics", rk)))
-            nid = id(node)
-            nids.append(nid)
-            for p in problems:
-                # the message may name the model; agreement is on the problem and its place
-                k = (nid, p.code, p.range)
-                entry = found.get(k)
-                if entry is None:
-                    found[k] = [p, 1]
-                else:
-                    entry[1] += 1
-    checked = Counter(nids)
-    if records is not None:
-        memo.state["semantics-operations"] = records
+    for r in res:
+        if not r[2]:
+            continue
+        nid = r[1]
+        for p in r[2]:
+            # the message may name the model; agreement is on the problem and its place
+            k = (nid, p.code, p.range)
+            entry = found.get(k)
+            if entry is None:
+                found[k] = [p, 1]
+            else:
+                entry[1] += 1
     out = []
     seen = set()
     for (nid, code, rng), (p, count) in found.items():
@@ -181,8 +158,153 @@ def check(gf: Guildfile) -> List[Problem]:
             continue
         seen.add(k)
         out.append(p)
-    out.extend(_check_cycles(gf, workflows, world))
+    out.extend(cycles)
     return out
+
+
+class _Run:
+    """One check of a document: what the checks of its operations share."""
+
+    def __init__(self, gf: Guildfile):
+        self.gf = gf
+        self.index = _Index(gf)
+        self.memo = memo = gf.chunks
+        self.refs_by_op: Optional[Dict[int, list]] = None  # made on the first operation checked
+        self.world = None
+        self.last: Dict[tuple, tuple] = {}
+        self.records: Dict[tuple, tuple] = {}
+        if memo is not None:
+            # what the checks of one operation read from the rest of the document
+            self.world = memo.token("semantics-world", tuple(
+                (m.name, m.open, tuple(m.operations), tuple(m.resources)) for m in gf.models.values()))
+            self.last = memo.state.get("semantics-operations") or {}
+
+    def one(self, model: Model, op: Operation) -> tuple:
+        """The semantic problems of `op` in `model`, remembered when they may be (see
+        _static): -> (is a workflow, its node's id or None when it is not checked here, the
+        problems, the step targets it was checked against ((operation, status), ...) or None
+        when it must be checked again next time whatever changes, what the step cycles read
+        of it (_steps_seen))."""
+        memo = self.memo
+        rk = (id(op), model.name)
+        rec = self.last.get(rk)
+        if rec is not None and rec[0] is not op:
+            rec = None
+        static = rec[1] if rec is not None else _static(op)
+        seen = _steps_seen(op) if static[0] else None
+        if not static[3]:
+            return (static[0], None, (), (), seen)
+        node = op.node
+        problems = dyn = None
+        targets: tuple = ()
+        if memo is not None and static[2] and getattr(op, "_script_flags_open", None) is None:
+            if static[1]:
+                targets = _resolve_targets(self.gf, model, static[1])
+                if not any(t is not None and _script_read(t) for t, _status in targets):
+                    # the targets by identity (the record keeps them alive: their ids stay theirs)
+                    dyn = (model.open, self.world, tuple((id(t), status) for t, status in targets))
+            else:
+                dyn = (model.open, self.world, ())
+            if dyn is not None and rec is not None and rec[2] == dyn and memo.moved(rec[5], node):
+                problems = rec[3]
+                memo.hits += 1
+                self.records[rk] = rec
+        if problems is None:
+            if self.refs_by_op is None:
+                self.refs_by_op = {}
+                for ref in self.gf.refs:
+                    self.refs_by_op.setdefault(id(ref.operation), []).append(ref)
+            ctx = _Ctx(self.gf, self.index)
+            _check_operation(ctx, model, op, self.refs_by_op.get(id(op), ()))
+            problems = ctx.out
+            if dyn is not None:
+                self.records[rk] = (op, static, dyn, problems, targets,
+                                    memo.anchor(node, problems, ("semantics", rk)))
+        if dyn is None or any(t is None for t, _status in targets):
+            # not remembered, or a step target that is none of the document's operations
+            # (what it resolves to may depend on files on disk): checked each time
+            return (static[0], id(node), problems, None, seen)
+        return (static[0], id(node), problems, targets, seen)
+
+
+class _Positions:
+    """The last check's results by position (``check``), for the next version of the
+    document: with the same names of models, operations and resources (`world`) and no
+    line moved since (`shifts`), a position holds the same Operation object when the loader
+    reused it (chunks.py: same node), and its problems stay valid unless one of its step
+    targets changed."""
+
+    __slots__ = ("world", "shifts", "path", "ops", "res", "volatile", "deps", "added", "cycles")
+
+    def __init__(self, world, shifts, path, ops, res, volatile, deps, added, cycles):
+        self.world = world
+        self.shifts = shifts
+        self.path = path
+        self.ops = ops  # the Operation at each position (kept alive: ids below stay theirs)
+        self.res = res  # _Run.one's result at each position
+        self.volatile = volatile  # positions checked again each time
+        # id of an operation -> positions of the workflows checked against it as a step target
+        # (grows by the targets of every workflow checked again; `added` counts them)
+        self.deps = deps
+        self.added = added
+        self.cycles = cycles  # the step-cycle problems
+
+
+def _again(run: _Run, prev: _Positions, cur, ops):
+    """The results of ``check`` by position, from the last check's (`prev`): only the
+    positions whose operation changed, those checked each time, the workflows whose step
+    targets changed and the operations whose flags were read from a script are checked."""
+    pops = prev.ops
+    changed = [i for i, (a, b) in enumerate(zip(ops, pops)) if a is not b]
+    dirty = set(changed)
+    dirty.update(prev.volatile)
+    deps = prev.deps
+    for i in changed:
+        dirty.update(deps.get(id(pops[i]), ()))
+    if run.gf.script_read:
+        # flags read from a script this time (it may have appeared since): the operation,
+        # and the workflows that run it, are not remembered
+        where: Dict[int, List[int]] = {}
+        for i, o in enumerate(ops):
+            where.setdefault(id(o), []).append(i)
+        for o in run.gf.script_read:
+            dirty.update(where.get(id(o), ()))
+            dirty.update(deps.get(id(o), ()))
+    res = list(prev.res)
+    volatile = []
+    added = prev.added
+    for i in sorted(dirty):
+        model, op = cur[i]
+        r = res[i] = run.one(model, op)
+        if r[3] is None:
+            volatile.append(i)
+        else:
+            for t, _status in r[3]:
+                deps.setdefault(id(t), []).append(i)
+                added += 1
+    if run.memo is not None:
+        # the remembered records of the positions not checked again stay as they were
+        records = dict(run.last)
+        for i in changed:
+            records.pop((id(pops[i]), cur[i][0].name), None)
+        records.update(run.records)
+        run.records = records
+        run.memo.hits += len(ops) - len(dirty)
+    # the step cycles: the same while every workflow has the same steps (the same targets,
+    # by names, as `world` is the same) at the same places
+    # (read when it was checked: a replaced operation is disposed of, Guildfile.dispose)
+    cycles = prev.cycles
+    if any(prev.res[i][4] != res[i][4] for i in changed):
+        cycles = None
+    return res, volatile, deps, added, None if cycles is None else list(cycles)
+
+
+def _steps_seen(op: Operation):
+    """What ``_find_cycles`` reads of an operation: None for no workflow, else each step's
+    op spec, its place and whether it is the document's own."""
+    if not op.is_workflow:
+        return None
+    return tuple((st.opspec, st.opspec_range, st.node.local) for st in op.steps)
 
 
 def _static(op: Operation) -> tuple:

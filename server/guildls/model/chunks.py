@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import deque
+from itertools import repeat
+from operator import setitem
 from typing import Any, Dict, List, Optional, Tuple
 
 from .lines import YAML_ONLY_BREAKS as _YAML_ONLY_BREAKS
@@ -82,6 +85,10 @@ class ChunkCache:
         # this version's chunks in document order and their first lines (anchor())
         self._order: List[_Chunk] = []
         self._starts: List[int] = []
+        # how many times nodes of this cache have moved (lines inserted or deleted above
+        # them): a pass that keeps its last results by position (semantics.check) reuses
+        # them without asking moved() only while this number is the one it saw
+        self.shifts = 0
 
     def clear(self):
         self._chunks.clear()
@@ -143,14 +150,28 @@ class ChunkCache:
             return e[1]
         return None
 
-    def remember(self, key: tuple, node: Node, value, movable=()) -> None:
-        """Remember `value` for `key` and `node`. `movable`: the objects of `value` holding
-        lines (``shift_lines``); without them a remembered value holds for the node only at
-        its line."""
+    def recall_entry(self, key: tuple, node: Node) -> Optional[list]:
+        """recall(), giving the entry itself ([node, value, version, anchor]) or None."""
+        e = self._memo.get(key)
+        return e if e is not None and self.recall(key, node) is not None else None
+
+    def remember(self, key: tuple, node: Node, value, movable=()) -> list:
+        """Remember `value` for `key` and `node` (-> the entry, see touch()). `movable`:
+        the objects of `value` holding lines (``shift_lines``); without them a remembered
+        value holds for the node only at its line."""
         e = self._memo.get(key)
         if e is None or e[2] != self._version:
             self._touched += 1
-        self._memo[key] = [node, value, self._version, self.anchor(node, movable, key)]
+        e = self._memo[key] = [node, value, self._version, self.anchor(node, movable, key)]
+        return e
+
+    def touch(self, entries: list) -> None:
+        """Entries (recall_entry, remember) of the last version whose values a pass took
+        again without recall() (it kept them by position, and checked that their nodes are
+        the same objects and that no line moved since, `shifts`): they count as used."""
+        deque(map(setitem, entries, repeat(2), repeat(self._version)), maxlen=0)
+        self._touched += len(entries)
+        self.hits += len(entries)
 
     def token(self, name: str, value) -> int:
         """A number that changes when `value` differs from the one given last time under
@@ -162,6 +183,37 @@ class ChunkCache:
         self._serial += 1
         self._tokens[name] = (value, self._serial)
         return self._serial
+
+
+def common_ends(new: list, old: list) -> Tuple[int, int]:
+    """(a, b): the first `a` items of `new` are those of `old` and so are its last `b`
+    (a + b <= both lengths), compared with ``==`` (identity for nodes, and tuples of
+    them), by halving on list slices (in C: no Python loop over the items)."""
+    n = min(len(new), len(old))
+    lo, hi = 0, n  # new[:lo] == old[:lo]; new[:hi + 1] != old[:hi + 1] unless hi == n
+    if new[:n] == old[:n]:
+        lo = n
+    else:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if new[:mid] == old[:mid]:
+                lo = mid
+            else:
+                hi = mid
+    a = lo
+    room = n - a
+    nl, ol = len(new), len(old)
+    lo, hi = 0, room
+    if room and new[nl - room:] == old[ol - room:]:
+        lo = room
+    else:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if new[nl - mid:] == old[ol - mid:]:
+                lo = mid
+            else:
+                hi = mid
+    return a, lo
 
 
 # a line break before a line that starts a top-level entry (text without CR)
@@ -244,12 +296,16 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
         if c.syntax_errors or c.partial or c.root is None or c.root.kind == SCALAR or len(c.root.value) != 1:
             cache.clear()
             return compose(text, src)
-        chs[i] = new[ctext] = _Chunk(c.root, list(c.duplicates), 0)
+        chs[i] = new[ctext] = ch = _Chunk(c.root, list(c.duplicates), 0)
+        if starts[i]:
+            _shift(ch, starts[i])  # new nodes to their lines (not a move: `shifts` stays)
+            ch.start = starts[i]
         composed += 1
     for ch, start in zip(chs, starts):
         if ch.start != start:
             _shift(ch, start - ch.start)
             ch.start = start
+            cache.shifts += 1
     kinds = {ch.kind for ch in chs}
     if len(kinds) != 1:
         cache.clear()

@@ -13,10 +13,11 @@ import errno
 import os
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from . import packages, runspec
-from .chunks import ChunkCache, compose_chunked
+from .chunks import ChunkCache, common_ends, compose_chunked
 from .collector import collector_paused
 from .files import MAX_FILE_BYTES, FileRefused, read_bytes, read_text, too_large_message
 from .lines import split_lines
@@ -365,6 +366,9 @@ class Guildfile:
     partial: bool = False
     includes: List[str] = field(default_factory=list)
     chunks: Optional[ChunkCache] = None  # the document's cache (incremental parse, analysis memo)
+    # the operations whose flags this load read from their script (import_script_flags; the
+    # script may change while the guild file does not: their checks are never remembered)
+    script_read: List[Operation] = field(default_factory=list)
 
     @property
     def dir(self) -> str:
@@ -820,10 +824,13 @@ class _Loader:
                 ops = self._expand_include(m, ops, "operations")
                 defaults = data.get("operation-defaults")
                 mixed = self._check_key_types(ops, "operation", data.get("operations"))
-                for k, v in ops.items():
-                    if mixed and k.kind == SCALAR and not isinstance(k.value, str):
-                        continue  # said above, in Guild's terms
-                    self._build_operation(m, k, v, defaults)
+                if self.chunks is not None and defaults is None and not mixed:
+                    self._build_operations(m, ops.items())
+                else:
+                    for k, v in ops.items():
+                        if mixed and k.kind == SCALAR and not isinstance(k.value, str):
+                            continue  # said above, in Guild's terms
+                        self._build_operation(m, k, v, defaults)
         res = data.get("resources")
         if res is not None and not res.is_null:
             if res.kind == MAP:
@@ -964,30 +971,90 @@ class _Loader:
         return None
 
     # operations --------------------------------------------------------------------------
-    def _build_operation(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
+    def _build_operations(self, m: Model, pairs: List[Tuple[Node, Node]]):
+        """``_build_operation`` of each (key, value) of `pairs` (the model's operations, no
+        operation-defaults), taking again by position what the last version built from the
+        very same nodes: the entries recall() would give (same nodes, same model name,
+        kind and openness), a run of them at a time with list and dict operations instead
+        of asking the memo one operation at a time. The pairs kept are those before and
+        after the part that changed (the same tuple objects: the composer reuses an
+        unchanged entry's (key, value) pair, chunks.py); no line may have moved since
+        (`shifts`: else recall() sees to each node)."""
+        memo = self.chunks
+        states = memo.state.setdefault("build-positions", {})
+        skey = (m.name, m.kind)
+        prev = states.pop(skey, None)
+        open0 = m.open
+        n = len(pairs)
+        a = b = 0
+        if prev is not None and prev.shifts == memo.shifts and prev.open == open0:
+            a, b = common_ends(pairs, prev.pairs)
+        new = _Built(memo.shifts, open0, pairs)
+        if a:
+            self._take(m, prev, 0, a, new)
+        for k, v in pairs[a:n - b]:
+            new.add(self._build_operation(m, k, v, None))
+        if b:
+            pn = len(prev.pairs)
+            self._take(m, prev, pn - b, pn, new)
+        if m.open is open0:
+            new.holes = [i for i, e in enumerate(new.entries) if e is None] if None in new.entries else []
+            states[skey] = new
+
+    def _take(self, m: Model, prev: "_Built", lo: int, hi: int, new: "_Built"):
+        """The operations `prev` built at positions lo..hi, into `m` (and `new`), in order;
+        those it did not remember (holes) are built again."""
+        gf = self.gf
+        at = lo
+        for h in [h for h in prev.holes if lo <= h < hi] + [hi]:
+            if m.open is not new.open:
+                # building an operation changed the model: what was built with the other
+                # openness is not what recall() would give, build the rest anew
+                for k, v in prev.pairs[at:hi]:
+                    new.add(self._build_operation(m, k, v, None))
+                return
+            if h > at:
+                ops = prev.ops[at:h]
+                for op in ops:
+                    op.model = m
+                m.operations.update(zip(prev.names[at:h], ops))
+                gf.problems.extend(chain.from_iterable(prev.problems[at:h]))
+                gf.refs.extend(chain.from_iterable(prev.refs[at:h]))
+                entries = prev.entries[at:h]
+                self.chunks.touch(entries)
+                new.extend(prev, at, h)
+            if h < hi:
+                k, v = prev.pairs[h]
+                new.add(self._build_operation(m, k, v, None))
+            at = h + 1
+
+    def _build_operation(self, m: Model, key: Node, value: Node, defaults: Optional[Node]) -> Optional[list]:
+        """Build one operation into `m`; -> its memo entry (ChunkCache.remember) or None."""
         memo = self.chunks
         if memo is None or defaults is not None or value.kind != MAP or not value.local:
-            return self._build_operation_now(m, key, value, defaults)
+            self._build_operation_now(m, key, value, defaults)
+            return None
         # The operation built from the same node of the previous version (same text at the
         # same line, see chunks.py) is the same operation: reuse it, with what building it
         # said. Only when it read nothing but its node and its model's name and openness.
         mkey = ("build-operation", id(value), id(key), m.name, m.kind, m.open)
-        hit = memo.recall(mkey, value)
+        e = memo.recall_entry(mkey, value)
         gf = self.gf
-        if hit is not None:
-            op, problems, refs = hit
+        if e is not None:
+            op, problems, refs = e[1]
             op.model = m
             m.operations[op.name] = op
             gf.problems.extend(problems)
             gf.refs.extend(refs)
-            return
+            return e
         p0, r0, open0 = len(gf.problems), len(gf.refs), m.open
         self._build_operation_now(m, key, value, defaults)
         op = m.operations.get(key.value) if key.kind == SCALAR and isinstance(key.value, str) else None
         if (op is not None and op.node is value and op.key is key and op.origin is None and m.open == open0
                 and op.flags_node is value.get("flags")):
             problems, refs = gf.problems[p0:], gf.refs[r0:]
-            memo.remember(mkey, value, (op, problems, refs), movable_lines(op, problems, refs))
+            return memo.remember(mkey, value, (op, problems, refs), movable_lines(op, problems, refs))
+        return None
 
     def _build_operation_now(self, m: Model, key: Node, value: Node, defaults: Optional[Node]):
         if key.kind != SCALAR or not isinstance(key.value, str):
@@ -1529,6 +1596,46 @@ def _load_package(path: str, seen: Tuple[str, ...]) -> Optional["_Loader"]:
     return sub
 
 
+class _Built:
+    """What _build_operations built for one model, by position (for the next version)."""
+
+    __slots__ = ("shifts", "open", "pairs", "entries", "names", "ops", "problems", "refs", "holes")
+
+    def __init__(self, shifts: int, open_: bool, pairs):
+        self.shifts = shifts  # ChunkCache.shifts then
+        self.open = open_  # the model's openness (the same before and after)
+        self.pairs = list(pairs)  # the (key, value) nodes
+        # by position: the memo entry (None: not remembered, built each time), and of its
+        # value: the operation's name, the operation, the problems and references
+        self.entries: list = []
+        self.names: list = []
+        self.ops: list = []
+        self.problems: list = []
+        self.refs: list = []
+        self.holes: List[int] = []  # positions without an entry
+
+    def add(self, entry: Optional[list]):
+        self.entries.append(entry)
+        if entry is None:
+            self.names.append(None)
+            self.ops.append(None)
+            self.problems.append(())
+            self.refs.append(())
+        else:
+            op, problems, refs = entry[1]
+            self.names.append(op.name)
+            self.ops.append(op)
+            self.problems.append(problems)
+            self.refs.append(refs)
+
+    def extend(self, other: "_Built", lo: int, hi: int):
+        self.entries += other.entries[lo:hi]
+        self.names += other.names[lo:hi]
+        self.ops += other.ops[lo:hi]
+        self.problems += other.problems[lo:hi]
+        self.refs += other.refs[lo:hi]
+
+
 def movable_lines(op: Operation, problems=(), refs=()) -> list:
     """Every object built with `op` that holds lines of its own (``shift_lines``): its
     steps, their flag assignments and problems, and the given problems and references."""
@@ -1579,6 +1686,7 @@ def import_script_flags(gf: Guildfile):
 
     sources: Dict[str, Optional[str]] = {}  # by module
     finder = sf.SourceFinder(gf.dir)
+    gf.script_read = []
     for model in list(gf.models.values()) + list(gf.configs.values()):
         if model.open:
             continue
@@ -1622,6 +1730,7 @@ def import_script_flags(gf: Guildfile):
             imported = sf.script_flags(info)
             lines = info["lines"]
             op.__dict__["_script_flags_open"] = (op.flags_open,)  # what building it decided
+            gf.script_read.append(op)
             for name, f in op.flags.items():
                 if f.origin == "guildfile" and name in lines:
                     f.source = (path, lines[name][0], lines[name][1])
