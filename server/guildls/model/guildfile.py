@@ -922,6 +922,8 @@ class _Loader:
         is not text but sorts (alone, or only such names) loads and fails when the
         operation runs, building the flag's environment variable name.
         """
+        if _STR_ONLY.issuperset(map(type, section.index())):
+            return False  # every name is text (a key that is no scalar is indexed as None)
         odd = [k for k, _ in section.items()
                if k.kind == SCALAR and not isinstance(k.value, str)]
         if not odd:
@@ -1419,6 +1421,7 @@ class _Loader:
 
 
 _OPEN = object()
+_STR_ONLY = frozenset((str,))
 
 
 def _shown_path(p: str) -> str:
