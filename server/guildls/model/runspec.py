@@ -104,8 +104,19 @@ class Word:
     end: int
 
 
+_WORD_RE = re.compile(r"\S+")  # (\s is what str.isspace says, in a str pattern)
+
+
 def split_words(s: str) -> Tuple[List[Word], Optional[str]]:
     """Shell-style split (POSIX rules, like ``shlex.split``) keeping offsets."""
+    if "'" not in s and '"' not in s and "\\" not in s:
+        # nothing quoted or escaped (most run strings): the words are the runs of
+        # non-space characters, as the loop below finds them
+        return [Word(m.group(), m.start(), m.end()) for m in _WORD_RE.finditer(s)], None
+    return _split_quoted(s)
+
+
+def _split_quoted(s: str) -> Tuple[List[Word], Optional[str]]:
     words: List[Word] = []
     i, n = 0, len(s)
     while i < n:
@@ -149,8 +160,22 @@ def split_words(s: str) -> Tuple[List[Word], Optional[str]]:
 
 
 def decode_flag_value(s: str) -> Any:
-    """Decode a command-line flag value as Guild does (no declared type)."""
-    return flagvals.decode_flag_val(s)
+    """Decode a command-line flag value as Guild does (no declared type). Values that
+    cannot change (text, numbers, booleans, null) are remembered by their text: the same
+    few values recur in a file's steps, and each decoding tries several decoders."""
+    v = _DECODED.get(s, _NOT_SEEN)
+    if v is _NOT_SEEN:
+        v = flagvals.decode_flag_val(s)
+        if v is None or v.__class__ in _IMMUTABLE:
+            if len(_DECODED) >= 4096:
+                _DECODED.clear()
+            _DECODED[s] = v
+    return v
+
+
+_DECODED: Dict[str, Any] = {}
+_NOT_SEEN = object()
+_IMMUTABLE = frozenset((str, int, float, bool))
 
 
 @dataclass
