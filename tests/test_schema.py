@@ -360,6 +360,40 @@ def test_attr_types_and_enum():
     assert S.section("source").get("target-type").enum == ("link", "copy")
 
 
+_SCALAR_SAMPLES = {
+    str: ["", "x", "{{ p }}", "a b", "1", "yes", "config:flags.yml"],
+    int: [0, -1, 7, 10 ** 30],
+    float: [0.0, -1.5, 1e300, float("inf")],
+    bool: [True, False],
+    type(None): [None],
+}
+
+
+def test_scalar_ok_classes_are_valid_for_jsonschema_itself():
+    """Attr.scalar_ok lets the schema check skip is_valid for a scalar of such a class:
+    every value of it must be valid, as the schema's own validator (not the fast path)
+    says. An enum, pattern or $ref attribute has none."""
+    checked = 0
+    for name in S.schema()["$defs"]:
+        sec = S.section(name)
+        for attr in sec.attrs.values():
+            if not attr.scalar_ok:
+                continue
+            pointer = "/$defs/" + S._pointer_token(name) + "/properties/" + S._pointer_token(attr.name)
+            validator = S._validator_for_pointer(pointer)
+            for cls in attr.scalar_ok:
+                for value in _SCALAR_SAMPLES[cls]:
+                    assert validator.is_valid(value), (name, attr.name, value)
+                    assert attr.is_valid(value), (name, attr.name, value)
+                    checked += 1
+    assert checked > 300
+    flag = S.section("flag")
+    assert flag.get("description").scalar_ok == {str}
+    assert flag.get("default").scalar_ok == {str, int, float, bool, type(None)}
+    assert not flag.get("type").scalar_ok  # an enum
+    assert not S.section("operation").get("flags-dest").scalar_ok  # a pattern among its branches
+
+
 def test_is_valid_cases():
     op = S.section("operation")
     flags = op.get("flags")

@@ -258,3 +258,22 @@ def test_requires_operation_specs_matched_through_the_name_index():
     assert any("'trian'" in m and "did you mean 'train'" in m for m in msgs)
     assert any("'m:trian'" in m and "did you mean 'm:train'" in m for m in msgs)
     assert any("'x:.*'" in m for m in msgs)
+
+
+def test_flag_value_results_are_remembered_apart_for_equal_bounds_of_other_types():
+    """check_flag_value remembers its answers by flag name, text and the checked attributes
+    with their types: 1, 1.0 and True are equal in Python, not in Guild's messages."""
+    from guildls.analysis.semantics import check_flag_value
+    from guildls.model.guildfile import Flag
+
+    def msg(attrs):
+        return check_flag_value(Flag("x", None, None, None, attrs), 5, "5")
+
+    for _ in range(2):  # the second round answers from the memo
+        assert msg({"max": 1}).endswith("(greater than max 1)")
+        assert msg({"max": 1.0}).endswith("(greater than max 1.0)")
+        assert msg({"max": True}).endswith("(greater than max True)")
+        assert msg({"choices": [1, 2]}).endswith("supported values are: 1, 2")
+        assert msg({"choices": [1.0, 2]}).endswith("supported values are: 1.0, 2")
+        assert msg({"choices": [True, 2]}).endswith("supported values are: yes, 2")
+        assert msg({"max": 9}) is None and msg({"description": "no checked attribute"}) is None

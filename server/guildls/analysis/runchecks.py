@@ -57,13 +57,16 @@ def check_source(src, add: Add, op: Optional[Operation] = None) -> None:
                     f"invalid operation reference '{spec}' (write [[PACKAGE/]MODEL:]OPERATION): {_DEP_FAILS} "
                     f"('inavlid operation reference {spec!r}', sic)", src.spec_node.range)
                 break
+    idx = node.index()
     for attr in ("target-path", "path"):
-        tp = node.get(attr)
+        tp = idx.get(attr)
+        tp = tp[1] if tp is not None else None
         if tp is not None and tp.kind == SCALAR and isinstance(tp.value, str) and "${" not in tp.value \
                 and os.path.isabs(tp.value):
             add("invalid-source", WARNING,
                 f"invalid path '{tp.value}' (path must be relative to the run directory): {_DEP_FAILS}", tp.range)
-    tt = node.get("target-type")
+    tt = idx.get("target-type")
+    tt = tt[1] if tt is not None else None
     if tt is not None and tt.kind == SCALAR and isinstance(tt.value, str) and tt.value not in ("link", "copy"):
         add("invalid-source", WARNING,
             f"unsupported target-type '{tt.value}' (expected 'link' or 'copy'): {_DEP_FAILS}", tt.range)
@@ -71,8 +74,9 @@ def check_source(src, add: Add, op: Optional[Operation] = None) -> None:
         return
     if src.kind == "file" and src.spec_node is not None:
         _undefined_refs(op, src.spec_node, "file", add)
-    rn = node.get("rename")
+    rn = idx.get("rename")
     if rn is not None:
+        rn = rn[1]
         for spec in (rn.value if rn.kind == SEQ else [rn]):
             for part in (spec.value if spec.kind == MAP else [(None, spec)]):
                 _undefined_refs(op, part[1], "rename", add)

@@ -97,11 +97,11 @@ class _Walker:
         for k, v in node.value:
             if k.kind != SCALAR:
                 continue
-            key = k.value
-            if key in skip or not isinstance(key, str):
-                continue
-            attr = attrs.get(key)
+            key = k.value  # (a scalar: hashable)
+            attr = attrs.get(key)  # (the attributes' names are strings: a key found is one)
             if attr is None:
+                if key in skip or not isinstance(key, str):
+                    continue
                 if key in sec.ignored:
                     self.add("ignored-attribute", HINT, f"'{key}' is ignored by Guild here: {sec.ignored[key]}", k)
                     continue
@@ -116,6 +116,10 @@ class _Walker:
                                         f"unknown {title} attribute '{key}'" + did_you_mean(sugs),
                                         Range(k.sl, k.sc, k.el, k.ec), {"suggestions": sugs}))
                 continue
+            if skip and key in skip:
+                continue
+            if v.kind == SCALAR and v.value.__class__ in attr.scalar_ok:
+                continue  # valid whatever it is (what value() would find, without the calls)
             self.value(attr, v, key)
 
     def value(self, attr, v: Node, key: str):

@@ -565,13 +565,19 @@ def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
     if value is None or _is_batch(value, text):
         return None
     a = flag.attrs
-    if not any(k in a for k in _CHECKED_ATTRS):
+    if a.keys().isdisjoint(_CHECKED_ATTRS):
         return None  # nothing Guild would check
     raw = text if text not in (None, "") else fv.encode_flag_val(value)
-    frozen = [freeze(a.get(k)) for k in _CHECKED_ATTRS]
-    if any(f is None for f in frozen):  # too large or exotic to key on: no memo
-        return fv.value_problem(raw, a, flag.name)
-    key = (flag.name, raw, tuple(frozen))
+    vals = tuple(map(a.get, _CHECKED_ATTRS))
+    types = tuple(map(type, vals))
+    if _PLAIN_TYPES.issuperset(types):
+        # scalars (most flags): their types keep 1, 1.0 and True apart, as freeze does
+        key = (flag.name, raw, vals, types)
+    else:
+        frozen = tuple(map(freeze, vals))
+        if None in frozen:  # too large or exotic to key on: no memo
+            return fv.value_problem(raw, a, flag.name)
+        key = (flag.name, raw, frozen)
     if key not in _VALUE_MEMO:
         if len(_VALUE_MEMO) > 20000:
             _VALUE_MEMO.clear()
@@ -581,6 +587,7 @@ def check_flag_value(flag: Flag, value, text: Optional[str]) -> Optional[str]:
 
 # flag attributes that decide whether a value is accepted (same flags share results)
 _CHECKED_ATTRS = ("type", "choices", "min", "max", "allow-other", "arg-split")
+_PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
 _VALUE_MEMO: dict = {}
 
 

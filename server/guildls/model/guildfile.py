@@ -1106,7 +1106,7 @@ class _Loader:
                     fname = k.value if isinstance(k.value, str) else str(k.value)
                     if v.kind == MAP:
                         attrs = v.py()
-                        ch = v.get("choices")
+                        ch = v.get("choices") if "choices" in attrs else None
                         if ch is not None and not ch.is_null and ch.kind != SEQ:
                             self.error(f"invalid flag choice data {ch.py()!r}: expected a list of values or mappings", ch)
                         elif ch is not None and ch.kind == SEQ:
@@ -1122,23 +1122,24 @@ class _Loader:
                         attrs = {"default": v.py()}
                     op.flags[fname] = Flag(fname, op, k, v, attrs)
         # which flags can't we know statically?
-        fi = node.get("flags-import")
+        idx = node.index()
+        fi = idx.get("flags-import")
+        fi = fi[1] if fi is not None else None
         fi_val = fi.py() if fi is not None else None
         if fi is not None:
             ok = fi_val in (True, False, "all") or (isinstance(fi_val, list))
             if not ok:
                 self.error(
                     f"invalid flags-import value {fi_val!r}: expected yes/all, no, or a list of flag names", fi)
-        main = op.main
-        exec_ = op.exec
-        steps = node.get("steps")
-        has_steps = steps is not None and steps.kind == SEQ and len(steps.value) > 0
-        is_python = not exec_ and (main or not has_steps) and not (main or "").startswith("guild.plugins")
-        dest = op.flags_dest
-        if is_python and (fi_val is True or fi_val == "all" or isinstance(fi_val, list)):
+        if "notebook" in idx or op.flags_dest.startswith("config:"):
             op.flags_open = True
-        if dest.startswith("config:") or node.get("notebook") is not None:
-            op.flags_open = True
+        elif fi_val is True or fi_val == "all" or isinstance(fi_val, list):
+            main = op.main
+            steps = idx.get("steps")
+            has_steps = steps is not None and steps[1].kind == SEQ and len(steps[1].value) > 0
+            is_python = not op.exec and (main or not has_steps) and not (main or "").startswith("guild.plugins")
+            if is_python:
+                op.flags_open = True
         if m.open:
             op.flags_open = True
 
@@ -1163,7 +1164,7 @@ class _Loader:
                     op.requires.append(dep)
                 else:
                     dep = Dependency("inline", it, attrs=it.py())
-                    s = self._source(it, f"{op.model.name}:<inline>")
+                    s = self._source(it, f"{op.model.name}:<inline>", dep.attrs)
                     if s:
                         dep.sources = [s]
                     op.requires.append(dep)
@@ -1200,13 +1201,16 @@ class _Loader:
                     attrs["alias"] = alias
                 op.flags[name] = Flag(name, op, None, s.spec_node, attrs, origin="resource")
 
-    def _source(self, node: Node, resource: str = ":<inline>") -> Optional[Source]:
+    def _source(self, node: Node, resource: str = ":<inline>", data: Optional[dict] = None) -> Optional[Source]:
+        """`data`: ``node.py()``, when the caller has it (the source shares it, read-only)."""
         if node.kind == SCALAR and isinstance(node.value, str):
             return Source("file", node.value, {}, node, node)
         if node.kind != MAP:
             return None
+        if data is None:
+            data = node.py()
         # Guild counts a type attribute only when its value is truthy (`operation: ''` is none)
-        types = [t for t in SOURCE_TYPES if t in node and node.get(t).py()]
+        types = [t for t in SOURCE_TYPES if data.get(t)]
         if not types:
             self.error(f"invalid source {node.py()!r} in resource '{resource}': missing required attribute "
                        "(one of config, file, module, url, operation)", node, "invalid-source")
@@ -1217,8 +1221,7 @@ class _Loader:
             return Source("unknown", None, node.py(), node, None)
         self._check_rename(node.get("rename"))
         t = types[0]
-        sn = node.get(t)
-        return Source(t, sn.py(), node.py(), node, sn)
+        return Source(t, data[t], data, node, node.get(t))
 
     def _check_rename(self, rn: Optional[Node]):
         if rn is None or rn.is_null:
@@ -1278,10 +1281,11 @@ class _Loader:
             iso = node.get("isolate-runs")
             if iso is not None:
                 step.isolate_runs = bool(iso.value) if iso.kind == SCALAR else True
+            idx = node.index()
             for key, param in runspec.STEP_OPTION_KEYS.items():
-                v = node.get(key)
-                if v is not None:
-                    step.options[param] = v.py()
+                pair = idx.get(key)
+                if pair is not None:
+                    step.options[param] = pair[1].py()
             self._step_flags(step, node.get("flags"))
             self._step_expect(step, node.get("expect"))
         else:
@@ -1393,23 +1397,25 @@ class _Loader:
             self.gf.refs.append(Ref(mm.group(1), rng, context, op))
 
     def _collect_op_refs(self, op: Operation):
-        for attr, ctx in (("exec", "exec"), ("main", "main"), ("label", "label")):
-            n = op.node.get(attr)
-            if n is not None:
-                self._scan_refs(n, ctx, op)
-        env = op.node.get("env")
-        if env is not None and env.kind == MAP:
-            for _, v in env.items():
+        idx = op.node.index()
+        for attr in ("exec", "main", "label"):
+            pair = idx.get(attr)
+            if pair is not None:
+                self._scan_refs(pair[1], attr, op)
+        pair = idx.get("env")
+        if pair is not None and pair[1].kind == MAP:
+            for _, v in pair[1].items():
                 self._scan_refs(v, "env", op)
         if op.steps:
             for st in op.steps:
-                if st.node.kind == MAP:
-                    for key in ("label", "tags", "gpus"):
-                        v = st.node.get(key)
-                        if v is None:
-                            continue
-                        for n in (v.value if v.kind == SEQ else [v]):
-                            self._scan_refs(n, "step-option", op)
+                sidx = st.node.index()  # ({} for a step that is a string)
+                for key in ("label", "tags", "gpus"):
+                    pair = sidx.get(key)
+                    if pair is None:
+                        continue
+                    v = pair[1]
+                    for n in (v.value if v.kind == SEQ else [v]):
+                        self._scan_refs(n, "step-option", op)
 
 
 _OPEN = object()

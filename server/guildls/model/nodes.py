@@ -18,10 +18,11 @@ from typing import Iterator, List, NamedTuple, Optional, Tuple
 import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import SafeConstructor
-from yaml.events import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
-                         StreamEndEvent)
 
+from . import yamlevents
 from .lines import YAML_ONLY_BREAKS, YamlLines, split_lines
+from .yamlevents import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
+                         StreamEndEvent, args_events)
 
 try:  # pragma: no cover - depends on the PyYAML build
     from yaml import CSafeLoader as _Loader
@@ -33,6 +34,8 @@ except ImportError:  # pragma: no cover
 
     _EventParser = None
     HAVE_LIBYAML = False
+if not yamlevents.AVAILABLE:  # pragma: no cover - a PyYAML whose C parser names its events otherwise
+    _EventParser = None
 
 MAP, SEQ, SCALAR = 0, 1, 2
 
@@ -196,26 +199,48 @@ class Node:
             self._index = idx
         return self._index
 
+    # (only a mapping has an index: a node of another kind has None, see _key_index)
     def get(self, key, default=None) -> Optional["Node"]:
-        if self.kind != MAP:
-            return default
+        idx = self._index
+        if idx is None:
+            if self.kind != MAP:
+                return default
+            idx = self._key_index()
         try:
-            pair = (self._index or self._key_index()).get(key)
+            pair = idx.get(key)
         except TypeError:  # an unhashable key (a list or mapping used as key)
             return default
         return pair[1] if pair else default
 
     def get_pair(self, key) -> Optional[Tuple["Node", "Node"]]:
-        if self.kind != MAP:
-            return None
+        idx = self._index
+        if idx is None:
+            if self.kind != MAP:
+                return None
+            idx = self._key_index()
         try:
-            return (self._index or self._key_index()).get(key)
+            return idx.get(key)
         except TypeError:
             return None
 
+    def index(self) -> dict:
+        """A mapping's pairs by key value (the last of repeated keys), ``{}`` for another
+        kind of node: for looking up many keys at once."""
+        idx = self._index
+        if idx is None:
+            if self.kind != MAP:
+                return {}
+            idx = self._key_index()
+        return idx
+
     def __contains__(self, key) -> bool:
+        idx = self._index
+        if idx is None:
+            if self.kind != MAP:
+                return False
+            idx = self._key_index()
         try:
-            return self.kind == MAP and key in (self._index or self._key_index())
+            return key in idx
         except TypeError:
             return False
 
@@ -549,48 +574,49 @@ class _EventBuilder:
     def build(self) -> Optional[Node]:
         """The document's root node (None for an empty stream); raises what
         ``yaml.compose`` raises."""
-        get = self.get
-        get()  # stream start
-        if get().__class__ is StreamEndEvent:
-            return None
-        ev = get()
-        root = self.node(ev, 0)
-        get()  # document end
-        after = get()
-        if after.__class__ is not StreamEndEvent:
-            raise ComposerError("expected a single document in the stream", ev.start_mark,
-                                "but found another document", after.start_mark)
-        return root
+        with args_events:
+            get = self.get
+            get()  # stream start
+            if get().__class__ is StreamEndEvent:
+                return None
+            ev = get()
+            root = self.node(ev, 0)
+            get()  # document end
+            after = get()
+            if after.__class__ is not StreamEndEvent:
+                raise ComposerError("expected a single document in the stream", ev.start_mark,
+                                    "but found another document", after.start_mark)
+            return root
 
     def node(self, ev, depth: int) -> Node:
         cls = ev.__class__
         if cls is AliasEvent:
             raise _NotForTheBuilder()  # aliases are shared and counted by the converter
-        sm = ev.start_mark
-        if ev.anchor is not None:
-            self._anchor(ev.anchor, sm)
-        tag = ev.tag
         if cls is ScalarEvent:
-            em = ev.end_mark
+            anchor, tag, implicit, text, sm, em, style = ev.args
+        else:
+            anchor, tag, _implicit, sm, _em, style = ev.args
+        if anchor is not None:
+            self._anchor(anchor, sm)
+        if cls is ScalarEvent:
             sl = sm.line
             sc = sm.column
             if self.props and sl < len(self.lines):
                 sc = _value_column(self.lines[sl], sl, sc, em.line, em.column)
             if tag is None or tag == "!":
-                text = ev.value
-                if not ev.implicit[0] or (text and text[0] not in _RESOLVED_FIRST):
+                if not implicit[0] or (text and text[0] not in _RESOLVED_FIRST):
                     tag = _STR_TAG  # quoted, a block, or text no implicit rule can match
                     value = text
                 else:
                     typed = _PLAIN_MEMO.get(text)
                     if typed is None:
                         if len(text) <= _LAZY_MAX and text[:1] not in _EAGER_FIRST:
-                            return _LazyScalar(text, sl, sc, em.line, em.column, ev.style, self.src)
-                        typed = _typed_plain(text, sm, em, ev.style, self.errors)
+                            return _LazyScalar(text, sl, sc, em.line, em.column, style, self.src)
+                        typed = _typed_plain(text, sm, em, style, self.errors)
                     tag, value = typed
             else:
-                value = _construct(tag, yaml.ScalarNode(tag, ev.value, sm, em, ev.style), self.errors)
-            return Node(SCALAR, value, sl, sc, em.line, em.column, ev.style, tag, self.src)
+                value = _construct(tag, yaml.ScalarNode(tag, text, sm, em, style), self.errors)
+            return Node(SCALAR, value, sl, sc, em.line, em.column, style, tag, self.src)
         depth += 1
         if depth > MAX_NESTING:
             raise _NotForTheBuilder()
@@ -599,69 +625,86 @@ class _EventBuilder:
             tag = _SEQ_TAG if is_seq else _MAP_TAG
         elif tag != _MAP_TAG and tag != _SEQ_TAG and tag not in _scalar_ctors:
             self.errors.append(_unknown_tag(tag, sm))
-        return self._collection(ev, is_seq, tag, sm, depth)
+        return self._collection(style, is_seq, tag, sm, depth)
 
-    def _collection(self, ev, is_seq: bool, tag: str, sm, depth: int) -> Node:
+    def _collection(self, flow_style, is_seq: bool, tag: str, sm, depth: int) -> Node:
         """A sequence or mapping and what is in it. Its most common child, a scalar with
         neither tag nor anchor, is made here in the loop, without a Python call per node
         (what ``node`` does for it, less the column fix that only tags and anchors need).
         A mapping whose keys are distinct strings gets its key index (see ``Node.get``)
-        from its pairs as they come."""
+        from its pairs as they come. (Events are read as their argument tuples, see
+        yamlevents.)"""
         get = self.get
         src = self.src
         memo = _PLAIN_MEMO
         resolved = _RESOLVED_FIRST
+        eager = _EAGER_FIRST
+        lazy_max = _LAZY_MAX
         new = _new_node
+        node_cls, lazy_cls, scalar_ev, str_tag, scalar = Node, _LazyScalar, ScalarEvent, _STR_TAG, SCALAR
         is_map = not is_seq
         items = []
-        n = Node(SEQ if is_seq else MAP, items, sm.line, sm.column, 0, 0, ev.flow_style, tag, src)
+        n = new(node_cls)  # (Node.__init__, less the call)
+        n.kind = SEQ if is_seq else MAP
+        n.value = items
+        n.sl = sm.line
+        n.sc = sm.column
+        n.style = flow_style
+        n.tag = tag
+        n.src = src
+        n._index = None
+        n.orig = None
         end = SequenceEndEvent if is_seq else MappingEndEvent
         key = None  # a mapping's key, waiting for its value
         index = {}  # key -> pair, while the keys are distinct strings
         seen = None  # key -> key node (see _add_pair), from the first key that is not
         merges = None
         e = get()
-        while e.__class__ is not end:
-            if e.__class__ is ScalarEvent and e.anchor is None and e.tag is None:
-                text = e.value
-                if text == "<<" and key is None and is_map and e.implicit[0]:
+        cls = e.__class__
+        while cls is not end:
+            if cls is scalar_ev:
+                anchor, tag_, implicit, text, m, em, style = e.args
+            else:
+                anchor = tag_ = True
+            if anchor is None and tag_ is None:
+                if text == "<<" and key is None and is_map and implicit[0]:
                     merges = self._merge(e, depth, merges)
                     e = get()
+                    cls = e.__class__
                     continue
-                if not e.implicit[0] or (text and text[0] not in resolved):
-                    child = new(Node)
+                if not implicit[0] or (text and text[0] not in resolved):
+                    child = new(node_cls)
                     child.value = text  # quoted, a block, or text no implicit rule can match
-                    child.tag = _STR_TAG
+                    child.tag = str_tag
                 else:
                     typed = memo.get(text)
-                    if typed is None and (key is not None or is_seq) and len(text) <= _LAZY_MAX \
-                            and text[:1] not in _EAGER_FIRST:
-                        child = new(_LazyScalar)  # a value: typed when read (a key is read at once)
+                    if typed is None and (key is not None or is_seq) and len(text) <= lazy_max \
+                            and text[:1] not in eager:
+                        child = new(lazy_cls)  # a value: typed when read (a key is read at once)
                         child._text = text
                     else:
                         if typed is None:
-                            typed = _typed_plain(text, e.start_mark, e.end_mark, e.style, self.errors)
-                        child = new(Node)
+                            typed = _typed_plain(text, m, em, style, self.errors)
+                        child = new(node_cls)
                         child.tag, child.value = typed
-                child.kind = SCALAR
-                m = e.start_mark
+                child.kind = scalar
                 child.sl = m.line
                 child.sc = m.column
-                m = e.end_mark
-                child.el = m.line
-                child.ec = m.column
-                child.style = e.style
+                child.el = em.line
+                child.ec = em.column
+                child.style = style
                 child.src = src
                 child._index = None
                 child.orig = None
             else:
                 if key is None and is_map:
-                    if e.__class__ is AliasEvent:
+                    if cls is AliasEvent:
                         raise _NotForTheBuilder()
-                    if e.tag == _MERGE_TAG or (e.__class__ is ScalarEvent and e.value == "<<"
+                    if e.tag == _MERGE_TAG or (cls is scalar_ev and e.value == "<<"
                                                and e.tag in (None, "!") and e.implicit[0]):
                         merges = self._merge(e, depth, merges)
                         e = get()
+                        cls = e.__class__
                         continue
                 child = self.node(e, depth)
             if is_seq:
@@ -679,7 +722,8 @@ class _EventBuilder:
                     _add_pair(items, seen, key, child, self.errors, self.duplicates)
                 key = None
             e = get()
-        em = e.end_mark
+            cls = e.__class__
+        em = e.args[1]
         n.el = em.line
         n.ec = em.column
         if merges is not None:

@@ -94,6 +94,15 @@ def sub_range(node: Node, lines: List[str], start: int, end: int, value=None) ->
     """Source range of ``value[start:end]`` of a string scalar (whole node if unknown).
     ``value`` is the text the offsets refer to, when not the node's value (a scalar
     before ``{{ params }}`` substitution)."""
+    sl = node.sl
+    if sl == node.el and node.style in (None, "") and sl < len(lines):
+        # a one-line plain scalar: value offset i is column sc + i (what _raw_map's list
+        # says, without making it)
+        sc = node.sc
+        n = len(lines[sl][sc:node.ec]) + 1
+        if end >= n + 1:
+            return node.range
+        return Range(sl, sc + min(start, n - 1), sl, sc + min(end, n - 1))
     cols = _raw_map(node, lines)
     if cols is None:
         if node.sl != node.el or node.style in ("|", ">"):

@@ -280,6 +280,24 @@ def _exact_classes(types) -> frozenset:
     return frozenset(c for t in types for c in classes.get(t, ()))
 
 
+def scalar_ok_classes(s: dict) -> frozenset:
+    """The scalar classes whose every value the schema `s` accepts, as far as a plain
+    `{"type": ...}` (items apply to lists only) or an `anyOf` of such branches tells;
+    empty for anything else (an enum, a pattern, a `$ref`). Agrees with `_fast_check`."""
+    if not isinstance(s, dict):
+        return frozenset()
+    keys = {k for k in s if not k.startswith("x-") and k not in _ANNOTATIONS}
+    if keys == {"type"} or keys == {"type", "items"}:
+        types = s["type"] if isinstance(s["type"], list) else [s["type"]]
+        return _exact_classes(types) & frozenset(_SCALAR_TYPES)
+    if keys == {"anyOf"} and isinstance(s["anyOf"], list):
+        out = frozenset()
+        for b in s["anyOf"]:
+            out |= scalar_ok_classes(b)
+        return out
+    return frozenset()
+
+
 def _fast_check(s: dict):
     """A plain-Python predicate for the simplest schemas, else None.
 
@@ -399,6 +417,9 @@ class Attr:
     is_valid: Callable[[object], bool]
     section: str = ""  # name of the section the attribute belongs to
     guild_accepts: Optional[dict] = field(default=None, repr=False)
+    # the classes of scalar values (str, int, ...) every value of which is valid: such a
+    # value needs no call of is_valid (see scalar_ok_classes)
+    scalar_ok: frozenset = field(default=frozenset(), repr=False)
 
     def load_error(self, value, **context) -> Optional[str]:
         """Guild's load-time error for `value`, or None if Guild loads it.
@@ -482,6 +503,7 @@ def _make_attr(section_name: str, name: str, prop: dict) -> Attr:
         is_valid=_Checker(pointer, prop),
         section=section_name,
         guild_accepts=prop.get("x-guild-accepts"),
+        scalar_ok=scalar_ok_classes(prop),
     )
 
 
