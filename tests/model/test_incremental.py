@@ -435,6 +435,39 @@ def test_edits_while_the_scripts_change(small_chunks, tmp_path):
         _same_at(text, cache, path)
 
 
+def test_scripts_behind_links_are_looked_up_each_time(small_chunks, tmp_path):
+    # train.py is a link to a file outside the project: it comes and goes while the
+    # project's directory (its listing) stays the same, so the lookup by position must not
+    # take "no script" from the last pass for it
+    project, elsewhere = tmp_path / "p", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "train.py").symlink_to(elsewhere / "train.py")
+    path = str(project / "guild.yml")
+    text = ("train:\n  main: train\n  flags-import: all\n  flags:\n    lr: 0.1\n"
+            "other:\n  main: other\n  flags:\n    x: 1\n"
+            "wf:\n  steps:\n    - train epochs=2\n    - other\n")
+    cache = ChunkCache()
+    settle = Settler()
+    settle(project)
+    _same_at(text, cache, path)
+    rng = random.Random(6)
+    flags_seen = set()
+    for step in range(30):
+        if rng.random() < 0.5:
+            (elsewhere / "train.py").write_text("epochs = 3\n" if rng.random() < 0.5 else "lr = 0.1\n")
+        elif (elsewhere / "train.py").exists():
+            (elsewhere / "train.py").unlink()
+        lines = text.split("\n")
+        i = rng.randrange(len(lines))
+        lines[i] = lines[i].rstrip() + rng.choice(["", " "])
+        text = "\n".join(lines)
+        _same_at(text, cache, path)
+        gf = load(text, path, cache)
+        flags_seen.add(tuple(sorted(gf.models[""].operations["train"].flags)))
+    assert flags_seen == {("epochs", "lr"), ("lr",)}
+
+
 def test_memo_entries_stay_while_used_and_the_table_stays_bounded():
     cache = ChunkCache()
     nodes = [object() for _ in range(1000)]

@@ -1687,72 +1687,107 @@ def import_script_flags(gf: Guildfile):
     operation's flag set, as Guild's import does; anything unreadable keeps it open."""
     from . import scriptflags as sf
 
-    sources: Dict[str, Optional[str]] = {}  # by module
+    sources: Dict[str, Tuple[Optional[str], bool]] = {}  # by module: (script, kept)
     finder = sf.SourceFinder(gf.dir)
     gf.script_read = []
+    memo = gf.chunks
+    # By position, with the document's cache: an operation the last pass found no script
+    # for (from directory listings that are still the same objects: SourceFinder), and
+    # that is the same object (so the same node and main), has none this time either. Only
+    # the part of the model that changed and the operations that had a script (or were
+    # looked up on the file system itself) are read again.
+    states = memo.state.setdefault("script-positions", {}) if memo is not None else None
+    last_listings = memo.state.get("script-listings") if memo is not None else None
+    same = None  # the last pass's listings are still the same (asked once, when needed)
     for model in list(gf.models.values()) + list(gf.configs.values()):
+        skey = (model.kind, model.name)
+        prev = states.pop(skey, None) if states is not None else None
         if model.open:
             continue
-        for op in model.operations.values():
-            if op.node.kind != MAP:
-                continue
-            own = op.__dict__
-            before = own.pop("_script_flags_open", None)
-            if before is not None:
-                # an operation reused from the previous version of the document (chunks.py):
-                # undo what the last reading added, the script may have changed since
-                op.flags_open = before[0]
-                for name in [n for n, f in op.flags.items() if f.origin == "script"]:
-                    del op.flags[name]
-                for f in op.flags.values():
-                    f.source = None
-            known = own.get("_script_module")
-            if known is None:
-                # what it reads is the operation's node (the same for a reused operation)
-                main = op.main
-                module, _args = sf.split_main(op)
-                known = own["_script_module"] = (
-                    main, module if module and not module.startswith("guild.") else None)
-            main, module = known
-            if module is None:
-                continue
-            path = sources.get(module, False)
-            if path is False:
-                path = sources[module] = finder.find(module)
-            if path is None:  # no script at hand (most of the time: cheap)
-                continue
-            if op.exec or (not main and op.steps):
-                continue
-            fi = op.value("flags-import")
-            info = sf.script_info(path)
-            if not info["readable"] or op.value("notebook") is not None:
-                continue
-            dest = op.value("flags-dest")
-            if isinstance(dest, str) and dest != info["dest"]:
-                continue  # another dest (config:, dict:...): not what we read
-            imported = sf.script_flags(info)
-            lines = info["lines"]
-            op.__dict__["_script_flags_open"] = (op.flags_open,)  # what building it decided
-            gf.script_read.append(op)
-            for name, f in op.flags.items():
-                if f.origin == "guildfile" and name in lines:
-                    f.source = (path, lines[name][0], lines[name][1])
-            if not (fi is True or fi == "all" or isinstance(fi, list)):
-                continue
-            skip = op.value("flags-import-skip") or []
-            skip = set(skip) if isinstance(skip, list) else {skip}
-            for name, attrs in imported.items():
-                if name in op.flags or name in skip or (isinstance(fi, list) and name not in fi):
-                    continue
-                if info["dest"] == "globals" and "type" not in attrs:
-                    t = sf.type_for_val(attrs.get("default"))
-                    if t:
-                        attrs["type"] = t
-                ln = lines.get(name)
-                op.flags[name] = Flag(name, op, None, None, attrs, origin="script",
-                                      source=(path, ln[0], ln[1]) if ln else None)
-            if info["complete"] and not op.flags_dest.startswith("config:"):
-                op.flags_open = False
+        ops = list(model.operations.values())
+        todo: Any = range(len(ops))
+        if prev is not None and last_listings is not None and last_listings[0] == finder.project_dir:
+            if same is None:
+                same = finder.same_listings(last_listings[1])
+            if same:
+                a, b = common_ends(ops, prev[0])
+                n, pn = len(ops), len(prev[0])
+                todo = ([i for i in prev[1] if i < a] + list(range(a, n - b))
+                        + [i - pn + n for i in prev[1] if i >= pn - b])
+        loud = [i for i in todo if _read_script(gf, ops[i], finder, sources, sf)]
+        if states is not None:
+            states[skey] = (ops, loud)
+    if memo is not None:
+        seen = finder.listings()
+        if same:
+            seen = {**last_listings[1], **seen}
+        memo.state["script-listings"] = (finder.project_dir, seen)
+
+
+def _read_script(gf: Guildfile, op: Operation, finder, sources: dict, sf) -> bool:
+    """import_script_flags for one operation: -> False when it has no script and, found
+    so from directory listings only, will have none while they stay the same."""
+    if op.node.kind != MAP:
+        return False
+    own = op.__dict__
+    before = own.pop("_script_flags_open", None)
+    if before is not None:
+        # an operation reused from the previous version of the document (chunks.py):
+        # undo what the last reading added, the script may have changed since
+        op.flags_open = before[0]
+        for name in [n for n, f in op.flags.items() if f.origin == "script"]:
+            del op.flags[name]
+        for f in op.flags.values():
+            f.source = None
+    known = own.get("_script_module")
+    if known is None:
+        # what it reads is the operation's node (the same for a reused operation)
+        main = op.main
+        module, _args = sf.split_main(op)
+        known = own["_script_module"] = (
+            main, module if module and not module.startswith("guild.") else None)
+    main, module = known
+    if module is None:
+        return False
+    found = sources.get(module)
+    if found is None:
+        found = sources[module] = (finder.find(module), finder.kept)
+    path, kept = found
+    if path is None:  # no script at hand (most of the time: cheap)
+        return not kept
+    if op.exec or (not main and op.steps):
+        return True
+    fi = op.value("flags-import")
+    info = sf.script_info(path)
+    if not info["readable"] or op.value("notebook") is not None:
+        return True
+    dest = op.value("flags-dest")
+    if isinstance(dest, str) and dest != info["dest"]:
+        return True  # another dest (config:, dict:...): not what we read
+    imported = sf.script_flags(info)
+    lines = info["lines"]
+    op.__dict__["_script_flags_open"] = (op.flags_open,)  # what building it decided
+    gf.script_read.append(op)
+    for name, f in op.flags.items():
+        if f.origin == "guildfile" and name in lines:
+            f.source = (path, lines[name][0], lines[name][1])
+    if not (fi is True or fi == "all" or isinstance(fi, list)):
+        return True
+    skip = op.value("flags-import-skip") or []
+    skip = set(skip) if isinstance(skip, list) else {skip}
+    for name, attrs in imported.items():
+        if name in op.flags or name in skip or (isinstance(fi, list) and name not in fi):
+            continue
+        if info["dest"] == "globals" and "type" not in attrs:
+            t = sf.type_for_val(attrs.get("default"))
+            if t:
+                attrs["type"] = t
+        ln = lines.get(name)
+        op.flags[name] = Flag(name, op, None, None, attrs, origin="script",
+                              source=(path, ln[0], ln[1]) if ln else None)
+    if info["complete"] and not op.flags_dest.startswith("config:"):
+        op.flags_open = False
+    return True
 
 
 def load_path(path: str) -> Guildfile:

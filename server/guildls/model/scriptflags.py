@@ -88,10 +88,14 @@ class SourceFinder:
         self.project_dir = project_dir
         self._seen: Dict[str, Optional[Dict[str, int]]] = {}  # this pass's listings
         self._asked = False
+        # was the last find()'s result read from listings only (what same_listings() checks),
+        # not from the file system asked directly
+        self.kept = False
 
     def find(self, module: str) -> Optional[str]:
         project = self.project_dir
         if not project or not module:
+            self.kept = True
             return None
         hit = _found.get((project, module))
         if hit is not None:
@@ -102,15 +106,30 @@ class SourceFinder:
                 if e is not entries:
                     break
             else:
+                self.kept = True
                 return result  # the same listings (objects) as when it was found
         deps: list = []
         self._asked = False
         result = self._find(module, deps)
-        if not self._asked and all(e is _EMPTY or _dir_cache.get(p, (0, None))[1] is e for p, e in deps):
+        self.kept = not self._asked and all(e is _EMPTY or _dir_cache.get(p, (0, None))[1] is e for p, e in deps)
+        if self.kept:
             if len(_found) >= _FOUND_MAX:
                 _found.clear()
             _found[(project, module)] = (tuple(deps), result)
         return result
+
+    def same_listings(self, listings: Dict[str, Any]) -> bool:
+        """Does each directory of `listings` (path -> listing, as `listings()` gave them
+        after an earlier pass) still give the very same listing? Then every result that
+        was `kept` then is what find() would say now."""
+        for path, entries in listings.items():
+            if self._listing(path) is not entries:
+                return False
+        return True
+
+    def listings(self) -> Dict[str, Any]:
+        """The directories this pass listed, and their listings (see same_listings)."""
+        return dict(self._seen)
 
     def _find(self, module: str, deps: list) -> Optional[str]:
         """The file, appending to `deps` each (directory, listing) it read; sets
