@@ -70,7 +70,7 @@ class _OpRepr:
 
 
 # the entry of a `$include` among operations (not checked) in _Walker.operations
-_SKIPPED: list = [None, (), 0, None]
+_SKIPPED: list = [None, (), 0, (None, 0, 0)]
 
 
 class _Walker:
@@ -284,8 +284,8 @@ class _Walker:
         taking again by position the problems of the pairs the last version checked
         (`skey`: which mapping of operations) before and after the part that changed (the
         same tuple objects: the composer reuses an unchanged entry's pair, model/chunks.py),
-        a run at a time: what recall() would give for those nodes, when no line moved
-        since (`shifts`)."""
+        a run at a time: what recall() would give for those nodes (when lines moved since,
+        `shifts`, each node is asked whether it moved with what was remembered)."""
         memo = self.gf.chunks
         if memo is None:
             for k, v in pairs:
@@ -295,24 +295,34 @@ class _Walker:
         states = memo.state.setdefault("schema-positions", {})
         prev = states.pop(skey, None)
         a = b = 0
-        if prev is not None and prev[0] == memo.shifts:
+        if prev is not None:
             a, b = common_ends(pairs, prev[1])
         entries: list = []
         if a:
-            self._take(prev[2], 0, a, entries)
+            self._take(prev, 0, a, entries, defaults)
         for k, v in pairs[a:len(pairs) - b]:
             entries.append(self.operation_memo(v, defaults) if k.value != "$include" else _SKIPPED)
         if b:
             n = len(prev[2])
-            self._take(prev[2], n - b, n, entries)
+            self._take(prev, n - b, n, entries, defaults)
         if None not in entries:
             states[skey] = (memo.shifts, list(pairs), entries)
 
-    def _take(self, entries: list, lo: int, hi: int, into: list):
-        run = entries[lo:hi]
-        self.out.extend(chain.from_iterable(map(itemgetter(1), run)))
-        self.gf.chunks.touch(run)
-        into += run
+    def _take(self, prev: tuple, lo: int, hi: int, into: list, defaults: Optional[Node]):
+        """The problems `prev` (_operations' state) found at positions lo..hi, in order;
+        when lines moved since, those whose nodes did not move with them are checked again."""
+        memo = self.gf.chunks
+        moved = memo.moved_away(prev[2][lo:hi], lo) if prev[0] != memo.shifts else []
+        at = lo
+        for h in moved + [hi]:
+            if h > at:
+                run = prev[2][at:h]
+                self.out.extend(chain.from_iterable(map(itemgetter(1), run)))
+                memo.touch(run)
+                into += run
+            if h < hi:
+                into.append(self.operation_memo(prev[1][h][1], defaults))
+            at = h + 1
 
     def step(self, st: Node):
         self.mapping(st, "step", skip=("flags", "expect"))

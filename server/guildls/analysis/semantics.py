@@ -110,8 +110,7 @@ def check(gf: Guildfile) -> List[Problem]:
     ops = [op for _m, op in cur]
     prev = memo.state.get("semantics-positions") if memo is not None else None
     cycles = None
-    if (prev is not None and prev.world == run.world and prev.shifts == memo.shifts
-            and prev.path == gf.path and len(prev.ops) == len(ops)):
+    if prev is not None and prev.world == run.world and prev.path == gf.path and len(prev.ops) == len(ops):
         res, volatile, deps, added, cycles = _again(run, prev, cur, ops)
     else:
         res = [run.one(model, op) for model, op in cur]
@@ -184,7 +183,7 @@ class _Run:
         _static): -> (is a workflow, its node's id or None when it is not checked here, the
         problems, the step targets it was checked against ((operation, status), ...) or None
         when it must be checked again next time whatever changes, what the step cycles read
-        of it (_steps_seen))."""
+        of it (_steps_seen), where its problems were then (ChunkCache.anchor))."""
         memo = self.memo
         rk = (id(op), model.name)
         rec = self.last.get(rk)
@@ -193,7 +192,7 @@ class _Run:
         static = rec[1] if rec is not None else _static(op)
         seen = _steps_seen(op) if static[0] else None
         if not static[3]:
-            return (static[0], None, (), (), seen)
+            return (static[0], None, (), (), seen, None)
         node = op.node
         problems = dyn = None
         targets: tuple = ()
@@ -209,6 +208,7 @@ class _Run:
                 problems = rec[3]
                 memo.hits += 1
                 self.records[rk] = rec
+        anchor = rec[5] if problems is not None else None
         if problems is None:
             if self.refs_by_op is None:
                 self.refs_by_op = {}
@@ -218,21 +218,21 @@ class _Run:
             _check_operation(ctx, model, op, self.refs_by_op.get(id(op), ()))
             problems = ctx.out
             if dyn is not None:
-                self.records[rk] = (op, static, dyn, problems, targets,
-                                    memo.anchor(node, problems, ("semantics", rk)))
+                anchor = memo.anchor(node, problems, ("semantics", rk))
+                self.records[rk] = (op, static, dyn, problems, targets, anchor)
         if dyn is None or any(t is None for t, _status in targets):
             # not remembered, or a step target that is none of the document's operations
             # (what it resolves to may depend on files on disk): checked each time
-            return (static[0], id(node), problems, None, seen)
-        return (static[0], id(node), problems, targets, seen)
+            return (static[0], id(node), problems, None, seen, None)
+        return (static[0], id(node), problems, targets, seen, anchor)
 
 
 class _Positions:
     """The last check's results by position (``check``), for the next version of the
-    document: with the same names of models, operations and resources (`world`) and no
-    line moved since (`shifts`), a position holds the same Operation object when the loader
-    reused it (chunks.py: same node), and its problems stay valid unless one of its step
-    targets changed."""
+    document: with the same names of models, operations and resources (`world`), a
+    position holds the same Operation object when the loader reused it (chunks.py: same
+    node), and its problems stay valid unless one of its step targets changed, or lines
+    moved since (`shifts`) and its node did not move with them (ChunkCache.moved)."""
 
     __slots__ = ("world", "shifts", "path", "ops", "res", "volatile", "deps", "added", "cycles")
 
@@ -258,6 +258,14 @@ def _again(run: _Run, prev: _Positions, cur, ops):
     changed = [i for i, (a, b) in enumerate(zip(ops, pops)) if a is not b]
     dirty = set(changed)
     dirty.update(prev.volatile)
+    memo = run.memo
+    shifted = prev.shifts != memo.shifts
+    if shifted:
+        # lines moved since: the problems of a node that did not move with them (see
+        # ChunkCache.moved) are found again
+        moved = memo.moved
+        dirty.update(i for i, (r, op) in enumerate(zip(prev.res, ops))
+                     if r[5] is not None and not moved(r[5], op.node))
     deps = prev.deps
     for i in changed:
         dirty.update(deps.get(id(pops[i]), ()))
@@ -294,8 +302,8 @@ def _again(run: _Run, prev: _Positions, cur, ops):
     # by names, as `world` is the same) at the same places
     # (read when it was checked: a replaced operation is disposed of, Guildfile.dispose)
     cycles = prev.cycles
-    if any(prev.res[i][4] != res[i][4] for i in changed):
-        cycles = None
+    if shifted or any(prev.res[i][4] != res[i][4] for i in changed):
+        cycles = None  # (their places are not moved with the lines: _check_cycles)
     return res, volatile, deps, added, None if cycles is None else list(cycles)
 
 

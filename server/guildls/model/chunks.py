@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import deque
-from itertools import repeat
-from operator import setitem
+from itertools import accumulate, chain, compress, count, repeat
+from operator import attrgetter, is_, itemgetter, not_, setitem
 from typing import Any, Dict, List, Optional, Tuple
 
 from .lines import YAML_ONLY_BREAKS as _YAML_ONLY_BREAKS
@@ -32,10 +32,11 @@ MIN_LINES = 400
 
 
 class _Chunk:
-    __slots__ = ("root", "duplicates", "start", "kind", "key", "nodes", "movable")
+    __slots__ = ("root", "duplicates", "start", "kind", "key", "nodes", "movable", "entry")
 
     def __init__(self, root: Node, duplicates, start: int):
         self.root = root  # the chunk's one-entry MAP or SEQ, lines already shifted by `start`
+        self.entry = root.value[0] if root.value else None  # its (key, value) pair or item
         self.duplicates = duplicates
         self.start = start
         self.kind = root.kind
@@ -165,6 +166,12 @@ class ChunkCache:
         e = self._memo[key] = [node, value, self._version, self.anchor(node, movable, key)]
         return e
 
+    def moved_away(self, entries: list, lo: int = 0) -> List[int]:
+        """The positions (from `lo`) of the entries (recall_entry, remember) whose nodes
+        did not move with what was remembered (see moved()): what recall() would not give."""
+        ok = map(self.moved, map(itemgetter(3), entries), map(itemgetter(0), entries))
+        return list(compress(count(lo), map(not_, ok)))
+
     def touch(self, entries: list) -> None:
         """Entries (recall_entry, remember) of the last version whose values a pass took
         again without recall() (it kept them by position, and checked that their nodes are
@@ -218,28 +225,48 @@ def common_ends(new: list, old: list) -> Tuple[int, int]:
 
 # a line break before a line that starts a top-level entry (text without CR)
 _ENTRY_HEAD = re.compile(r"\n(?=[^ \t\r\n#])")
+# the first characters of top-level lines that make the text composed whole: directives,
+# anchors, tags, aliases, block scalars, flow collections, complex keys; and document
+# markers and merge keys (---, ..., <<) when the line starts so
+_WHOLE_FIRST = frozenset("%?&!*|>[{@`")
+_MAYBE_WHOLE = frozenset("-.<")
+
+
+def _split(text: str) -> Optional[Tuple[str, List[str], List[int]]]:
+    """(what comes before the first top-level entry, the text of each entry with the line
+    break after it, the first line of each), or None when the text must be composed whole.
+    Found by a regular expression searching for line breaks (memchr-fast), checked, sliced
+    and counted in C: a loop over every line, or over every entry, costs milliseconds per
+    edit at 5,000 operations."""
+    offsets = [m.end() for m in _ENTRY_HEAD.finditer(text)]
+    if text and text[0] not in " \t\r\n#":
+        offsets.insert(0, 0)
+    firsts = set(map(text.__getitem__, offsets))
+    if not firsts.isdisjoint(_WHOLE_FIRST):
+        return None
+    if not firsts.isdisjoint(_MAYBE_WHOLE):
+        for pos in offsets:
+            if text.startswith(("---", "...", "<<"), pos):
+                return None
+    if not offsets:
+        return text, [], []
+    ends = offsets[1:]
+    ends.append(len(text))
+    texts = list(map(text.__getitem__, map(slice, offsets, ends)))
+    prevs = [0]
+    prevs += offsets[:-1]
+    starts = list(accumulate(map(text.count, repeat("\n"), prevs, offsets)))
+    return text[:offsets[0]], texts, starts
 
 
 def _chunk_starts(text: str) -> Optional[Tuple[List[int], List[int]]]:
     """(first line, first offset) of every top-level entry of `text` (no CR in it), or
-    None when the text must be composed whole. Found by a regular expression searching
-    for line breaks (memchr-fast) and counted in C: a loop over every line costs ~20 ms at
-    100,000 lines, per edit."""
-    offsets = [m.end() for m in _ENTRY_HEAD.finditer(text)]
-    if text and text[0] not in " \t\r\n#":
-        offsets.insert(0, 0)
-    for pos in offsets:
-        if text[pos] in "%?&!*|>[{@`" or text.startswith(("---", "...", "<<"), pos):
-            # directives, document markers, anchors, tags, aliases, block scalars, flow
-            # collections, complex or merge keys at the top level: compose the whole text
-            return None
-    starts: List[int] = []
-    line = prev = 0
-    count = text.count
-    for pos in offsets:
-        line += count("\n", prev, pos)
-        prev = pos
-        starts.append(line)
+    None when the text must be composed whole (see _split)."""
+    found = _split(text)
+    if found is None:
+        return None
+    head, texts, starts = found
+    offsets = list(accumulate(map(len, texts[:-1]), initial=len(head))) if texts else []
     return starts, offsets
 
 
@@ -269,28 +296,24 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
         # lines as the editor and YAML count them differ from text.split("\n")
         cache.clear()
         return compose(text, src)
-    found = _chunk_starts(text) if text.count("\n") + 1 >= MIN_LINES else None
-    if not found or not found[0] or any(
-            line and line[0] != "#" for line in text[:found[1][0]].split("\n")):
+    found = _split(text) if text.count("\n") + 1 >= MIN_LINES else None
+    if not found or not found[1] or any(line and line[0] != "#" for line in found[0].split("\n")):
         cache.clear()
         return compose(text, src)
-    starts, offsets = found
+    _head, texts, starts = found
     if not cache._chunks and "&" not in text:
         # nothing to reuse: one compose of the whole text costs less than one per chunk,
         # and without anchors (so without aliases) each entry is what composing its chunk
         # alone gives; keep them as the chunks of this version
-        return _compose_whole(text, starts, offsets, cache, src)
-    old = cache._chunks
-    ends = offsets[1:] + [len(text)]
-    texts = [text[a:b] for a, b in zip(offsets, ends)]  # each entry's lines, with the break after them
-    get = old.get
-    chs = [get(t) for t in texts]
+        return _compose_whole(text, starts, texts, cache, src)
+    chs = list(map(cache._chunks.get, texts))
     new = dict(zip(texts, chs))
     if len(new) != len(texts):  # the same text twice: a repeated entry
         cache.clear()
         return compose(text, src)
+    missing = list(compress(count(), map(is_, chs, repeat(None))))  # (found in C)
     composed = 0
-    for i in [i for i, ch in enumerate(chs) if ch is None]:
+    for i in missing:
         ctext = texts[i]
         c = compose(ctext, src)
         if c.syntax_errors or c.partial or c.root is None or c.root.kind == SCALAR or len(c.root.value) != 1:
@@ -301,24 +324,25 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
             _shift(ch, starts[i])  # new nodes to their lines (not a move: `shifts` stays)
             ch.start = starts[i]
         composed += 1
-    for ch, start in zip(chs, starts):
-        if ch.start != start:
-            _shift(ch, start - ch.start)
-            ch.start = start
-            cache.shifts += 1
-    kinds = {ch.kind for ch in chs}
+    if list(map(_START, chs)) != starts:
+        for ch, start in zip(chs, starts):
+            if ch.start != start:
+                _shift(ch, start - ch.start)
+                ch.start = start
+                cache.shifts += 1
+    kinds = set(map(_KIND, chs))
     if len(kinds) != 1:
         cache.clear()
         return compose(text, src)
     kind = kinds.pop()
     if kind == MAP:
-        keys = {ch.key for ch in chs}
+        keys = set(map(_KEY, chs))
         if None in keys or len(keys) != len(chs):
             # a key that cannot stand alone, or a repeated operation (the full compose words it)
             cache.clear()
             return compose(text, src)
-    value = [ch.root.value[0] for ch in chs]
-    duplicates: List[Tuple[Node, Node]] = [d for ch in chs if ch.duplicates for d in ch.duplicates]
+    value = list(map(_ENTRY, chs))
+    duplicates: List[Tuple[Node, Node]] = list(chain.from_iterable(map(_DUPLICATES, chs)))
     first, last = chs[0].root, chs[-1].root
     root = Node(kind, value, first.sl, first.sc, last.el, last.ec, first.style, first.tag, src)
     cache._chunks = new
@@ -327,7 +351,10 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     return Composed(root, [], duplicates, False)
 
 
-def _compose_whole(text: str, starts: List[int], offsets: List[int], cache: ChunkCache, src) -> Composed:
+_START, _KIND, _KEY, _ENTRY, _DUPLICATES = map(attrgetter, ("start", "kind", "key", "entry", "duplicates"))
+
+
+def _compose_whole(text: str, starts: List[int], texts: List[str], cache: ChunkCache, src) -> Composed:
     full = compose(text, src)
     root = full.root
     if (full.syntax_errors or full.partial or root is None or root.kind == SCALAR
@@ -348,10 +375,9 @@ def _compose_whole(text: str, starts: List[int], offsets: List[int], cache: Chun
     new: Dict[str, _Chunk] = {}
     order = []
     n = len(starts)
-    ends = offsets[1:] + [len(text)]
     for i, start in enumerate(starts):
         end = bounds[i + 1]
-        ctext = text[offsets[i]:ends[i]]
+        ctext = texts[i]
         el, ec = (end, 0) if i < n - 1 else (root.el, root.ec)
         croot = Node(root.kind, [entries[i]], start, 0, el, ec, root.style, root.tag, src)
         new[ctext] = ch = _Chunk(croot, dups.get(i, []), start)

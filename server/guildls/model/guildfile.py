@@ -981,7 +981,8 @@ class _Loader:
         of asking the memo one operation at a time. The pairs kept are those before and
         after the part that changed (the same tuple objects: the composer reuses an
         unchanged entry's (key, value) pair, chunks.py); no line may have moved since
-        (`shifts`: else recall() sees to each node)."""
+        (`shifts`: else each node is asked whether it moved with what was remembered, as
+        recall() does)."""
         memo = self.chunks
         states = memo.state.setdefault("build-positions", {})
         skey = (m.name, m.kind)
@@ -989,7 +990,7 @@ class _Loader:
         open0 = m.open
         n = len(pairs)
         a = b = 0
-        if prev is not None and prev.shifts == memo.shifts and prev.open == open0:
+        if prev is not None and prev.open == open0:
             a, b = common_ends(pairs, prev.pairs)
         new = _Built(memo.shifts, open0, pairs)
         if a:
@@ -1008,7 +1009,15 @@ class _Loader:
         those it did not remember (holes) are built again."""
         gf = self.gf
         at = lo
-        for h in [h for h in prev.holes if lo <= h < hi] + [hi]:
+        holes = [h for h in prev.holes if lo <= h < hi]
+        if prev.shifts != self.chunks.shifts:
+            # lines moved since: those whose nodes did not move with what was remembered
+            # are built again, as recall() would not give them
+            moved = self.chunks.moved_away([e for e in prev.entries[lo:hi] if e is not None])
+            if moved:
+                live = [i for i in range(lo, hi) if prev.entries[i] is not None]
+                holes = sorted(set(holes).union(live[j] for j in moved))
+        for h in holes + [hi]:
             if m.open is not new.open:
                 # building an operation changed the model: what was built with the other
                 # openness is not what recall() would give, build the rest anew
