@@ -45,6 +45,7 @@ class _Index:
         self._fullnames: Optional[List[str]] = None
         self._shortnames: Optional[List[str]] = None
         self._sorted_full: Optional[List[str]] = None
+        self.spec_matches: Dict[str, Optional[bool]] = {}  # _op_matches, by source spec
 
     def names(self, mref: Optional[str]) -> Tuple[bool, frozenset]:
         """-> (any matching model is open, names of the operations of the models `mref` matches)."""
@@ -677,9 +678,18 @@ def _check_env(ctx: _Ctx, op: Operation):
 
 
 def _op_matches(index: _Index, spec: str) -> Optional[bool]:
-    """Does an `operation:` source spec match any operation? None = cannot tell."""
+    """Does an `operation:` source spec match any operation? None = cannot tell. (Asked
+    once per spec and check: several operations often require the same one.)"""
     if not isinstance(spec, str):
         return None
+    known = index.spec_matches
+    if spec in known:
+        return known[spec]
+    res = known[spec] = _spec_matches(index, spec)
+    return res
+
+
+def _spec_matches(index: _Index, spec: str) -> Optional[bool]:
     if "${" in spec or "/" in spec:
         return None
     alts = [a.strip() for a in spec.split(",") if a.strip()]
