@@ -154,6 +154,25 @@ def test_the_builder_is_what_composes_documents_without_aliases(monkeypatch):
     assert calls
 
 
+def test_a_full_memo_keeps_its_texts_one_generation_more(monkeypatch):
+    """Unique texts (names, descriptions) fill the memo of typed plain scalars in a large
+    file; the texts every operation repeats are then taken from the previous generation
+    instead of being typed again by the resolver's regular expressions."""
+    monkeypatch.setattr(nodes, "_PLAIN_MEMO_MAX", 100)
+    nodes._PLAIN_MEMO.clear()
+    nodes._PLAIN_OLD.clear()
+    resolved = []
+    nodes._typed_plain("0.5", None, None, None, [])  # makes the resolver when there is none
+    real = nodes._RESOLVER[0].resolve
+    monkeypatch.setattr(nodes._RESOLVER[0], "resolve", lambda *a: (resolved.append(a[1]), real(*a))[1])
+    text = "".join(f"op{i}:\n  main: t{i}\n  lr: 0.01\n  on: yes\n" for i in range(400))
+    root = nodes.compose(text).root
+    assert all(v.get("lr").value == 0.01 and v.get(True).value is True for _, v in root.value)
+    assert len(nodes._PLAIN_MEMO) <= 100
+    assert resolved.count("0.01") == 1 and resolved.count("yes") == 1 and resolved.count("on") == 1
+    assert resolved.count("op7") == 1
+
+
 def test_plain_scalars_are_typed_once_per_text_and_when_read(monkeypatch):
     nodes._PLAIN_MEMO.clear()
     calls = []

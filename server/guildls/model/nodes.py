@@ -544,6 +544,11 @@ class _PlainConverter(_Converter):
 # text, most of them when first read.
 _PLAIN_MEMO: dict = {}
 _PLAIN_MEMO_MAX = 50_000
+# When the memo is full it becomes the previous generation (and the memo starts empty):
+# a text typed again is taken from there, so that the few texts every operation repeats
+# (`0.01`, `float`, `yes`) are not typed again with the regular expressions each time a
+# large file's unique texts (names, descriptions) have filled the memo.
+_PLAIN_OLD: dict = {}
 # first characters some implicit rule looks at: any other plain text is a string
 _RESOLVED_FIRST = frozenset(c for c in GuildLoader.yaml_implicit_resolvers if c)
 _EAGER_FIRST = frozenset("<=!&*")  # rules without a constructor: typing says so at once
@@ -777,16 +782,21 @@ _RESOLVER = []
 def _typed_plain(text: str, sm, em, style, errors: List[SyntaxProblem]) -> Tuple[str, object]:
     """(tag, value) of a plain scalar without a tag, memoized by its text when typing it
     found no problem."""
-    if not _RESOLVER:
-        _RESOLVER.append(GuildLoader(""))
-    tag = _RESOLVER[0].resolve(yaml.ScalarNode, text, (True, False))
-    before = len(errors)
-    value = text if tag == _STR_TAG else _construct(tag, yaml.ScalarNode(tag, text, sm, em, style), errors)
-    typed = (tag, value)
-    if len(errors) == before:
-        if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
-            _PLAIN_MEMO.clear()
-        _PLAIN_MEMO[text] = typed
+    typed = _PLAIN_OLD.get(text)
+    if typed is None:
+        if not _RESOLVER:
+            _RESOLVER.append(GuildLoader(""))
+        tag = _RESOLVER[0].resolve(yaml.ScalarNode, text, (True, False))
+        before = len(errors)
+        value = text if tag == _STR_TAG else _construct(tag, yaml.ScalarNode(tag, text, sm, em, style), errors)
+        typed = (tag, value)
+        if len(errors) != before:
+            return typed
+    if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
+        _PLAIN_OLD.clear()
+        _PLAIN_OLD.update(_PLAIN_MEMO)
+        _PLAIN_MEMO.clear()
+    _PLAIN_MEMO[text] = typed
     return typed
 
 
