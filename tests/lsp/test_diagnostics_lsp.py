@@ -161,3 +161,37 @@ async def test_lines_inserted_and_removed_above_problems_move_them(client: Langu
         want = await wait_diags(client, fresh, 1)
         assert len(want) > 150
         assert _plain(got) == _plain(want), (kind, line)
+
+
+def _linked(n):
+    """Operations with a flag each, and a chain of workflows running them and the next."""
+    return "".join(f"op{i}:\n  main: m\n  flags:\n    x{i}: 1\nwf{i}:\n  steps:\n    - op{i} x{i}=2\n"
+                   f"    - {'wf' + str(i + 1) if i < n - 1 else 'op0'}\n" for i in range(n))
+
+
+async def test_edits_that_change_what_other_operations_say(client: LanguageClient):
+    # one line replaced at a time in a large document (the server keeps each pass's results
+    # by position, see semantics.check and model/chunks.py): an edit in an operation that a
+    # workflow runs, a step that closes a cycle through 60 workflows, a step that names no
+    # operation; each publish is what a fresh open of the same text gives
+    track(client)
+    n = 60
+    text = _linked(n)
+    assert text.count("\n") > 400  # parsed in chunks
+    open_doc(client, text)
+    assert await wait_diags(client, URI, 1) == []
+    lines = text.split("\n")
+    last = 8 * (n - 1) + 7  # the last workflow's second step
+    edits = [(8 * 5 + 3, "    y5: 1", "unknown-flag"), (8 * 5 + 3, "    x5: 1", None),
+             (last, "    - wf0", "step-cycle"), (last, "    - op0", None),
+             (8 * 10 + 7, "    - nosuch", "unknown-operation"), (8 * 10 + 7, "    - wf11", None)]
+    for version, (line, new, code) in enumerate(edits, start=2):
+        rng = types.Range(start=types.Position(line, 0), end=types.Position(line, len(lines[line])))
+        change(client, version, edit=(rng, new))
+        lines[line] = new
+        got = await wait_diags(client, URI, version)
+        fresh = f"file:///tmp/guildls-test/linked{version}.yml"
+        open_doc(client, "\n".join(lines), uri=fresh)
+        want = await wait_diags(client, fresh, 1)
+        assert _plain(got) == _plain(want), (line, new)
+        assert sorted({d.code for d in got}) == ([code] if code else []), (line, new)

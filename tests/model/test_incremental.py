@@ -108,9 +108,23 @@ def _positions(gf):
     return out
 
 
+def _key_index_of(node):
+    """What Node._key_index makes of a mapping: its pairs by key value, the last of repeated keys."""
+    out = {}
+    for k, v in node.value:
+        try:
+            out[k.value if k.kind == SCALAR else None] = (k, v)
+        except TypeError:
+            pass
+    return out
+
+
 def _same(text, cache):
     inc = load(text, None, cache)
     full = load(text, None)
+    if inc.root is not None and inc.root.kind == MAP:
+        # the root's index, given by the chunked compose, is the one its pairs make
+        assert inc.root.index() == _key_index_of(inc.root)
     assert _dump(inc.root) == _dump(full.root)
     assert _model(inc) == _model(full)
     assert _positions(inc) == _positions(full)

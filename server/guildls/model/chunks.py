@@ -345,6 +345,9 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
     duplicates: List[Tuple[Node, Node]] = list(chain.from_iterable(map(_DUPLICATES, chs)))
     first, last = chs[0].root, chs[-1].root
     root = Node(kind, value, first.sl, first.sc, last.el, last.ec, first.style, first.tag, src)
+    if kind == MAP:
+        # its key index (Node._key_index), from the chunks' distinct scalar keys, in C
+        root._index = dict(zip(map(_FIRST, map(_KEY, chs)), value))
     cache._chunks = new
     cache._order, cache._starts = chs, starts
     cache.reused, cache.composed = len(chs) - composed, composed
@@ -352,6 +355,7 @@ def compose_chunked(text: str, cache: Optional[ChunkCache], src=None) -> Compose
 
 
 _START, _KIND, _KEY, _ENTRY, _DUPLICATES = map(attrgetter, ("start", "kind", "key", "entry", "duplicates"))
+_FIRST = itemgetter(0)
 
 
 def _compose_whole(text: str, starts: List[int], texts: List[str], cache: ChunkCache, src) -> Composed:
