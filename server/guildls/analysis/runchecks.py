@@ -51,7 +51,8 @@ def check_source(src, add: Add, op: Optional[Operation] = None) -> None:
     if node.kind != MAP or not node.local:
         return
     if src.kind == "operation" and isinstance(src.spec, str) and "${" not in src.spec:
-        for spec in (p.strip() for p in src.spec.split(",")):
+        for spec in (src.spec.split(",") if "," in src.spec else (src.spec,)):
+            spec = spec.strip()
             if not _OPREF_RE.match(spec):
                 add("invalid-source", WARNING,
                     f"invalid operation reference '{spec}' (write [[PACKAGE/]MODEL:]OPERATION): {_DEP_FAILS} "
@@ -138,17 +139,22 @@ def check_isolated_requires(gf: Guildfile, model: Model, op: Operation, resolve,
         earlier.add(target.fullname)
 
 
+_PATTERN_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")  # a spec with one is a pattern: not checked
+
+
 def _unmet(target: Operation, earlier: set, st: Step) -> Optional[str]:
     if target.steps or target.model.open:
         return None
-    assigned = {a.name for a in st.effective_assigns}
+    assigned = None
     for dep in target.requires:
         for src in dep.operation_sources:
             spec = src.spec
             if not isinstance(spec, str) or "${" in spec or "/" in spec:
                 continue
-            if re.search(r"[\\^$.|?*+()\[\]{}]", spec) or "," in spec:
+            if _PATTERN_CHARS.search(spec) or "," in spec:
                 continue
+            if assigned is None:
+                assigned = {a.name for a in st.effective_assigns}
             flag_names = {f.name for f in target.flags.values() if f.origin == "resource" and f.value is src.spec_node}
             if assigned & (flag_names | {f"operation:{spec}", str(src.attrs.get("name"))}):
                 continue  # the step names the run to use

@@ -473,12 +473,16 @@ def _check_step(ctx: _Ctx, model: Model, op: Operation, st: Step):
             ctx.add("invalid-flag-value", RUNTIME, msg, a.value_range, _value_fix_data(flag))
     _check_step_batch(ctx, target, st)
     if not force and not st.batch_files:
-        assigned = {a.name for a in st.effective_assigns}
-        # parent flags named `<opspec>:<flag>` or `<step name>:<flag>` are passed to the step
-        prefixes = {p for p in (st.opspec, target.fullname, st.name) if p}
+        assigned = prefixes = None  # made for the first required flag (few flags are)
         for f in target.flags.values():
-            # the cheap tests first: few flags are required
-            if not f.required or f.default not in (None, "") or f.name in assigned or f.alias in assigned:
+            # the cheap tests first
+            if not f.required or f.default not in (None, ""):
+                continue
+            if assigned is None:
+                assigned = {a.name for a in st.effective_assigns}
+                # parent flags named `<opspec>:<flag>` or `<step name>:<flag>` are passed to the step
+                prefixes = {p for p in (st.opspec, target.fullname, st.name) if p}
+            if f.name in assigned or f.alias in assigned:
                 continue
             if not any(op.find_flag(f"{p}:{f.name}") is not None for p in prefixes):
                 ctx.add("missing-required-flag", WARNING,
