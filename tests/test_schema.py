@@ -387,6 +387,16 @@ def test_scalar_ok_classes_are_valid_for_jsonschema_itself():
                     assert attr.is_valid(value), (name, attr.name, value)
                     checked += 1
     assert checked > 300
+    values = 0
+    for name in S.schema()["$defs"]:
+        for attr in S.section(name).attrs.values():
+            pointer = "/$defs/" + S._pointer_token(name) + "/properties/" + S._pointer_token(attr.name)
+            validator = S._validator_for_pointer(pointer)
+            for value in attr.scalar_ok_values:
+                assert validator.is_valid(value) and attr.is_valid(value), (name, attr.name, value)
+                values += 1
+    assert values > 10
+    assert {"int", "float", None} <= S.section("flag").get("type").scalar_ok_values
     flag = S.section("flag")
     assert flag.get("description").scalar_ok == {str}
     assert flag.get("default").scalar_ok == {str, int, float, bool, type(None)}

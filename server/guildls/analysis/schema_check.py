@@ -37,6 +37,7 @@ def _type_words(types) -> str:
 
 
 _MEMO = {}
+_ENUM_CLASSES = frozenset((str, type(None)))  # the classes of the values in Attr.scalar_ok_values
 
 
 def _is_valid(attr, value) -> bool:
@@ -118,8 +119,10 @@ class _Walker:
                 continue
             if skip and key in skip:
                 continue
-            if v.kind == SCALAR and v.value.__class__ in attr.scalar_ok:
-                continue  # valid whatever it is (what value() would find, without the calls)
+            if v.kind == SCALAR:
+                val = v.value
+                if val.__class__ in attr.scalar_ok or (val.__class__ in _ENUM_CLASSES and val in attr.scalar_ok_values):
+                    continue  # valid (what value() would find, without the calls)
             self.value(attr, v, key)
 
     def value(self, attr, v: Node, key: str):

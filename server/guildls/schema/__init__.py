@@ -298,6 +298,22 @@ def scalar_ok_classes(s: dict) -> frozenset:
     return frozenset()
 
 
+def scalar_ok_values(s: dict) -> frozenset:
+    """The text and null members of an `enum` (or of an `anyOf` of such branches) of the
+    schema `s`: each is valid. Agrees with `_fast_check`'s enum test."""
+    if not isinstance(s, dict):
+        return frozenset()
+    keys = {k for k in s if not k.startswith("x-") and k not in _ANNOTATIONS}
+    if keys == {"enum"} and isinstance(s["enum"], list):
+        return frozenset(e for e in s["enum"] if e is None or isinstance(e, str))
+    if keys == {"anyOf"} and isinstance(s["anyOf"], list):
+        out = frozenset()
+        for b in s["anyOf"]:
+            out |= scalar_ok_values(b)
+        return out
+    return frozenset()
+
+
 def _fast_check(s: dict):
     """A plain-Python predicate for the simplest schemas, else None.
 
@@ -420,6 +436,8 @@ class Attr:
     # the classes of scalar values (str, int, ...) every value of which is valid: such a
     # value needs no call of is_valid (see scalar_ok_classes)
     scalar_ok: frozenset = field(default=frozenset(), repr=False)
+    # scalar values (enum members: text or null) that are valid whatever their class says
+    scalar_ok_values: frozenset = field(default=frozenset(), repr=False)
 
     def load_error(self, value, **context) -> Optional[str]:
         """Guild's load-time error for `value`, or None if Guild loads it.
@@ -504,6 +522,7 @@ def _make_attr(section_name: str, name: str, prop: dict) -> Attr:
         section=section_name,
         guild_accepts=prop.get("x-guild-accepts"),
         scalar_ok=scalar_ok_classes(prop),
+        scalar_ok_values=scalar_ok_values(prop),
     )
 
 
