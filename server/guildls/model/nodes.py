@@ -21,8 +21,8 @@ from yaml.constructor import SafeConstructor
 
 from . import yamlevents
 from .lines import YAML_ONLY_BREAKS, YamlLines, split_lines
-from .yamlevents import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
-                         StreamEndEvent, args_events)
+from .yamlevents import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
+                         SequenceStartEvent, StreamEndEvent, args_events)
 
 try:  # pragma: no cover - depends on the PyYAML build
     from yaml import CSafeLoader as _Loader
@@ -647,6 +647,7 @@ class _EventBuilder:
         lazy_max = _LAZY_MAX
         new = _new_node
         node_cls, lazy_cls, scalar_ev, str_tag, scalar = Node, _LazyScalar, ScalarEvent, _STR_TAG, SCALAR
+        map_ev, seq_ev = MappingStartEvent, SequenceStartEvent
         is_map = not is_seq
         items = []
         n = new(node_cls)  # (Node.__init__, less the call)
@@ -711,7 +712,16 @@ class _EventBuilder:
                         e = get()
                         cls = e.__class__
                         continue
-                child = self.node(e, depth)
+                if (cls is map_ev or cls is seq_ev) and depth < MAX_NESTING:
+                    anchor, tag_, _implicit, m, _em, style = e.args
+                    if anchor is None and (tag_ is None or tag_ == "!"):
+                        # an untagged, unanchored collection: what node() would do
+                        child = self._collection(style, cls is seq_ev, _SEQ_TAG if cls is seq_ev else _MAP_TAG,
+                                                 m, depth + 1)
+                    else:
+                        child = self.node(e, depth)
+                else:
+                    child = self.node(e, depth)
             if is_seq:
                 items.append(child)
             elif key is None:

@@ -66,6 +66,7 @@ StreamEndEvent = _ARGS["StreamEndEvent"]
 AliasEvent = _ARGS["AliasEvent"]
 ScalarEvent = _ARGS["ScalarEvent"]
 SequenceStartEvent = _ARGS["SequenceStartEvent"]
+MappingStartEvent = _ARGS["MappingStartEvent"]
 SequenceEndEvent = _ARGS["SequenceEndEvent"]
 MappingEndEvent = _ARGS["MappingEndEvent"]
 
