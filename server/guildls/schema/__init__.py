@@ -280,38 +280,44 @@ def _exact_classes(types) -> frozenset:
     return frozenset(c for t in types for c in classes.get(t, ()))
 
 
+def _always_valid(s: dict, leaf) -> frozenset:
+    """What `leaf(s, keys)` says of a schema with those constraint keys, and for an `anyOf`
+    the union over its branches (valid in one branch is valid); empty for anything else."""
+    if not isinstance(s, dict):
+        return frozenset()
+    keys = {k for k in s if not k.startswith("x-") and k not in _ANNOTATIONS}
+    if keys == {"anyOf"} and isinstance(s["anyOf"], list):
+        out = frozenset()
+        for b in s["anyOf"]:
+            out |= _always_valid(b, leaf)
+        return out
+    return leaf(s, keys)
+
+
+def _type_classes(s: dict, keys: set) -> frozenset:
+    if keys == {"type"} or keys == {"type", "items"}:
+        types = s["type"] if isinstance(s["type"], list) else [s["type"]]
+        return _exact_classes(types) & frozenset(_SCALAR_TYPES)
+    return frozenset()
+
+
+def _enum_values(s: dict, keys: set) -> frozenset:
+    if keys == {"enum"} and isinstance(s["enum"], list):
+        return frozenset(e for e in s["enum"] if e is None or isinstance(e, str))
+    return frozenset()
+
+
 def scalar_ok_classes(s: dict) -> frozenset:
     """The scalar classes whose every value the schema `s` accepts, as far as a plain
     `{"type": ...}` (items apply to lists only) or an `anyOf` of such branches tells;
     empty for anything else (an enum, a pattern, a `$ref`). Agrees with `_fast_check`."""
-    if not isinstance(s, dict):
-        return frozenset()
-    keys = {k for k in s if not k.startswith("x-") and k not in _ANNOTATIONS}
-    if keys == {"type"} or keys == {"type", "items"}:
-        types = s["type"] if isinstance(s["type"], list) else [s["type"]]
-        return _exact_classes(types) & frozenset(_SCALAR_TYPES)
-    if keys == {"anyOf"} and isinstance(s["anyOf"], list):
-        out = frozenset()
-        for b in s["anyOf"]:
-            out |= scalar_ok_classes(b)
-        return out
-    return frozenset()
+    return _always_valid(s, _type_classes)
 
 
 def scalar_ok_values(s: dict) -> frozenset:
     """The text and null members of an `enum` (or of an `anyOf` of such branches) of the
     schema `s`: each is valid. Agrees with `_fast_check`'s enum test."""
-    if not isinstance(s, dict):
-        return frozenset()
-    keys = {k for k in s if not k.startswith("x-") and k not in _ANNOTATIONS}
-    if keys == {"enum"} and isinstance(s["enum"], list):
-        return frozenset(e for e in s["enum"] if e is None or isinstance(e, str))
-    if keys == {"anyOf"} and isinstance(s["anyOf"], list):
-        out = frozenset()
-        for b in s["anyOf"]:
-            out |= scalar_ok_values(b)
-        return out
-    return frozenset()
+    return _always_valid(s, _enum_values)
 
 
 def _fast_check(s: dict):
