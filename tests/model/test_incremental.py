@@ -7,6 +7,7 @@ scratch; nodes, problems and diagnostics must be identical at every step.
 
 import csv
 import dataclasses
+import itertools
 import os
 import random
 
@@ -288,8 +289,19 @@ def test_lines_inserted_and_deleted_move_what_was_remembered(shape):
     assert moved >= 10  # remembered results were reused after the moves, many times
 
 
+def _chunk_starts(text):
+    """(first line, first offset) of every top-level entry, as chunks._split finds them,
+    or None when the text must be composed whole."""
+    found = chunks._split(text)
+    if found is None:
+        return None
+    head, texts, starts = found
+    offsets = list(itertools.accumulate(map(len, texts[:-1]), initial=len(head))) if texts else []
+    return starts, offsets
+
+
 def _chunk_starts_by_lines(text):
-    """The reference for chunks._chunk_starts: a loop over the lines."""
+    """The reference for chunks._split's entries: a loop over the lines."""
     lines = text.split("\n")
     starts, offsets, off = [], [], 0
     for i, line in enumerate(lines):
@@ -310,7 +322,7 @@ def test_chunk_starts_match_a_loop_over_the_lines():
         text = "\n".join(rng.choice(heads) for _ in range(rng.randrange(0, 12)))
         if rng.random() < 0.3:
             text += "\n"
-        assert chunks._chunk_starts(text) == _chunk_starts_by_lines(text), repr(text)
+        assert _chunk_starts(text) == _chunk_starts_by_lines(text), repr(text)
 
 
 WORKFLOWS = """\

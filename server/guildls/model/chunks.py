@@ -140,21 +140,19 @@ class ChunkCache:
         """The result remembered for `key` and this very node, or None. A node that moved
         (lines inserted or deleted above it) gives it only when what remember() was told
         to move has moved with it."""
-        e = self._memo.get(key)
-        if e is not None and e[0] is node:
-            if not self.moved(e[3], node):
-                return None
-            if e[2] != self._version:
-                e[2] = self._version
-                self._touched += 1
-            self.hits += 1
-            return e[1]
-        return None
+        e = self.recall_entry(key, node)
+        return None if e is None else e[1]
 
     def recall_entry(self, key: tuple, node: Node) -> Optional[list]:
         """recall(), giving the entry itself ([node, value, version, anchor]) or None."""
         e = self._memo.get(key)
-        return e if e is not None and self.recall(key, node) is not None else None
+        if e is None or e[0] is not node or not self.moved(e[3], node):
+            return None
+        if e[2] != self._version:
+            e[2] = self._version
+            self._touched += 1
+        self.hits += 1
+        return e
 
     def remember(self, key: tuple, node: Node, value, movable=()) -> list:
         """Remember `value` for `key` and `node` (-> the entry, see touch()). `movable`:
@@ -257,17 +255,6 @@ def _split(text: str) -> Optional[Tuple[str, List[str], List[int]]]:
     prevs += offsets[:-1]
     starts = list(accumulate(map(text.count, repeat("\n"), prevs, offsets)))
     return text[:offsets[0]], texts, starts
-
-
-def _chunk_starts(text: str) -> Optional[Tuple[List[int], List[int]]]:
-    """(first line, first offset) of every top-level entry of `text` (no CR in it), or
-    None when the text must be composed whole (see _split)."""
-    found = _split(text)
-    if found is None:
-        return None
-    head, texts, starts = found
-    offsets = list(accumulate(map(len, texts[:-1]), initial=len(head))) if texts else []
-    return starts, offsets
 
 
 def _shift(ch: _Chunk, delta: int) -> None:
