@@ -51,23 +51,19 @@ def check_source(src, add: Add, op: Optional[Operation] = None) -> None:
     if node.kind != MAP or not node.local:
         return
     if src.kind == "operation" and isinstance(src.spec, str) and "${" not in src.spec:
-        for spec in (src.spec.split(",") if "," in src.spec else (src.spec,)):
-            spec = spec.strip()
+        for spec in (p.strip() for p in src.spec.split(",")):
             if not _OPREF_RE.match(spec):
                 add("invalid-source", WARNING,
                     f"invalid operation reference '{spec}' (write [[PACKAGE/]MODEL:]OPERATION): {_DEP_FAILS} "
                     f"('inavlid operation reference {spec!r}', sic)", src.spec_node.range)
                 break
-    idx = node.index()
     for attr in ("target-path", "path"):
-        tp = idx.get(attr)
-        tp = tp[1] if tp is not None else None
+        tp = node.get(attr)
         if tp is not None and tp.kind == SCALAR and isinstance(tp.value, str) and "${" not in tp.value \
                 and os.path.isabs(tp.value):
             add("invalid-source", WARNING,
                 f"invalid path '{tp.value}' (path must be relative to the run directory): {_DEP_FAILS}", tp.range)
-    tt = idx.get("target-type")
-    tt = tt[1] if tt is not None else None
+    tt = node.get("target-type")
     if tt is not None and tt.kind == SCALAR and isinstance(tt.value, str) and tt.value not in ("link", "copy"):
         add("invalid-source", WARNING,
             f"unsupported target-type '{tt.value}' (expected 'link' or 'copy'): {_DEP_FAILS}", tt.range)
@@ -75,9 +71,8 @@ def check_source(src, add: Add, op: Optional[Operation] = None) -> None:
         return
     if src.kind == "file" and src.spec_node is not None:
         _undefined_refs(op, src.spec_node, "file", add)
-    rn = idx.get("rename")
+    rn = node.get("rename")
     if rn is not None:
-        rn = rn[1]
         for spec in (rn.value if rn.kind == SEQ else [rn]):
             for part in (spec.value if spec.kind == MAP else [(None, spec)]):
                 _undefined_refs(op, part[1], "rename", add)

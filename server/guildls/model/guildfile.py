@@ -1133,21 +1133,19 @@ class _Loader:
                         attrs = {"default": v.py()}
                     op.flags[fname] = Flag(fname, op, k, v, attrs)
         # which flags can't we know statically?
-        idx = node.index()
-        fi = idx.get("flags-import")
-        fi = fi[1] if fi is not None else None
+        fi = node.get("flags-import")
         fi_val = fi.py() if fi is not None else None
         if fi is not None:
             ok = fi_val in (True, False, "all") or (isinstance(fi_val, list))
             if not ok:
                 self.error(
                     f"invalid flags-import value {fi_val!r}: expected yes/all, no, or a list of flag names", fi)
-        if "notebook" in idx or op.flags_dest.startswith("config:"):
+        if "notebook" in node or op.flags_dest.startswith("config:"):
             op.flags_open = True
         elif fi_val is True or fi_val == "all" or isinstance(fi_val, list):
             main = op.main
-            steps = idx.get("steps")
-            has_steps = steps is not None and steps[1].kind == SEQ and len(steps[1].value) > 0
+            steps = node.get("steps")
+            has_steps = steps is not None and steps.kind == SEQ and len(steps.value) > 0
             is_python = not op.exec and (main or not has_steps) and not (main or "").startswith("guild.plugins")
             if is_python:
                 op.flags_open = True
