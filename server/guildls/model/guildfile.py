@@ -1417,7 +1417,7 @@ class _Loader:
                 self._scan_refs(v, "env", op)
         if op.steps:
             for st in op.steps:
-                sidx = st.node.index()  # ({} for a step that is a string)
+                sidx = st.node.index()  # (empty for a step that is a string)
                 for key in ("label", "tags", "gpus"):
                     pair = sidx.get(key)
                     if pair is None:

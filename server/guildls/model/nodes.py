@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 import sys
+from types import MappingProxyType
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import yaml
@@ -133,6 +134,9 @@ class Range(NamedTuple):
         return True
 
 
+_NO_INDEX = MappingProxyType({})  # the key index of a node that is no mapping
+
+
 class Node:
     """A positioned YAML node.
 
@@ -188,7 +192,11 @@ class Node:
         return self.value if self.kind == MAP else []
 
     def _key_index(self):
+        """The index made from the pairs (kept), ``_NO_INDEX`` for a node of another kind:
+        what the look-ups below use when the builder gave the node none."""
         if self._index is None:
+            if self.kind != MAP:
+                return _NO_INDEX
             idx = {}
             for k, v in self.value:
                 kv = k.value if k.kind == SCALAR else None
@@ -199,12 +207,9 @@ class Node:
             self._index = idx
         return self._index
 
-    # (only a mapping has an index: a node of another kind has None, see _key_index)
     def get(self, key, default=None) -> Optional["Node"]:
         idx = self._index
         if idx is None:
-            if self.kind != MAP:
-                return default
             idx = self._key_index()
         try:
             pair = idx.get(key)
@@ -215,29 +220,21 @@ class Node:
     def get_pair(self, key) -> Optional[Tuple["Node", "Node"]]:
         idx = self._index
         if idx is None:
-            if self.kind != MAP:
-                return None
             idx = self._key_index()
         try:
             return idx.get(key)
         except TypeError:
             return None
 
-    def index(self) -> dict:
-        """A mapping's pairs by key value (the last of repeated keys), ``{}`` for another
-        kind of node: for looking up many keys at once."""
+    def index(self):
+        """A mapping's pairs by key value (the last of repeated keys), an empty read-only
+        mapping for another kind of node: for looking up many keys at once."""
         idx = self._index
-        if idx is None:
-            if self.kind != MAP:
-                return {}
-            idx = self._key_index()
-        return idx
+        return idx if idx is not None else self._key_index()
 
     def __contains__(self, key) -> bool:
         idx = self._index
         if idx is None:
-            if self.kind != MAP:
-                return False
             idx = self._key_index()
         try:
             return key in idx
