@@ -115,13 +115,11 @@ def check(gf: Guildfile) -> List[Problem]:
         res, volatile, deps, added, cycles = _again(run, prev, cur, ops)
     else:
         res = [run.one(model, op) for model, op in cur]
-        volatile = [i for i, r in enumerate(res) if r[3] is None]
+        volatile: List[int] = []
         deps: Dict[int, List[int]] = {}
         added = 0
         for i, r in enumerate(res):
-            for t, _status in r[3] or ():
-                deps.setdefault(id(t), []).append(i)
-                added += 1
+            added += _track(i, r, volatile, deps)
     workflows = [cur[i] for i, r in enumerate(res) if r[0]]
     if cycles is None:
         cycles = _check_cycles(gf, workflows, run.world)
@@ -285,12 +283,7 @@ def _again(run: _Run, prev: _Positions, cur, ops):
     for i in sorted(dirty):
         model, op = cur[i]
         r = res[i] = run.one(model, op)
-        if r[3] is None:
-            volatile.append(i)
-        else:
-            for t, _status in r[3]:
-                deps.setdefault(id(t), []).append(i)
-                added += 1
+        added += _track(i, r, volatile, deps)
     if run.memo is not None:
         # the remembered records of the positions not checked again stay as they were
         records = dict(run.last)
@@ -306,6 +299,18 @@ def _again(run: _Run, prev: _Positions, cur, ops):
     if shifted or any(prev.res[i][4] != res[i][4] for i in changed):
         cycles = None  # (their places are not moved with the lines: _check_cycles)
     return res, volatile, deps, added, None if cycles is None else list(cycles)
+
+
+def _track(i: int, r: tuple, volatile: List[int], deps: Dict[int, List[int]]) -> int:
+    """Note what position `i`'s result `r` (_Run.one) depends on: checked again each time
+    (`volatile`), or the positions of the workflows checked against each step target
+    (`deps`, by the target's id). -> how many dependencies were added."""
+    if r[3] is None:
+        volatile.append(i)
+        return 0
+    for t, _status in r[3]:
+        deps.setdefault(id(t), []).append(i)
+    return len(r[3])
 
 
 def _steps_seen(op: Operation):
